@@ -1,0 +1,203 @@
+package tiny
+
+import (
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/net/idna"
+)
+
+// MaxURLLength is the longest destination URL accepted, in bytes.
+const MaxURLLength = 8 << 10
+
+// MaxAliasLength is the longest custom alias accepted.
+const MaxAliasLength = 64
+
+// reservedWords may not be used as aliases (compared case-insensitively) and
+// generated codes equal to one are skipped, so a short code can never shadow
+// a route of the service.
+var reservedWords = map[string]bool{
+	"admin": true, "api": true, "app": true, "assets": true, "auth": true,
+	"dashboard": true, "docs": true, "favicon.ico": true, "health": true,
+	"healthz": true, "help": true, "login": true, "logout": true,
+	"metrics": true, "openapi": true, "readyz": true, "robots.txt": true,
+	"signup": true, "static": true, "status": true, "ui": true,
+	"well-known": true, ".well-known": true, "tiny": true, "new": true,
+	"settings": true, "account": true, "report": true, "preview": true,
+}
+
+// IsReserved reports whether name is a reserved word of the service.
+func IsReserved(name string) bool { return reservedWords[strings.ToLower(name)] }
+
+// ValidateAlias checks a custom alias: 1 to 64 characters of [A-Za-z0-9_-],
+// not a reserved word.
+func ValidateAlias(alias string) error {
+	if alias == "" {
+		return FieldErrorf(Invalid, "alias", "alias must not be empty")
+	}
+	if len(alias) > MaxAliasLength {
+		return FieldErrorf(Invalid, "alias", "alias must be at most %d characters", MaxAliasLength)
+	}
+	for i := 0; i < len(alias); i++ {
+		if !isAliasByte(alias[i]) {
+			return FieldErrorf(Invalid, "alias", "alias may contain only letters, digits, '-' and '_'")
+		}
+	}
+	if IsReserved(alias) {
+		return FieldErrorf(Invalid, "alias", "alias %q is reserved", alias)
+	}
+	return nil
+}
+
+func isAliasByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_'
+}
+
+// IsCodeSyntax reports whether s could be a short code or an alias, so that
+// a path segment can be routed to the redirect without a lookup.
+func IsCodeSyntax(s string) bool {
+	if s == "" || len(s) > MaxAliasLength {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isAliasByte(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// URLPolicy says which destinations NormalizeURL refuses beyond the fixed
+// rules: the service's own hosts, to prevent redirect loops.
+type URLPolicy struct {
+	// OwnHosts are host[:port] values that serve this instance. A URL whose
+	// host and effective port match one of them is refused.
+	OwnHosts []string
+}
+
+// NormalizeURL validates a destination URL and returns its canonical form:
+// scheme and host in lower case, an IDN host in punycode, a default port
+// dropped. It refuses anything but absolute http and https URLs with a
+// host, URLs longer than MaxURLLength, userinfo, control characters and
+// whitespace, and links to the service itself. Errors are Invalid with
+// field "url".
+func (p URLPolicy) NormalizeURL(raw string) (string, error) {
+	bad := func(format string, args ...any) (string, error) {
+		return "", FieldErrorf(Invalid, "url", format, args...)
+	}
+	if raw == "" {
+		return bad("url is required")
+	}
+	if len(raw) > MaxURLLength {
+		return bad("url must be at most %d bytes", MaxURLLength)
+	}
+	if !utf8.ValidString(raw) {
+		return bad("url must be valid UTF-8")
+	}
+	for _, r := range raw {
+		if unicode.IsControl(r) || unicode.IsSpace(r) || r == '\u2028' || r == '\u2029' || r == '\ufeff' {
+			return bad("url must not contain whitespace or control characters")
+		}
+	}
+	if strings.ContainsRune(raw, '\\') {
+		return bad("url must not contain backslashes")
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return bad("url is not a valid URL")
+	}
+	scheme := strings.ToLower(u.Scheme)
+	if scheme == "" {
+		return bad("url must be absolute, with an http or https scheme")
+	}
+	if scheme != "http" && scheme != "https" {
+		return bad("url scheme %q is not allowed; use http or https", truncate(scheme, 20))
+	}
+	if u.Opaque != "" || u.Host == "" {
+		return bad("url must have a host")
+	}
+	if u.User != nil || strings.Contains(u.Host, "@") {
+		return bad("url must not contain a user name or password")
+	}
+	host := u.Hostname()
+	port := u.Port()
+	if host == "" {
+		return bad("url must have a host")
+	}
+	if port != "" {
+		n, err := strconv.Atoi(port)
+		if err != nil || n < 1 || n > 65535 {
+			return bad("url port must be between 1 and 65535")
+		}
+		if defaultPort(scheme) == port {
+			port = ""
+		}
+	}
+	if strings.HasPrefix(u.Host, "[") {
+		ip := net.ParseIP(host)
+		if ip == nil || ip.To4() != nil && !strings.Contains(host, ":") {
+			return bad("url host is not a valid IPv6 address")
+		}
+		host = "[" + ip.String() + "]"
+	} else if ip := net.ParseIP(host); ip != nil {
+		host = ip.String()
+	} else {
+		ascii, err := idna.Lookup.ToASCII(strings.TrimSuffix(host, "."))
+		if err != nil || ascii == "" {
+			return bad("url host is not a valid domain name")
+		}
+		host = strings.ToLower(ascii)
+	}
+	u.Scheme = scheme
+	u.Host = host
+	if port != "" {
+		u.Host = host + ":" + port
+	}
+	if p.isOwnHost(scheme, u.Host) {
+		return bad("url points to this service; that would be a redirect loop")
+	}
+	out := u.String()
+	if len(out) > MaxURLLength {
+		return bad("url must be at most %d bytes", MaxURLLength)
+	}
+	return out, nil
+}
+
+func (p URLPolicy) isOwnHost(scheme, hostport string) bool {
+	h, port := splitHostPort(hostport, defaultPort(scheme))
+	for _, own := range p.OwnHosts {
+		oh, oport := splitHostPort(strings.ToLower(own), "")
+		if oh != h {
+			continue
+		}
+		if oport == "" || oport == port {
+			return true
+		}
+	}
+	return false
+}
+
+func splitHostPort(hostport, defPort string) (host, port string) {
+	if h, p, err := net.SplitHostPort(hostport); err == nil {
+		return strings.Trim(h, "[]"), p
+	}
+	return strings.Trim(hostport, "[]"), defPort
+}
+
+func defaultPort(scheme string) string {
+	if scheme == "https" {
+		return "443"
+	}
+	return "80"
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
