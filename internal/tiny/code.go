@@ -5,6 +5,7 @@ import (
 	"crypto/cipher"
 	"encoding/binary"
 	"errors"
+	"sync"
 )
 
 // Short codes are base62(F_k(id)) at a fixed width of CodeLength characters,
@@ -42,6 +43,9 @@ var base62Value = func() (t [256]byte) {
 // Codec turns ids into short codes and back. It is safe for concurrent use.
 type Codec struct {
 	block cipher.Block
+	// scratch holds AES in/out blocks: they escape through the cipher.Block
+	// interface, and pooling them keeps Encode and Decode free of garbage.
+	scratch sync.Pool
 }
 
 // NewCodec returns a Codec keyed with key, which must be CodeKeySize bytes.
@@ -53,32 +57,39 @@ func NewCodec(key []byte) (*Codec, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Codec{block: block}, nil
+	c := &Codec{block: block}
+	c.scratch.New = func() any { return new([2 * aes.BlockSize]byte) }
+	return c, nil
 }
 
 // round is the Feistel round function: AES of (round, half) truncated to
 // halfBits. AES makes it a pseudo-random function, so the permutation
 // cannot be inverted or predicted without the key.
-func (c *Codec) round(r int, half uint64) uint64 {
-	var in, out [aes.BlockSize]byte
+func (c *Codec) round(buf *[2 * aes.BlockSize]byte, r int, half uint64) uint64 {
+	in, out := buf[:aes.BlockSize], buf[aes.BlockSize:]
+	clear(in)
 	in[0] = byte(r)
 	binary.BigEndian.PutUint64(in[8:], half)
-	c.block.Encrypt(out[:], in[:])
+	c.block.Encrypt(out, in)
 	return binary.BigEndian.Uint64(out[:8]) & halfMask
 }
 
 func (c *Codec) permute(x uint64) uint64 {
+	buf := c.scratch.Get().(*[2 * aes.BlockSize]byte)
+	defer c.scratch.Put(buf)
 	l, r := x>>halfBits, x&halfMask
 	for i := 0; i < feistelRounds; i++ {
-		l, r = r, l^c.round(i, r)
+		l, r = r, l^c.round(buf, i, r)
 	}
 	return l<<halfBits | r
 }
 
 func (c *Codec) unpermute(x uint64) uint64 {
+	buf := c.scratch.Get().(*[2 * aes.BlockSize]byte)
+	defer c.scratch.Put(buf)
 	l, r := x>>halfBits, x&halfMask
 	for i := feistelRounds - 1; i >= 0; i-- {
-		l, r = r^c.round(i, l), l
+		l, r = r^c.round(buf, i, l), l
 	}
 	return l<<halfBits | r
 }

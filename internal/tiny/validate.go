@@ -1,7 +1,9 @@
 package tiny
 
 import (
+	"errors"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -143,10 +145,19 @@ func (p URLPolicy) NormalizeURL(raw string) (string, error) {
 			return bad("url host is not a valid IPv6 address")
 		}
 		host = "[" + ip.String() + "]"
-	} else if ip := net.ParseIP(host); ip != nil {
+	} else if ip, isIP, err := parseIPv4Host(host); isIP {
+		// Browsers read "0", "2130706433" or "0x7f.1" as IPv4 addresses;
+		// store the address they will reach, so loops and IP checks see it.
+		if err != nil {
+			return bad("url host is not a valid IPv4 address")
+		}
 		host = ip.String()
 	} else {
-		ascii, err := idna.Lookup.ToASCII(strings.TrimSuffix(host, "."))
+		name := strings.TrimSuffix(host, ".")
+		if name == "" || strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".") || strings.Contains(name, "..") {
+			return bad("url host is not a valid domain name")
+		}
+		ascii, err := idna.Lookup.ToASCII(name)
 		if err != nil || ascii == "" {
 			return bad("url host is not a valid domain name")
 		}
@@ -165,6 +176,80 @@ func (p URLPolicy) NormalizeURL(raw string) (string, error) {
 		return bad("url must be at most %d bytes", MaxURLLength)
 	}
 	return out, nil
+}
+
+// parseIPv4Host parses a host the way the WHATWG URL standard (and so every
+// browser) does: when its last label is a number, the host is an IPv4
+// address whose parts may be decimal, octal (leading 0) or hex (0x), and
+// whose last part fills the remaining bytes. isIP is false for domain names.
+func parseIPv4Host(host string) (ip netip.Addr, isIP bool, err error) {
+	parts := strings.Split(strings.TrimSuffix(host, "."), ".")
+	if len(parts) == 0 || !isIPv4Number(parts[len(parts)-1]) {
+		return netip.Addr{}, false, nil
+	}
+	invalid := errors.New("invalid IPv4 host")
+	if len(parts) > 4 {
+		return netip.Addr{}, true, invalid
+	}
+	nums := make([]uint64, len(parts))
+	for i, p := range parts {
+		n, ok := parseIPv4Number(p)
+		if !ok {
+			return netip.Addr{}, true, invalid
+		}
+		nums[i] = n
+	}
+	last := nums[len(nums)-1]
+	if last >= 1<<(8*(5-len(nums))) {
+		return netip.Addr{}, true, invalid
+	}
+	v := last
+	for i, n := range nums[:len(nums)-1] {
+		if n > 255 {
+			return netip.Addr{}, true, invalid
+		}
+		v += n << (8 * (3 - i))
+	}
+	return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}), true, nil
+}
+
+func isIPv4Number(s string) bool {
+	if s == "" {
+		return false
+	}
+	if h, ok := strings.CutPrefix(strings.ToLower(s), "0x"); ok {
+		for _, c := range h {
+			if !strings.ContainsRune("0123456789abcdef", c) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func parseIPv4Number(s string) (uint64, bool) {
+	base := 10
+	lower := strings.ToLower(s)
+	switch {
+	case strings.HasPrefix(lower, "0x"):
+		base, s = 16, s[2:]
+		if s == "" {
+			return 0, true
+		}
+	case len(s) > 1 && s[0] == '0':
+		base, s = 8, s[1:]
+	}
+	n, err := strconv.ParseUint(s, base, 64)
+	if err != nil || n > 0xFFFFFFFF {
+		return 0, false
+	}
+	return n, true
 }
 
 func (p URLPolicy) isOwnHost(scheme, hostport string) bool {
