@@ -32,8 +32,25 @@ var reservedWords = map[string]bool{
 	"settings": true, "account": true, "report": true, "preview": true,
 }
 
-// IsReserved reports whether name is a reserved word of the service.
-func IsReserved(name string) bool { return reservedWords[strings.ToLower(name)] }
+// maxReservedLength is the length of the longest reserved word.
+const maxReservedLength = 16
+
+// IsReserved reports whether name is a reserved word of the service, in any
+// letter case. It does not allocate.
+func IsReserved(name string) bool {
+	if len(name) > maxReservedLength {
+		return false
+	}
+	var lower [maxReservedLength]byte
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		lower[i] = c
+	}
+	return reservedWords[string(lower[:len(name)])]
+}
 
 // ValidateAlias checks a custom alias: 1 to 64 characters of [A-Za-z0-9_-],
 // not a reserved word.

@@ -184,3 +184,16 @@ func FuzzValidateAlias(f *testing.F) {
 		}
 	})
 }
+
+func TestReservedWordsFit(t *testing.T) {
+	for _, w := range []string{"api", "API", "Metrics", "HEALTHZ", ".well-known", "favicon.ico"} {
+		if !tiny.IsReserved(w) {
+			t.Errorf("IsReserved(%q) = false, want true", w)
+		}
+	}
+	for _, w := range []string{"apix", "metric", "abcdefghijklmnopqrstuvwxyz", ""} {
+		if tiny.IsReserved(w) {
+			t.Errorf("IsReserved(%q) = true, want false", w)
+		}
+	}
+}

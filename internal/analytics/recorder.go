@@ -1,0 +1,187 @@
+package analytics
+
+import (
+	"context"
+	"log/slog"
+	"net/netip"
+	"sync/atomic"
+	"time"
+
+	"tiny/internal/tiny"
+)
+
+// Click is one visit of a short link, as the redirect hands it over. The IP
+// lives only in memory, for the enrichment that needs it; it is never
+// written anywhere.
+type Click struct {
+	LinkID    int64
+	At        time.Time
+	IP        netip.Addr
+	UserAgent string
+	Referrer  string
+	// Counted is true when the redirect already counted the click exactly
+	// in the store (links with a click limit), so the worker must not add it
+	// to the counter again.
+	Counted bool
+}
+
+// ClickWriter is the part of the store the recorder writes to.
+type ClickWriter interface {
+	AddClicks(ctx context.Context, counts map[int64]int64) error
+}
+
+// Config tunes a Recorder. Zero values take the defaults noted.
+type Config struct {
+	QueueSize     int           // clicks held in memory at most (65,536)
+	BatchSize     int           // clicks per write at most (1,000)
+	FlushInterval time.Duration // longest a click waits for its batch (1s)
+	Logger        *slog.Logger
+}
+
+// Recorder queues clicks and writes them in batches. Record never blocks:
+// when the queue is full the click is dropped and counted. A crash loses at
+// most the clicks still queued, which is one FlushInterval of traffic.
+type Recorder struct {
+	queue  chan Click
+	store  ClickWriter
+	cfg    Config
+	stop   chan struct{}
+	done   chan struct{}
+	closed atomic.Bool
+
+	enqueued, dropped, written, failed atomic.Uint64
+	lastBatch                          atomic.Int64 // nanoseconds the last write took
+}
+
+// NewRecorder returns a Recorder writing to store. Call Start to run it.
+func NewRecorder(store ClickWriter, cfg Config) *Recorder {
+	if cfg.QueueSize <= 0 {
+		cfg.QueueSize = 1 << 16
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 1000
+	}
+	if cfg.FlushInterval <= 0 {
+		cfg.FlushInterval = time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Recorder{
+		queue: make(chan Click, cfg.QueueSize),
+		store: store,
+		cfg:   cfg,
+		stop:  make(chan struct{}),
+		done:  make(chan struct{}),
+	}
+}
+
+// Record queues a click without blocking. It reports false when the click
+// was dropped because the queue is full or the recorder is closed.
+func (r *Recorder) Record(c Click) bool {
+	if r.closed.Load() {
+		r.dropped.Add(1)
+		return false
+	}
+	select {
+	case r.queue <- c:
+		r.enqueued.Add(1)
+		return true
+	default:
+		r.dropped.Add(1)
+		return false
+	}
+}
+
+// Start runs the worker until Close.
+func (r *Recorder) Start() { go r.run() }
+
+// Close stops accepting clicks, writes every queued one and waits for the
+// worker, or for ctx.
+func (r *Recorder) Close(ctx context.Context) error {
+	if r.closed.Swap(true) {
+		return nil
+	}
+	close(r.stop)
+	select {
+	case <-r.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (r *Recorder) run() {
+	defer close(r.done)
+	ticker := time.NewTicker(r.cfg.FlushInterval)
+	defer ticker.Stop()
+	batch := make([]Click, 0, r.cfg.BatchSize)
+	for {
+		select {
+		case c := <-r.queue:
+			batch = append(batch, c)
+			if len(batch) >= r.cfg.BatchSize {
+				batch = r.flush(batch)
+			}
+		case <-ticker.C:
+			batch = r.flush(batch)
+		case <-r.stop:
+			for {
+				select {
+				case c := <-r.queue:
+					batch = append(batch, c)
+					if len(batch) >= r.cfg.BatchSize {
+						batch = r.flush(batch)
+					}
+				default:
+					r.flush(batch)
+					return
+				}
+			}
+		}
+	}
+}
+
+// flush writes a batch in one store call and returns the emptied slice.
+func (r *Recorder) flush(batch []Click) []Click {
+	if len(batch) == 0 {
+		return batch
+	}
+	counts := make(map[int64]int64)
+	for _, c := range batch {
+		if !c.Counted && !IsPreviewBot(c.UserAgent) {
+			counts[c.LinkID]++
+		}
+	}
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	err := r.store.AddClicks(ctx, counts)
+	cancel()
+	r.lastBatch.Store(int64(time.Since(start)))
+	if err != nil {
+		r.failed.Add(uint64(len(batch)))
+		r.cfg.Logger.Error("writing clicks failed", "clicks", len(batch), "code", tiny.ErrorCodeOf(err), "err", err)
+	} else {
+		r.written.Add(uint64(len(batch)))
+	}
+	return batch[:0]
+}
+
+// Stats is a snapshot of the recorder's counters.
+type Stats struct {
+	Enqueued, Dropped, Written, Failed uint64
+	QueueDepth                         int
+	LastBatch                          time.Duration
+}
+
+// Stats returns the recorder's counters.
+func (r *Recorder) Stats() Stats {
+	return Stats{
+		Enqueued:   r.enqueued.Load(),
+		Dropped:    r.dropped.Load(),
+		Written:    r.written.Load(),
+		Failed:     r.failed.Load(),
+		QueueDepth: len(r.queue),
+		LastBatch:  time.Duration(r.lastBatch.Load()),
+	}
+}

@@ -1,0 +1,437 @@
+package shortener
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"github.com/maypok86/otter/v2"
+	"github.com/maypok86/otter/v2/stats"
+	"golang.org/x/crypto/bcrypt"
+
+	"tiny/internal/tiny"
+)
+
+// Config tunes a Service. Zero values take the defaults noted.
+type Config struct {
+	// URLPolicy decides which destinations are refused beyond the fixed rules.
+	URLPolicy tiny.URLPolicy
+	// IDBlockSize is how many ids are leased from the store at a time (1000).
+	IDBlockSize int64
+	// CacheSize bounds the redirect cache, in links (100,000).
+	CacheSize int
+	// CacheTTL is how long a resolved link stays cached without an edit (10m).
+	CacheTTL time.Duration
+	// PasswordCost is the bcrypt cost for link passwords (bcrypt.DefaultCost).
+	PasswordCost int
+	// Now returns the current time (time.Now).
+	Now func() time.Time
+}
+
+// Service implements tiny's link use cases.
+type Service struct {
+	store  tiny.Store
+	codec  *tiny.Codec
+	ids    *idAllocator
+	cache  *otter.Cache[string, *Target]
+	loader otter.Loader[string, *Target]
+	cfg    Config
+
+	storeErrors atomic.Uint64
+}
+
+// CodeKeySetting is the name under which the short-code key is stored, so
+// every node of a cluster encodes ids the same way.
+const CodeKeySetting = "code_key"
+
+// New returns a Service on store. It reads (or creates, on the first start)
+// the short-code key.
+func New(ctx context.Context, store tiny.Store, cfg Config, newKey func() []byte) (*Service, error) {
+	if cfg.IDBlockSize <= 0 {
+		cfg.IDBlockSize = 1000
+	}
+	if cfg.CacheSize <= 0 {
+		cfg.CacheSize = 100_000
+	}
+	if cfg.CacheTTL <= 0 {
+		cfg.CacheTTL = 10 * time.Minute
+	}
+	if cfg.PasswordCost == 0 {
+		cfg.PasswordCost = bcrypt.DefaultCost
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	key, err := store.Setting(ctx, CodeKeySetting, newKey())
+	if err != nil {
+		return nil, err
+	}
+	codec, err := tiny.NewCodec(key)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{
+		store: store,
+		codec: codec,
+		ids:   &idAllocator{store: store, blockSize: cfg.IDBlockSize},
+		cfg:   cfg,
+	}
+	s.cache, err = otter.New(&otter.Options[string, *Target]{
+		MaximumSize:      cfg.CacheSize,
+		ExpiryCalculator: otter.ExpiryWriting[string, *Target](cfg.CacheTTL),
+		StatsRecorder:    stats.NewCounter(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.loader = otter.LoaderFunc[string, *Target](s.load)
+	return s, nil
+}
+
+// Codec returns the short-code codec of the instance.
+func (s *Service) Codec() *tiny.Codec { return s.codec }
+
+// Stats is a snapshot of the counters the service keeps for metrics.
+type Stats struct {
+	CacheHits, CacheMisses uint64
+	CacheSize              int
+	StoreErrors            uint64
+}
+
+// Stats returns the service's counters.
+func (s *Service) Stats() Stats {
+	cs := s.cache.Stats()
+	return Stats{
+		CacheHits:   cs.Hits,
+		CacheMisses: cs.Misses,
+		CacheSize:   s.cache.EstimatedSize(),
+		StoreErrors: s.storeErrors.Load(),
+	}
+}
+
+// storeErr counts store failures that are not an expected outcome.
+func (s *Service) storeErr(err error) error {
+	switch tiny.ErrorCodeOf(err) {
+	case tiny.Internal, tiny.Unavailable:
+		s.storeErrors.Add(1)
+	}
+	return err
+}
+
+// Create validates in and stores a new link owned by owner.
+func (s *Service) Create(ctx context.Context, owner *tiny.User, in CreateInput) (*tiny.Link, error) {
+	v := validator{policy: s.cfg.URLPolicy, now: s.cfg.Now()}
+	l := &tiny.Link{OwnerID: owner.ID, Redirect: tiny.DefaultRedirect, Status: tiny.StatusActive, ForwardQuery: in.ForwardQuery}
+	var err error
+	if l.URL, err = v.url(in.URL); err != nil {
+		return nil, err
+	}
+	if in.Alias != "" {
+		if err := tiny.ValidateAlias(in.Alias); err != nil {
+			return nil, err
+		}
+		l.Alias = in.Alias
+	}
+	if l.Title, err = validateTitle(in.Title); err != nil {
+		return nil, err
+	}
+	if l.Tags, err = normalizeTags(in.Tags); err != nil {
+		return nil, err
+	}
+	if in.ExpiresAt != nil {
+		if l.ExpiresAt, err = v.expiresAt(*in.ExpiresAt); err != nil {
+			return nil, err
+		}
+	}
+	if in.MaxClicks != nil {
+		if err := validateMaxClicks(*in.MaxClicks); err != nil {
+			return nil, err
+		}
+		l.MaxClicks = *in.MaxClicks
+	}
+	if in.Redirect != nil {
+		if err := validateRedirect(*in.Redirect); err != nil {
+			return nil, err
+		}
+		l.Redirect = *in.Redirect
+	}
+	if in.CacheSeconds != nil {
+		if err := validateCacheSeconds(*in.CacheSeconds); err != nil {
+			return nil, err
+		}
+		cs := *in.CacheSeconds
+		l.CacheSeconds = &cs
+	}
+	if in.Password != "" {
+		if l.PasswordHash, err = s.hashPassword(in.Password); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.insert(ctx, l); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// insert gives l the next free id and code and stores it. Ids whose code is
+// a reserved word or an existing alias are skipped, so a generated code can
+// never shadow a route or another link.
+func (s *Service) insert(ctx context.Context, l *tiny.Link) error {
+	for {
+		id, err := s.ids.Next(ctx)
+		if err != nil {
+			return s.storeErr(err)
+		}
+		if id > tiny.MaxID {
+			return tiny.Errorf(tiny.Unavailable, "the id space is exhausted")
+		}
+		code := s.codec.Encode(id)
+		if tiny.IsReserved(code) {
+			continue
+		}
+		l.ID, l.Code = id, code
+		err = s.store.CreateLink(ctx, l)
+		if err == nil {
+			// A code or alias that was looked up before it existed may be
+			// cached as missing by an older node; drop any such entry.
+			s.Invalidate(l.Code, l.Alias)
+			return nil
+		}
+		if tiny.IsCode(err, tiny.Conflict) && tiny.ErrorFieldOf(err) == "code" {
+			continue
+		}
+		return s.storeErr(err)
+	}
+}
+
+func (s *Service) hashPassword(pw string) (string, error) {
+	if err := validatePassword(pw); err != nil {
+		return "", err
+	}
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), s.cfg.PasswordCost)
+	if err != nil {
+		return "", err
+	}
+	return string(h), nil
+}
+
+// CheckPassword reports whether pw opens the password-protected link l.
+func CheckPassword(l *tiny.Link, pw string) bool {
+	if l.PasswordHash == "" {
+		return true
+	}
+	return bcrypt.CompareHashAndPassword([]byte(l.PasswordHash), []byte(pw)) == nil
+}
+
+// lookup finds the link a short name stands for: a generated code decodes
+// to its id, anything else is an alias. Deleted links are returned too.
+func (s *Service) lookup(ctx context.Context, name string) (*tiny.Link, error) {
+	if id, ok := s.codec.Decode(name); ok {
+		l, err := s.store.LinkByID(ctx, id)
+		if err == nil && l.Code == name {
+			return l, nil
+		}
+		if err != nil && !tiny.IsCode(err, tiny.NotFound) {
+			return nil, s.storeErr(err)
+		}
+	}
+	if !tiny.IsCodeSyntax(name) {
+		return nil, tiny.Errorf(tiny.NotFound, "no link named %q", name)
+	}
+	l, err := s.store.LinkByAlias(ctx, name)
+	if err != nil {
+		return nil, s.storeErr(err)
+	}
+	return l, nil
+}
+
+// owned returns the live link name stands for if user may manage it.
+// A link of another owner is reported as not found, so keys cannot probe
+// for other people's links.
+func (s *Service) owned(ctx context.Context, user *tiny.User, name string) (*tiny.Link, error) {
+	l, err := s.lookup(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if l.DeletedAt != nil || (l.OwnerID != user.ID && !user.IsAdmin()) {
+		return nil, tiny.Errorf(tiny.NotFound, "no link named %q", name)
+	}
+	return l, nil
+}
+
+// Get returns the link name stands for, if user may see it.
+func (s *Service) Get(ctx context.Context, user *tiny.User, name string) (*tiny.Link, error) {
+	return s.owned(ctx, user, name)
+}
+
+// Update applies in to the link name stands for.
+func (s *Service) Update(ctx context.Context, user *tiny.User, name string, in UpdateInput) (*tiny.Link, error) {
+	l, err := s.owned(ctx, user, name)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.apply(l, in); err != nil {
+		return nil, err
+	}
+	if err := s.store.UpdateLink(ctx, l); err != nil {
+		return nil, s.storeErr(err)
+	}
+	s.Invalidate(l.Code, l.Alias)
+	return l, nil
+}
+
+func (s *Service) apply(l *tiny.Link, in UpdateInput) error {
+	if in.Alias.Set {
+		return tiny.FieldErrorf(tiny.Invalid, "alias", "an alias cannot be changed; create a new link")
+	}
+	for _, err := range []error{
+		nonNull(in.URL, "url"), nonNull(in.Title, "title"), nonNull(in.Tags, "tags"),
+		nonNull(in.Redirect, "redirect"), nonNull(in.ForwardQuery, "forward_query"),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	v := validator{policy: s.cfg.URLPolicy, now: s.cfg.Now()}
+	var err error
+	if in.URL.Set {
+		if l.URL, err = v.url(in.URL.Value); err != nil {
+			return err
+		}
+	}
+	if in.Title.Set {
+		if l.Title, err = validateTitle(in.Title.Value); err != nil {
+			return err
+		}
+	}
+	if in.Tags.Set {
+		if l.Tags, err = normalizeTags(in.Tags.Value); err != nil {
+			return err
+		}
+	}
+	if in.ExpiresAt.Set {
+		l.ExpiresAt = nil
+		if !in.ExpiresAt.Null {
+			if l.ExpiresAt, err = v.expiresAt(in.ExpiresAt.Value); err != nil {
+				return err
+			}
+		}
+	}
+	if in.MaxClicks.Set {
+		l.MaxClicks = 0
+		if !in.MaxClicks.Null {
+			if err := validateMaxClicks(in.MaxClicks.Value); err != nil {
+				return err
+			}
+			l.MaxClicks = in.MaxClicks.Value
+		}
+	}
+	if in.Redirect.Set {
+		if err := validateRedirect(in.Redirect.Value); err != nil {
+			return err
+		}
+		l.Redirect = in.Redirect.Value
+	}
+	if in.CacheSeconds.Set {
+		l.CacheSeconds = nil
+		if !in.CacheSeconds.Null {
+			if err := validateCacheSeconds(in.CacheSeconds.Value); err != nil {
+				return err
+			}
+			cs := in.CacheSeconds.Value
+			l.CacheSeconds = &cs
+		}
+	}
+	if in.Password.Set {
+		l.PasswordHash = ""
+		if !in.Password.Null && in.Password.Value != "" {
+			if l.PasswordHash, err = s.hashPassword(in.Password.Value); err != nil {
+				return err
+			}
+		}
+	}
+	if in.ForwardQuery.Set {
+		l.ForwardQuery = in.ForwardQuery.Value
+	}
+	return nil
+}
+
+// Delete deletes the link name stands for. It then answers 410 forever.
+func (s *Service) Delete(ctx context.Context, user *tiny.User, name string) error {
+	l, err := s.owned(ctx, user, name)
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeleteLink(ctx, l.ID); err != nil {
+		return s.storeErr(err)
+	}
+	s.Invalidate(l.Code, l.Alias)
+	return nil
+}
+
+// List returns a page of the links user may see, newest first. Admins see
+// every owner's links.
+func (s *Service) List(ctx context.Context, user *tiny.User, f tiny.LinkFilter) ([]*tiny.Link, error) {
+	if !user.IsAdmin() {
+		f.OwnerID = user.ID
+	}
+	links, err := s.store.ListLinks(ctx, f)
+	if err != nil {
+		return nil, s.storeErr(err)
+	}
+	return links, nil
+}
+
+// Resolve returns the redirect target of a short name, from the cache when
+// it can. Concurrent misses for the same name share one store read.
+// NotFound when no link has that name; Unavailable when the store cannot
+// be reached.
+func (s *Service) Resolve(ctx context.Context, name string) (*Target, error) {
+	t, err := s.cache.Get(ctx, name, s.loader)
+	if errors.Is(err, otter.ErrNotFound) {
+		return nil, tiny.Errorf(tiny.NotFound, "no link named %q", name)
+	}
+	return t, err
+}
+
+// Cached returns the cached target of name without touching the store.
+// The redirect fast path calls it with a name that may alias a request
+// buffer; the cache does not keep the key on a lookup.
+func (s *Service) Cached(name string) (*Target, bool) { return s.cache.GetIfPresent(name) }
+
+func (s *Service) load(ctx context.Context, name string) (*Target, error) {
+	l, err := s.lookup(ctx, name)
+	if tiny.IsCode(err, tiny.NotFound) {
+		return nil, otter.ErrNotFound
+	}
+	if err != nil {
+		if tiny.ErrorCodeOf(err) == tiny.Internal {
+			err = tiny.Errorf(tiny.Unavailable, "the link store is unavailable")
+		}
+		return nil, err
+	}
+	return newTarget(l), nil
+}
+
+// Invalidate drops the cached targets of the given names ("" is ignored).
+func (s *Service) Invalidate(names ...string) {
+	for _, n := range names {
+		if n != "" {
+			s.cache.Invalidate(n)
+		}
+	}
+}
+
+// ConsumeClick counts one click on a link with a click limit, exactly, in
+// the store. Gone when the limit is reached.
+func (s *Service) ConsumeClick(ctx context.Context, t *Target) error {
+	err := s.store.ConsumeClick(ctx, t.Link.ID)
+	if err != nil && !tiny.IsCode(err, tiny.Gone) {
+		return s.storeErr(err)
+	}
+	return err
+}
+
+// Close stops the cache's background work.
+func (s *Service) Close() { s.cache.StopAllGoroutines() }

@@ -1,0 +1,198 @@
+package web
+
+import (
+	"encoding/base64"
+	"net/http"
+	"strconv"
+	"time"
+
+	"tiny/internal/shortener"
+	"tiny/internal/tiny"
+)
+
+// linkJSON is the API representation of a link.
+type linkJSON struct {
+	Code         string     `json:"code"`
+	Alias        string     `json:"alias,omitempty"`
+	ShortURL     string     `json:"short_url"`
+	URL          string     `json:"url"`
+	Title        string     `json:"title"`
+	Tags         []string   `json:"tags"`
+	Redirect     int        `json:"redirect"`
+	CacheSeconds *int       `json:"cache_seconds"`
+	ExpiresAt    *time.Time `json:"expires_at"`
+	MaxClicks    *int64     `json:"max_clicks"`
+	Clicks       int64      `json:"clicks"`
+	HasPassword  bool       `json:"has_password"`
+	ForwardQuery bool       `json:"forward_query"`
+	Status       string     `json:"status"`
+	OwnerID      int64      `json:"owner_id"`
+	CreatedAt    time.Time  `json:"created_at"`
+	UpdatedAt    time.Time  `json:"updated_at"`
+}
+
+func (s *Server) linkJSON(l *tiny.Link) linkJSON {
+	j := linkJSON{
+		Code: l.Code, Alias: l.Alias, ShortURL: s.shortURL(l), URL: l.URL, Title: l.Title,
+		Tags: l.Tags, Redirect: l.Redirect, CacheSeconds: l.CacheSeconds, ExpiresAt: l.ExpiresAt,
+		Clicks: l.Clicks, HasPassword: l.PasswordHash != "", ForwardQuery: l.ForwardQuery,
+		Status: string(l.Status), OwnerID: l.OwnerID, CreatedAt: l.CreatedAt, UpdatedAt: l.UpdatedAt,
+	}
+	if j.Tags == nil {
+		j.Tags = []string{}
+	}
+	if l.MaxClicks > 0 {
+		n := l.MaxClicks
+		j.MaxClicks = &n
+	}
+	return j
+}
+
+func (s *Server) createLink(w http.ResponseWriter, r *http.Request) error {
+	var in shortener.CreateInput
+	if err := decodeJSON(w, r, &in, linkBodyLimit); err != nil {
+		return err
+	}
+	l, err := s.links.Create(r.Context(), currentUser(r), in)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/links/"+l.Code)
+	writeJSON(w, http.StatusCreated, s.linkJSON(l))
+	return nil
+}
+
+// MaxBulkLinks is the most links one bulk request may create.
+const MaxBulkLinks = 1000
+
+type bulkResult struct {
+	Index int          `json:"index"`
+	Link  *linkJSON    `json:"link,omitempty"`
+	Error *errorDetail `json:"error,omitempty"`
+}
+
+func (s *Server) bulkCreateLinks(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Links []shortener.CreateInput `json:"links"`
+	}
+	if err := decodeJSON(w, r, &in, bulkBodyLimit); err != nil {
+		return err
+	}
+	if len(in.Links) == 0 || len(in.Links) > MaxBulkLinks {
+		return tiny.FieldErrorf(tiny.Invalid, "links", "send 1 to %d links", MaxBulkLinks)
+	}
+	user := currentUser(r)
+	out := struct {
+		Created int          `json:"created"`
+		Failed  int          `json:"failed"`
+		Results []bulkResult `json:"results"`
+	}{Results: make([]bulkResult, 0, len(in.Links))}
+	for i, item := range in.Links {
+		l, err := s.links.Create(r.Context(), user, item)
+		if err != nil {
+			if code := tiny.ErrorCodeOf(err); code == tiny.Internal || code == tiny.Unavailable {
+				return err // the store is failing: stop rather than fail every item
+			}
+			d := detailOf(err)
+			out.Results = append(out.Results, bulkResult{Index: i, Error: &d})
+			out.Failed++
+			continue
+		}
+		j := s.linkJSON(l)
+		out.Results = append(out.Results, bulkResult{Index: i, Link: &j})
+		out.Created++
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (s *Server) getLink(w http.ResponseWriter, r *http.Request) error {
+	l, err := s.links.Get(r.Context(), currentUser(r), r.PathValue("code"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.linkJSON(l))
+	return nil
+}
+
+func (s *Server) updateLink(w http.ResponseWriter, r *http.Request) error {
+	var in shortener.UpdateInput
+	if err := decodeJSON(w, r, &in, linkBodyLimit); err != nil {
+		return err
+	}
+	l, err := s.links.Update(r.Context(), currentUser(r), r.PathValue("code"), in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, s.linkJSON(l))
+	return nil
+}
+
+func (s *Server) deleteLink(w http.ResponseWriter, r *http.Request) error {
+	if err := s.links.Delete(r.Context(), currentUser(r), r.PathValue("code")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// Page sizes of GET /api/v1/links.
+const (
+	defaultPageSize = 50
+	maxPageSize     = 1000
+)
+
+func (s *Server) listLinks(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f := tiny.LinkFilter{Tag: q.Get("tag"), Query: q.Get("q"), Limit: defaultPageSize}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxPageSize {
+			return tiny.FieldErrorf(tiny.Invalid, "limit", "limit must be an integer from 1 to %d", maxPageSize)
+		}
+		f.Limit = n
+	}
+	if v := q.Get("cursor"); v != "" {
+		id, err := decodeCursor(v)
+		if err != nil {
+			return err
+		}
+		f.AfterID = id
+	}
+	// One extra row tells whether there is a next page.
+	want := f.Limit
+	f.Limit++
+	links, err := s.links.List(r.Context(), currentUser(r), f)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Links      []linkJSON `json:"links"`
+		NextCursor *string    `json:"next_cursor"`
+	}{Links: make([]linkJSON, 0, len(links))}
+	if len(links) > want {
+		links = links[:want]
+		c := encodeCursor(links[want-1].ID)
+		out.NextCursor = &c
+	}
+	for _, l := range links {
+		out.Links = append(out.Links, s.linkJSON(l))
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// Cursors are opaque to clients: the id of the last link of the page.
+func encodeCursor(id int64) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(id, 10)))
+}
+
+func decodeCursor(c string) (int64, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err == nil {
+		if id, err := strconv.ParseInt(string(b), 10, 64); err == nil && id > 0 {
+			return id, nil
+		}
+	}
+	return 0, tiny.FieldErrorf(tiny.Invalid, "cursor", "cursor is not valid; pass next_cursor from the previous page")
+}

@@ -1,0 +1,4 @@
+// Package web is tiny's HTTP front: the redirect fast path on fasthttp, and
+// the JSON API, pages and operations endpoints as plain net/http handlers
+// on one ServeMux, mounted behind it. The route list is in routes.go.
+package web

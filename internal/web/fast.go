@@ -1,0 +1,80 @@
+package web
+
+import (
+	"net"
+	"net/netip"
+	"strings"
+	"time"
+	"unsafe"
+
+	"github.com/valyala/fasthttp"
+
+	"tiny/internal/analytics"
+	"tiny/internal/tiny"
+)
+
+// serveFast is the fasthttp entry point. It answers GET and HEAD of an
+// active short link itself — the request this product exists for — and
+// hands everything else to the net/http handler.
+func (s *Server) serveFast(ctx *fasthttp.RequestCtx) {
+	if !ctx.IsGet() && !ctx.IsHead() {
+		s.slow(ctx)
+		return
+	}
+	path := ctx.Path()
+	if len(path) < 2 || path[0] != '/' {
+		s.slow(ctx)
+		return
+	}
+	start := time.Now()
+	// name aliases the request buffer: it is only used for a cache lookup,
+	// which does not keep it. A miss copies it before loading.
+	name := unsafe.String(&path[1], len(path)-1)
+	// A cached name is a link: reserved words never become links, so they
+	// are checked only on a miss.
+	t, ok := s.links.Cached(name)
+	if !ok {
+		if !tiny.IsCodeSyntax(name) || tiny.IsReserved(name) {
+			s.slow(ctx)
+			return
+		}
+		var err error
+		t, err = s.links.Resolve(ctx, strings.Clone(name))
+		if err != nil {
+			s.slow(ctx) // renders 404 or 503 from the same lookup rules
+			return
+		}
+	}
+	now := start
+	if !t.Fast || t.Expired(now) {
+		s.slow(ctx)
+		return
+	}
+	status := t.Link.Redirect
+	h := &ctx.Response.Header
+	ctx.SetStatusCode(status)
+	query := ""
+	if t.Link.ForwardQuery {
+		query = string(ctx.URI().QueryString())
+	}
+	h.Set("Location", t.Location(query))
+	h.Set("Cache-Control", t.CacheControl(now))
+	s.clicks.Record(analytics.Click{
+		LinkID:    t.Link.ID,
+		At:        now,
+		IP:        remoteAddr(ctx),
+		UserAgent: string(ctx.Request.Header.UserAgent()),
+		Referrer:  string(ctx.Request.Header.Referer()),
+	})
+	s.metrics.fastRequests[status].Inc()
+	s.metrics.redirect.Observe(time.Since(start).Seconds())
+}
+
+// remoteAddr returns the client address of a fasthttp request without
+// allocating.
+func remoteAddr(ctx *fasthttp.RequestCtx) netip.Addr {
+	if a, ok := ctx.RemoteAddr().(*net.TCPAddr); ok {
+		return a.AddrPort().Addr().Unmap()
+	}
+	return netip.Addr{}
+}

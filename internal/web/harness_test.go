@@ -1,0 +1,216 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"tiny/internal/analytics"
+	"tiny/internal/contract"
+	"tiny/internal/shortener"
+	"tiny/internal/sqlite"
+	"tiny/internal/tiny"
+)
+
+// env is a real tiny server for one test: an SQLite file, the link
+// service, the click recorder and the fasthttp listener on a free port.
+type env struct {
+	t        testing.TB
+	store    *sqlite.DB
+	links    *shortener.Service
+	clicks   *analytics.Recorder
+	server   *Server
+	base     string
+	adminKey string
+	checker  *contract.Checker
+	// api checks every request and response against the OpenAPI spec and
+	// does not follow redirects.
+	api *http.Client
+}
+
+func newEnv(t testing.TB) *env {
+	t.Helper()
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "tiny.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, _ := url.Parse("http://" + ln.Addr().String())
+	links, err := shortener.New(ctx, store, shortener.Config{
+		URLPolicy:    tiny.URLPolicy{OwnHosts: []string{base.Host}},
+		IDBlockSize:  100,
+		PasswordCost: bcrypt.MinCost,
+	}, func() []byte { return []byte("0123456789abcdef") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	clicks := analytics.NewRecorder(store, analytics.Config{FlushInterval: 20 * time.Millisecond, Logger: logger})
+	clicks.Start()
+	server, err := NewServer(Config{BaseURL: base, Logger: logger}, links, store, clicks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = server.Serve(ln) }()
+	e := &env{t: t, store: store, links: links, clicks: clicks, server: server, base: base.String()}
+	e.checker = contract.New(t)
+	e.api = e.checker.Client(nil)
+	e.adminKey = e.newKey("admin", tiny.RoleAdmin)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = server.Shutdown(ctx)
+		_ = clicks.Close(ctx)
+		links.Close()
+		_ = store.Close()
+	})
+	return e
+}
+
+// newKey creates a user (if new) with a key and returns the key's secret.
+func (e *env) newKey(name string, role tiny.Role) string {
+	e.t.Helper()
+	ctx := context.Background()
+	u, err := e.store.UserByName(ctx, name)
+	if tiny.IsCode(err, tiny.NotFound) {
+		u = &tiny.User{Name: name, Role: role}
+		err = e.store.CreateUser(ctx, u)
+	}
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	secret := tiny.NewAPIKeySecret()
+	k := &tiny.APIKey{UserID: u.ID, Name: "test", Prefix: tiny.APIKeyDisplayPrefix(secret), Hash: tiny.HashAPIKey(secret)}
+	if err := e.store.CreateAPIKey(ctx, k); err != nil {
+		e.t.Fatal(err)
+	}
+	return secret
+}
+
+// response is a finished HTTP exchange.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r response) json(t testing.TB) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("response %d is not a JSON object: %v: %s", r.status, err, r.body)
+	}
+	return m
+}
+
+// errorCode returns error.code of a JSON error response, or "".
+func (r response) errorCode() string {
+	var e errorBody
+	_ = json.Unmarshal(r.body, &e)
+	return string(e.Error.Code)
+}
+
+func (r response) errorField() string {
+	var e errorBody
+	_ = json.Unmarshal(r.body, &e)
+	return e.Error.Field
+}
+
+// do sends a request through the contract checker. A body that is not a
+// string or []byte is sent as JSON.
+func (e *env) do(method, path, key string, body any, header ...string) response {
+	e.t.Helper()
+	return e.doWith(e.api, method, path, key, body, false, header...)
+}
+
+// doRaw sends a request the spec does not allow (malformed on purpose);
+// only the response is checked against the spec.
+func (e *env) doRaw(method, path, key string, body any, header ...string) response {
+	e.t.Helper()
+	return e.doWith(e.api, method, path, key, body, true, header...)
+}
+
+func (e *env) doWith(client *http.Client, method, path, key string, body any, raw bool, header ...string) response {
+	e.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	case []byte:
+		rd = strings.NewReader(string(b))
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		rd = strings.NewReader(string(j))
+	}
+	req, err := http.NewRequest(method, e.base+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	if raw {
+		req = contract.SkipRequestValidation(req)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		e.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return response{status: resp.StatusCode, header: resp.Header, body: b}
+}
+
+// create makes a link through the API and returns its JSON.
+func (e *env) create(key string, in map[string]any) map[string]any {
+	e.t.Helper()
+	r := e.do("POST", "/api/v1/links", key, in)
+	if r.status != http.StatusCreated {
+		e.t.Fatalf("POST /api/v1/links %v = %d %s, want 201", in, r.status, r.body)
+	}
+	return r.json(e.t)
+}
+
+// visit follows nothing: it returns the server's answer to a short link.
+func (e *env) visit(method, path string, header ...string) response {
+	e.t.Helper()
+	return e.doWith(e.api, method, path, "", nil, false, header...)
+}
+
+// flushClicks waits until every queued click is written.
+func (e *env) flushClicks() {
+	e.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		st := e.clicks.Stats()
+		if st.QueueDepth == 0 && st.Written+st.Failed >= st.Enqueued {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	e.t.Fatal("clicks were not written within 5s")
+}

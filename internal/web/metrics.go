@@ -1,0 +1,72 @@
+package web
+
+import (
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"tiny/internal/analytics"
+	"tiny/internal/shortener"
+)
+
+// metrics are tiny's Prometheus collectors, on a registry of their own.
+type metrics struct {
+	registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	redirect prometheus.Histogram
+	// fastRequests are the request counters of the fast path, resolved once
+	// so that counting a redirect does not allocate.
+	fastRequests map[int]prometheus.Counter
+}
+
+func newMetrics(links *shortener.Service, clicks *analytics.Recorder) *metrics {
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tiny_http_requests_total",
+			Help: "HTTP requests by route pattern and status code.",
+		}, []string{"route", "code"}),
+		redirect: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "tiny_redirect_duration_seconds",
+			Help:    "Time to answer a redirect, from routing to the last header.",
+			Buckets: []float64{.00001, .000025, .00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .1, .5},
+		}),
+	}
+	m.fastRequests = make(map[int]prometheus.Counter)
+	for _, status := range []int{301, 302, 307, 308} {
+		m.fastRequests[status] = m.requests.WithLabelValues(redirectRouteLabel, strconv.Itoa(status))
+	}
+	counter := func(name, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, f)
+	}
+	gauge := func(name, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f)
+	}
+	m.registry.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.requests, m.redirect,
+		counter("tiny_cache_hits_total", "Redirect cache lookups that found the link.",
+			func() float64 { return float64(links.Stats().CacheHits) }),
+		counter("tiny_cache_misses_total", "Redirect cache lookups that went to the store.",
+			func() float64 { return float64(links.Stats().CacheMisses) }),
+		gauge("tiny_cache_entries", "Links held in the redirect cache.",
+			func() float64 { return float64(links.Stats().CacheSize) }),
+		counter("tiny_store_errors_total", "Store calls that failed with an unexpected error.",
+			func() float64 { return float64(links.Stats().StoreErrors) }),
+		counter("tiny_clicks_enqueued_total", "Clicks handed to the click queue.",
+			func() float64 { return float64(clicks.Stats().Enqueued) }),
+		counter("tiny_clicks_dropped_total", "Clicks dropped because the click queue was full.",
+			func() float64 { return float64(clicks.Stats().Dropped) }),
+		counter("tiny_clicks_written_total", "Clicks written to the store.",
+			func() float64 { return float64(clicks.Stats().Written) }),
+		counter("tiny_clicks_failed_total", "Clicks lost because their batch could not be written.",
+			func() float64 { return float64(clicks.Stats().Failed) }),
+		gauge("tiny_click_queue_depth", "Clicks waiting in the click queue.",
+			func() float64 { return float64(clicks.Stats().QueueDepth) }),
+		gauge("tiny_click_batch_seconds", "Duration of the last click batch write.",
+			func() float64 { return clicks.Stats().LastBatch.Seconds() }),
+	)
+	return m
+}

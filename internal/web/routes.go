@@ -1,0 +1,58 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"tiny/api"
+)
+
+// redirectRoute is the route label of short-code requests.
+const redirectRoute = "/{code}"
+
+// redirectRouteLabel is the route label of redirects in metrics, the same
+// on the fast path as on the ServeMux.
+const redirectRouteLabel = "GET " + redirectRoute
+
+// Body limits per endpoint.
+const (
+	linkBodyLimit = 64 << 10
+	bulkBodyLimit = 12 << 20
+	keyBodyLimit  = 4 << 10
+)
+
+// routes is the one list of every route. Everything that is not a short
+// code lives under a reserved word, so no route overlaps with a code.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	auth := s.authenticate
+
+	mux.Handle("GET /{$}", s.wrap(s.home))
+	mux.Handle("GET /static/", http.StripPrefix("/static/", staticFiles()))
+	mux.Handle("GET /healthz", s.wrap(s.healthz))
+	mux.Handle("GET /readyz", s.wrap(s.readyz))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
+	mux.Handle("GET /api/openapi.yaml", http.HandlerFunc(serveSpec))
+
+	mux.Handle("POST /api/v1/links", auth(s.wrap(s.createLink)))
+	mux.Handle("GET /api/v1/links", auth(s.wrap(s.listLinks)))
+	mux.Handle("POST /api/v1/links/bulk", auth(s.wrap(s.bulkCreateLinks)))
+	mux.Handle("GET /api/v1/links/{code}", auth(s.wrap(s.getLink)))
+	mux.Handle("PATCH /api/v1/links/{code}", auth(s.wrap(s.updateLink)))
+	mux.Handle("DELETE /api/v1/links/{code}", auth(s.wrap(s.deleteLink)))
+	mux.Handle("POST /api/v1/keys", auth(s.wrap(s.createKey)))
+	mux.Handle("GET /api/v1/keys", auth(s.wrap(s.listKeys)))
+	mux.Handle("DELETE /api/v1/keys/{id}", auth(s.wrap(s.deleteKey)))
+	mux.Handle("/api/", s.wrap(apiNotFound))
+
+	mux.Handle("GET "+redirectRoute, s.wrap(s.visit))
+	mux.Handle("POST "+redirectRoute, s.wrap(s.unlock))
+	return mux
+}
+
+func serveSpec(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/yaml")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	_, _ = w.Write(api.Spec)
+}
