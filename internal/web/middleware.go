@@ -118,10 +118,11 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
-// detach copies every string of a request that came through
-// fasthttpadaptor. The adaptor builds them over fasthttp's buffers, which
-// are reused once the request ends, so anything kept longer (a cache key, a
-// queued click) would later change under our feet.
+// detach cuts a request that came through fasthttpadaptor loose from
+// fasthttp. It copies every string, which the adaptor builds over fasthttp's
+// buffers that are reused once the request ends, so anything kept longer (a
+// cache key, a queued click) would later change under our feet. And it
+// keeps the context from being cancelled by the start of a shutdown.
 func detach(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Method = strings.Clone(r.Method)
@@ -142,7 +143,9 @@ func detach(next http.Handler) http.Handler {
 			h[strings.Clone(k)] = cv
 		}
 		r.Header = h
-		next.ServeHTTP(w, r)
+		// fasthttp cancels every request context when shutdown begins; a
+		// graceful shutdown lets in-flight requests finish instead.
+		next.ServeHTTP(w, r.WithContext(context.WithoutCancel(r.Context())))
 	})
 }
 
