@@ -38,7 +38,7 @@ type env struct {
 	api *http.Client
 }
 
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB, configure ...func(*Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "tiny.db"))
@@ -61,7 +61,11 @@ func newEnv(t testing.TB) *env {
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	clicks := analytics.NewRecorder(store, analytics.Config{FlushInterval: 20 * time.Millisecond, Logger: logger})
 	clicks.Start()
-	server, err := NewServer(Config{BaseURL: base, Logger: logger}, links, store, clicks)
+	cfg := Config{BaseURL: base, Logger: logger}
+	for _, f := range configure {
+		f(&cfg)
+	}
+	server, err := NewServer(cfg, links, store, clicks)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"log/slog"
@@ -98,6 +100,7 @@ func NewServer(cfg Config, links *shortener.Service, store tiny.Store, clicks *a
 		NoDefaultContentType:  true,
 		CloseOnShutdown:       true,
 		Logger:                fasthttpLogger{cfg.Logger},
+		ErrorHandler:          s.protocolError,
 	}
 	return s, nil
 }
@@ -116,6 +119,25 @@ func (s *Server) Shutdown(ctx context.Context) error { return s.http.ShutdownWit
 // shortURL is the public address of a link.
 func (s *Server) shortURL(l *tiny.Link) string {
 	return s.cfg.BaseURL.JoinPath(l.ShortName()).String()
+}
+
+// protocolError answers a request that fasthttp could not read, with the
+// same JSON error shape as every other error.
+func (s *Server) protocolError(ctx *fasthttp.RequestCtx, err error) {
+	var body errorBody
+	status := fasthttp.StatusBadRequest
+	switch {
+	case errors.Is(err, fasthttp.ErrBodyTooLarge):
+		status = fasthttp.StatusRequestEntityTooLarge
+		body.Error = errorDetail{Code: tiny.TooLarge, Message: fmt.Sprintf("the request body must be at most %d bytes", s.cfg.MaxBodyBytes)}
+	default:
+		body.Error = errorDetail{Code: tiny.Invalid, Message: "the request could not be read as HTTP"}
+	}
+	b, _ := json.Marshal(body)
+	ctx.SetStatusCode(status)
+	ctx.SetContentType("application/json")
+	ctx.SetBody(b)
+	ctx.SetConnectionClose()
 }
 
 type fasthttpLogger struct{ log *slog.Logger }
