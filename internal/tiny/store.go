@@ -103,3 +103,15 @@ type SettingStore interface {
 	// get the value of the first.
 	Setting(ctx context.Context, name string, value []byte) ([]byte, error)
 }
+
+// ChangeFeed is implemented by stores that several nodes share. A store
+// that has it publishes the code and alias of every link it creates,
+// updates or deletes, in the same transaction as the change, and delivers
+// them to every node, which drops them from its redirect cache.
+type ChangeFeed interface {
+	// ListenChanges calls changed with the short names of changed links
+	// until ctx ends. When the connection to the feed is lost, changes may
+	// have been missed: it calls resync once the feed is back (the caller
+	// then drops its whole cache) and goes on. It returns ctx's error.
+	ListenChanges(ctx context.Context, changed func(names []string), resync func()) error
+}
