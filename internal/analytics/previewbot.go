@@ -8,12 +8,18 @@ import "strings"
 // same apps (a person tapping the link) carry other agents and are not here.
 var previewBots = []string{
 	"slackbot", "slack-imgproxy", "facebookexternalhit", "facebookcatalog",
-	"twitterbot", "whatsapp", "discordbot", "telegrambot", "linkedinbot",
+	"twitterbot", "discordbot", "telegrambot", "linkedinbot",
 	"skypeuripreview", "pinterestbot", "redditbot", "applebot", "embedly",
 	"vkshare", "mastodon", "bluesky", "cardyb", "iframely", "google-pagerenderer",
 	"microsoftpreview", "mattermost-bot", "rocket.chat", "bitlybot", "zoombot",
 	"snap url preview",
 }
+
+// previewBotPrefixes are previewers recognised only at the start of the
+// agent, because their app's in-app browser carries the same name further
+// on: WhatsApp previews as "WhatsApp/2.23.20.0 A", while its Android in-app
+// browser appends "WhatsApp/2.24.18.78" to a WebView agent.
+var previewBotPrefixes = []string{"whatsapp/"}
 
 // IsPreviewBot reports whether a user agent is a link previewer.
 func IsPreviewBot(userAgent string) bool {
@@ -21,6 +27,11 @@ func IsPreviewBot(userAgent string) bool {
 		return false
 	}
 	ua := strings.ToLower(userAgent)
+	for _, p := range previewBotPrefixes {
+		if strings.HasPrefix(ua, p) {
+			return true
+		}
+	}
 	for _, p := range previewBots {
 		if strings.Contains(ua, p) {
 			return true

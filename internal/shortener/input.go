@@ -10,12 +10,13 @@ import (
 	"tiny/internal/tiny"
 )
 
-// Limits on the descriptive fields of a link.
+// Limits on the descriptive fields of a link. MaxPasswordLength is
+// bcrypt's: it reads at most 72 bytes and refuses to hash more.
 const (
 	MaxTitleLength    = 512
 	MaxTags           = 20
 	MaxTagLength      = 64
-	MaxPasswordLength = 128
+	MaxPasswordLength = 72
 )
 
 // CreateInput is what a client sends to create a link. Pointer fields are

@@ -23,6 +23,9 @@ type Config struct {
 	CacheSize int
 	// CacheTTL is how long a resolved link stays cached without an edit (10m).
 	CacheTTL time.Duration
+	// LookupTimeout bounds the store read behind a cache miss (2s), so a
+	// redirect answers 503 rather than hang while the store is unreachable.
+	LookupTimeout time.Duration
 	// PasswordCost is the bcrypt cost for link passwords (bcrypt.DefaultCost).
 	PasswordCost int
 	// Now returns the current time (time.Now).
@@ -56,6 +59,9 @@ func New(ctx context.Context, store tiny.Store, cfg Config, newKey func() []byte
 	}
 	if cfg.CacheTTL <= 0 {
 		cfg.CacheTTL = 10 * time.Minute
+	}
+	if cfg.LookupTimeout <= 0 {
+		cfg.LookupTimeout = 2 * time.Second
 	}
 	if cfg.PasswordCost == 0 {
 		cfg.PasswordCost = bcrypt.DefaultCost
@@ -401,12 +407,15 @@ func (s *Service) Resolve(ctx context.Context, name string) (*Target, error) {
 func (s *Service) Cached(name string) (*Target, bool) { return s.cache.GetIfPresent(name) }
 
 func (s *Service) load(ctx context.Context, name string) (*Target, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.LookupTimeout)
+	defer cancel()
 	l, err := s.lookup(ctx, name)
 	if tiny.IsCode(err, tiny.NotFound) {
 		return nil, otter.ErrNotFound
 	}
 	if err != nil {
-		if tiny.ErrorCodeOf(err) == tiny.Internal {
+		if code := tiny.ErrorCodeOf(err); code == tiny.Internal || code == tiny.Unavailable {
+			// Whatever the cause, the visitor can only retry later.
 			err = tiny.Errorf(tiny.Unavailable, "the link store is unavailable")
 		}
 		return nil, err

@@ -84,12 +84,13 @@ func (l *Link) CacheControl(now time.Time) string {
 		maxAge = DefaultPermanentCacheSeconds
 	}
 	if l.ExpiresAt != nil && maxAge != 0 {
+		// An expiry only cuts a max-age short: a temporary redirect without
+		// cache_seconds stays no-cache however far off the expiry is, so
+		// every click is still seen. Once less than a second is left,
+		// nothing may store the redirect.
 		left := int(l.ExpiresAt.Sub(now) / time.Second)
-		if left < 0 {
-			left = 0
-		}
-		if maxAge < 0 || left < maxAge {
-			maxAge = left
+		if left <= 0 || maxAge > 0 && left < maxAge {
+			maxAge = max(left, 0)
 		}
 	}
 	switch {

@@ -147,6 +147,12 @@ func (p URLPolicy) NormalizeURL(raw string) (string, error) {
 	if host == "" {
 		return bad("url must have a host")
 	}
+	// url.Parse decodes %80-%FF escapes in the host, so the host can hold
+	// bytes that are not UTF-8 even though raw is; IDNA would turn them
+	// into U+FFFD and a punycode label that no later check accepts.
+	if !utf8.ValidString(host) {
+		return bad("url host is not a valid domain name")
+	}
 	if port != "" {
 		n, err := strconv.Atoi(port)
 		if err != nil || n < 1 || n > 65535 {

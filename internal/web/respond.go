@@ -148,6 +148,9 @@ func jsonFieldName(path string) string {
 
 func jsonTypeName(goType string) string {
 	switch {
+	case strings.HasPrefix(goType, "[]"):
+		// Before the element checks: []string is an array, not a string.
+		return "an array"
 	case strings.Contains(goType, "int"):
 		return "an integer"
 	case strings.Contains(goType, "string"):
@@ -156,8 +159,6 @@ func jsonTypeName(goType string) string {
 		return "a boolean"
 	case strings.Contains(goType, "Time"):
 		return "an RFC 3339 time"
-	case strings.HasPrefix(goType, "[]"):
-		return "an array"
 	default:
 		return fmt.Sprintf("a %s", goType)
 	}

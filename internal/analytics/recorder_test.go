@@ -1,0 +1,308 @@
+package analytics
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeWriter records every AddClicks call. When block is not nil, each
+// call announces itself on entered and waits until block is closed.
+type fakeWriter struct {
+	mu     sync.Mutex
+	writes []map[int64]int64
+	err    error
+
+	block   chan struct{}
+	entered chan struct{}
+}
+
+func (w *fakeWriter) AddClicks(ctx context.Context, counts map[int64]int64) error {
+	if w.block != nil {
+		select {
+		case w.entered <- struct{}{}:
+		default:
+		}
+		<-w.block
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.writes = append(w.writes, maps.Clone(counts))
+	return w.err
+}
+
+// snapshot returns the writes so far.
+func (w *fakeWriter) snapshot() []map[int64]int64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]map[int64]int64(nil), w.writes...)
+}
+
+// waitWrites waits until at least n writes were made, and fails the test
+// after a generous deadline.
+func (w *fakeWriter) waitWrites(t *testing.T, n int) []map[int64]int64 {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if got := w.snapshot(); len(got) >= n {
+			return got
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 10s for %d writes, got %d", n, len(w.snapshot()))
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func total(m map[int64]int64) int64 {
+	var n int64
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+func closeRecorder(t *testing.T, r *Recorder) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := r.Close(ctx); err != nil {
+		t.Fatalf("Close() = %v, want nil", err)
+	}
+}
+
+const chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36"
+
+func TestRecorderFlushesByCount(t *testing.T) {
+	w := &fakeWriter{}
+	r := NewRecorder(w, Config{BatchSize: 10, FlushInterval: time.Hour})
+	r.Start()
+	for i := 0; i < 25; i++ {
+		if !r.Record(Click{LinkID: int64(1 + i%2), UserAgent: chrome}) {
+			t.Fatalf("Record() #%d = false, want true", i)
+		}
+	}
+	writes := w.waitWrites(t, 2)
+	// The remaining 5 wait for a full batch or the hour-long tick.
+	time.Sleep(20 * time.Millisecond)
+	if got := w.snapshot(); len(got) != 2 {
+		t.Errorf("before Close %d writes, want 2", len(got))
+	}
+	for i, m := range writes[:2] {
+		if total(m) != 10 || m[1] != 5 || m[2] != 5 {
+			t.Errorf("write %d = %v, want 10 clicks, 5 on each link", i, m)
+		}
+	}
+	closeRecorder(t, r)
+	writes = w.snapshot()
+	if len(writes) != 3 || total(writes[2]) != 5 {
+		t.Fatalf("after Close writes = %v, want a third write of 5 clicks", writes)
+	}
+	if want := (map[int64]int64{1: 3, 2: 2}); !maps.Equal(writes[2], want) {
+		t.Errorf("last write = %v, want %v", writes[2], want)
+	}
+	if st := r.Stats(); st.Enqueued != 25 || st.Written != 25 || st.Dropped != 0 || st.Failed != 0 || st.QueueDepth != 0 {
+		t.Errorf("Stats() = %+v, want 25 enqueued and written, none dropped or failed, empty queue", st)
+	}
+}
+
+func TestRecorderFlushesByTime(t *testing.T) {
+	w := &fakeWriter{}
+	r := NewRecorder(w, Config{BatchSize: 1000, FlushInterval: 20 * time.Millisecond})
+	r.Start()
+	defer closeRecorder(t, r)
+	for i := 0; i < 3; i++ {
+		r.Record(Click{LinkID: 7, UserAgent: chrome})
+	}
+	// Far fewer than BatchSize: only the ticker can write them.
+	writes := w.waitWrites(t, 1)
+	var sum int64
+	for _, m := range writes {
+		sum += m[7]
+	}
+	if sum != 3 {
+		t.Errorf("writes before Close = %v, want 3 clicks on link 7", writes)
+	}
+	if st := r.Stats(); st.Written != 3 {
+		t.Errorf("Stats().Written = %d, want 3", st.Written)
+	}
+}
+
+// TestRecorderDropsWhenFull blocks the writer so the queue fills up: Record
+// must return at once and count what it drops.
+func TestRecorderDropsWhenFull(t *testing.T) {
+	w := &fakeWriter{block: make(chan struct{}), entered: make(chan struct{}, 1)}
+	r := NewRecorder(w, Config{QueueSize: 4, BatchSize: 1, FlushInterval: time.Hour})
+	r.Start()
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			close(w.block)
+		}
+	}
+	defer release()
+
+	r.Record(Click{LinkID: 1})
+	select {
+	case <-w.entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the worker never wrote the first click")
+	}
+	// The worker is stuck in AddClicks and the queue is empty.
+	accepted := make(chan int, 1)
+	go func() {
+		n := 0
+		for i := 0; i < 100; i++ {
+			if r.Record(Click{LinkID: 1}) {
+				n++
+			}
+		}
+		accepted <- n
+	}()
+	var n int
+	select {
+	case n = <-accepted:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Record blocked while the writer was stuck")
+	}
+	if n != 4 {
+		t.Errorf("Record() accepted %d of 100 clicks with a full queue of 4, want 4", n)
+	}
+	st := r.Stats()
+	if st.Dropped != 96 || st.Enqueued != 5 || st.QueueDepth != 4 || st.Written != 0 {
+		t.Errorf("Stats() with the writer stuck = %+v, want 96 dropped, 5 enqueued, 4 queued, 0 written", st)
+	}
+
+	release()
+	closeRecorder(t, r)
+	if st := r.Stats(); st.Written != 5 || st.QueueDepth != 0 {
+		t.Errorf("Stats() after Close = %+v, want the 5 accepted clicks written", st)
+	}
+	var sum int64
+	for _, m := range w.snapshot() {
+		sum += total(m)
+	}
+	if sum != 5 {
+		t.Errorf("clicks written = %d, want 5", sum)
+	}
+}
+
+func TestRecorderCloseFlushesAndIsIdempotent(t *testing.T) {
+	w := &fakeWriter{}
+	r := NewRecorder(w, Config{BatchSize: 1000, FlushInterval: time.Hour})
+	r.Start()
+	for i := 0; i < 7; i++ {
+		r.Record(Click{LinkID: 3, UserAgent: chrome})
+	}
+	closeRecorder(t, r)
+	writes := w.snapshot()
+	if len(writes) != 1 || writes[0][3] != 7 {
+		t.Fatalf("writes after Close = %v, want one write of 7 clicks on link 3", writes)
+	}
+	closeRecorder(t, r)
+	if got := len(w.snapshot()); got != 1 {
+		t.Errorf("a second Close() wrote again: %d writes, want 1", got)
+	}
+	if r.Record(Click{LinkID: 3}) {
+		t.Errorf("Record() after Close = true, want false")
+	}
+	if st := r.Stats(); st.Dropped != 1 || st.Enqueued != 7 || st.Written != 7 {
+		t.Errorf("Stats() after Close and a late Record = %+v, want 7 enqueued and written, 1 dropped", st)
+	}
+}
+
+// TestRecorderCloseWritesEveryBatch queues more than a batch before the
+// worker runs: Close must write them all, a batch at a time.
+func TestRecorderCloseWritesEveryBatch(t *testing.T) {
+	w := &fakeWriter{}
+	r := NewRecorder(w, Config{BatchSize: 4, FlushInterval: time.Hour})
+	for i := 0; i < 10; i++ {
+		r.Record(Click{LinkID: 1})
+	}
+	r.Start()
+	closeRecorder(t, r)
+	var sizes []int64
+	for _, m := range w.snapshot() {
+		sizes = append(sizes, total(m))
+	}
+	if len(sizes) != 3 || sizes[0] != 4 || sizes[1] != 4 || sizes[2] != 2 {
+		t.Errorf("write sizes after Close = %v, want [4 4 2]", sizes)
+	}
+}
+
+func TestRecorderCloseHonoursContext(t *testing.T) {
+	w := &fakeWriter{block: make(chan struct{}), entered: make(chan struct{}, 1)}
+	r := NewRecorder(w, Config{BatchSize: 1, FlushInterval: time.Hour})
+	r.Start()
+	defer close(w.block)
+	r.Record(Click{LinkID: 1})
+	<-w.entered
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+	defer cancel()
+	if err := r.Close(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Close() with the writer stuck = %v, want %v", err, context.DeadlineExceeded)
+	}
+}
+
+func TestRecorderSkipsCountedAndPreviewClicks(t *testing.T) {
+	w := &fakeWriter{}
+	r := NewRecorder(w, Config{BatchSize: 1000, FlushInterval: time.Hour})
+	r.Start()
+	clicks := []Click{
+		{LinkID: 1, UserAgent: chrome, Counted: true},
+		{LinkID: 1, UserAgent: "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"},
+		{LinkID: 1, UserAgent: "WhatsApp/2.23.20.0 A"},
+		{LinkID: 2, UserAgent: chrome},
+		{LinkID: 2, UserAgent: ""},
+		{LinkID: 3, UserAgent: "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)"},
+		{LinkID: 4, UserAgent: "curl/8.5.0", Counted: true},
+	}
+	for _, c := range clicks {
+		r.Record(c)
+	}
+	closeRecorder(t, r)
+	got := map[int64]int64{}
+	for _, m := range w.snapshot() {
+		for id, n := range m {
+			got[id] += n
+		}
+	}
+	if want := (map[int64]int64{2: 2}); !maps.Equal(got, want) {
+		t.Errorf("counts written = %v, want %v", got, want)
+	}
+	if st := r.Stats(); st.Written != uint64(len(clicks)) {
+		t.Errorf("Stats().Written = %d, want %d: skipped clicks are handled, not lost", st.Written, len(clicks))
+	}
+}
+
+func TestRecorderCountsFailedWrites(t *testing.T) {
+	w := &fakeWriter{err: errors.New("disk full")}
+	r := NewRecorder(w, Config{BatchSize: 2, FlushInterval: time.Hour})
+	r.Start()
+	for i := 0; i < 5; i++ {
+		r.Record(Click{LinkID: 1})
+	}
+	closeRecorder(t, r)
+	st := r.Stats()
+	if st.Failed != 5 || st.Written != 0 || st.Enqueued != 5 {
+		t.Errorf("Stats() with a failing writer = %+v, want 5 failed, 0 written, 5 enqueued", st)
+	}
+	if st.LastBatch <= 0 {
+		t.Errorf("Stats().LastBatch = %v, want the duration of the last write", st.LastBatch)
+	}
+}
+
+func TestRecorderStatsBeforeStart(t *testing.T) {
+	r := NewRecorder(&fakeWriter{}, Config{QueueSize: 8})
+	for i := 0; i < 3; i++ {
+		r.Record(Click{LinkID: 1})
+	}
+	want := Stats{Enqueued: 3, QueueDepth: 3}
+	if st := r.Stats(); st != want {
+		t.Errorf("Stats() = %+v, want %+v", st, want)
+	}
+}

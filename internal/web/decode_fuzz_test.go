@@ -1,0 +1,117 @@
+package web
+
+import (
+	"bytes"
+	"errors"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"tiny/internal/shortener"
+	"tiny/internal/tiny"
+)
+
+// FuzzDecodeLinkInput feeds arbitrary bodies to decodeJSON as the create
+// and update handlers do. Whatever the body, it must not panic, and a
+// refusal must be the client's fault (invalid or too_large), never an
+// internal error that would answer 500.
+func FuzzDecodeLinkInput(f *testing.F) {
+	for _, s := range []string{
+		`{"url": "https://example.com/", "alias": "a", "title": "t", "tags": ["x"], "expires_at": "2030-01-02T15:04:05Z",
+		  "max_clicks": 3, "redirect": 301, "cache_seconds": 60, "password": "pw", "forward_query": true}`,
+		`{"url": "https://example.com/", "nope": 1}`,
+		`{"url": 5}`,
+		`{"tags": "x"}`,
+		`{"tags": [1, 2]}`,
+		`{"redirect": "301"}`,
+		`{"url": {"nested": {"deeper": [1, {"x": null}]}}}`,
+		`{"max_clicks": 1e400, "cache_seconds": 99999999999999999999}`,
+		`{"max_clicks": -0.5}`,
+		`null`,
+		`{"url": null, "expires_at": null, "password": null}`,
+		`{"title": "\u00e9\ud83d\ude00\u0000 \ud800"}`,
+		`{"url": "https://example.com/"} {"url": "again"}`,
+		`{"url": "https://example.com/"}]`,
+		`{"expires_at": "tomorrow"}`,
+		`{"expires_at": 1700000000}`,
+		`[]`,
+		`"just a string"`,
+		``,
+		`{"url":`,
+		"\xef\xbb\xbf{}",
+		`{"URL": "https://example.com/"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for _, in := range []any{&shortener.CreateInput{}, &shortener.UpdateInput{}} {
+			w := httptest.NewRecorder()
+			r := httptest.NewRequest("POST", "/api/v1/links", bytes.NewReader(body))
+			err := decodeJSON(w, r, in, linkBodyLimit)
+			if err == nil {
+				continue
+			}
+			var te *tiny.Error
+			if !errors.As(err, &te) {
+				t.Fatalf("decodeJSON(%q) into %T = %v (%T), want a *tiny.Error", body, in, err, err)
+			}
+			if code := tiny.ErrorCodeOf(err); code != tiny.Invalid && code != tiny.TooLarge {
+				t.Fatalf("decodeJSON(%q) into %T = code %q, want invalid or too_large", body, in, code)
+			}
+			if te.Message == "" {
+				t.Fatalf("decodeJSON(%q) into %T = %v with no message", body, in, err)
+			}
+		}
+	})
+}
+
+// TestDecodeJSONErrors pins the code, field and message of the refusals a
+// client most often meets.
+func TestDecodeJSONErrors(t *testing.T) {
+	tests := []struct {
+		body       string
+		into       func() any
+		wantCode   tiny.ErrorCode
+		wantField  string
+		wantInText string
+	}{
+		{``, createInput, tiny.Invalid, "", "empty"},
+		{`{"url":`, createInput, tiny.Invalid, "", "ends early"},
+		{`{"url" 1}`, createInput, tiny.Invalid, "", "malformed JSON at byte"},
+		{`{"url": "https://example.com/", "nope": 1}`, createInput, tiny.Invalid, "nope", "unknown field"},
+		{`{"url": 5}`, createInput, tiny.Invalid, "url", "must be a string"},
+		{`{"redirect": "301"}`, createInput, tiny.Invalid, "redirect", "must be an integer"},
+		{`{"tags": "x"}`, createInput, tiny.Invalid, "tags", "must be an array"},
+		{`{"forward_query": 1}`, createInput, tiny.Invalid, "forward_query", "must be a boolean"},
+		{`{"max_clicks": 1.5}`, createInput, tiny.Invalid, "max_clicks", "must be an integer"},
+		{`{"expires_at": "tomorrow"}`, createInput, tiny.Invalid, "", "RFC 3339"},
+		{`[]`, createInput, tiny.Invalid, "", "JSON object"},
+		{`{} {}`, createInput, tiny.Invalid, "", "single JSON value"},
+		{`{"url": 5}`, updateInput, tiny.Invalid, "url", "must be a string"},
+		{`{"max_clicks": "x"}`, updateInput, tiny.Invalid, "max_clicks", "must be an integer"},
+		{`{"tags": "x"}`, updateInput, tiny.Invalid, "tags", "must be an array"},
+		{`{"expires_at": "tomorrow"}`, updateInput, tiny.Invalid, "", "RFC 3339"},
+		{`{"url": "https://example.com/", "x": 1}`, updateInput, tiny.Invalid, "x", "unknown field"},
+		{`{"title": "` + strings.Repeat("a", linkBodyLimit) + `"}`, createInput, tiny.TooLarge, "", "at most"},
+	}
+	for _, tt := range tests {
+		in := tt.into()
+		w := httptest.NewRecorder()
+		r := httptest.NewRequest("POST", "/api/v1/links", strings.NewReader(tt.body))
+		err := decodeJSON(w, r, in, linkBodyLimit)
+		body := tt.body
+		if len(body) > 40 {
+			body = body[:40] + "…"
+		}
+		if code, field := tiny.ErrorCodeOf(err), tiny.ErrorFieldOf(err); code != tt.wantCode || field != tt.wantField {
+			t.Errorf("decodeJSON(%q) into %T = %v (code %q, field %q), want code %q, field %q", body, in, err, code, field, tt.wantCode, tt.wantField)
+			continue
+		}
+		if msg := tiny.ErrorMessageOf(err); !strings.Contains(msg, tt.wantInText) {
+			t.Errorf("decodeJSON(%q) into %T message = %q, want it to mention %q", body, in, msg, tt.wantInText)
+		}
+	}
+}
+
+func createInput() any { return &shortener.CreateInput{} }
+func updateInput() any { return &shortener.UpdateInput{} }
