@@ -49,6 +49,11 @@ type Recorder struct {
 	done   chan struct{}
 	closed atomic.Bool
 
+	// previews remembers which user agents are link previewers: agents
+	// repeat a lot, and matching one costs far more than a map lookup. Only
+	// the worker goroutine touches it.
+	previews map[string]bool
+
 	enqueued, dropped, written, failed atomic.Uint64
 	lastBatch                          atomic.Int64 // nanoseconds the last write took
 }
@@ -73,7 +78,24 @@ func NewRecorder(store ClickWriter, cfg Config) *Recorder {
 		cfg:   cfg,
 		stop:  make(chan struct{}),
 		done:  make(chan struct{}),
+
+		previews: make(map[string]bool),
 	}
+}
+
+// maxRememberedAgents bounds the previews map; it is emptied when full.
+const maxRememberedAgents = 10_000
+
+func (r *Recorder) isPreview(userAgent string) bool {
+	p, ok := r.previews[userAgent]
+	if !ok {
+		if len(r.previews) >= maxRememberedAgents {
+			clear(r.previews)
+		}
+		p = IsPreviewBot(userAgent)
+		r.previews[userAgent] = p
+	}
+	return p
 }
 
 // Record queues a click without blocking. It reports false when the click
@@ -149,7 +171,7 @@ func (r *Recorder) flush(batch []Click) []Click {
 	}
 	counts := make(map[int64]int64)
 	for _, c := range batch {
-		if !c.Counted && !IsPreviewBot(c.UserAgent) {
+		if !c.Counted && !r.isPreview(c.UserAgent) {
 			counts[c.LinkID]++
 		}
 	}

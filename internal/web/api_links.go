@@ -53,6 +53,9 @@ func (s *Server) createLink(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in, linkBodyLimit); err != nil {
 		return err
 	}
+	if err := s.limitCreates(w, r, 1); err != nil {
+		return err
+	}
 	l, err := s.links.Create(r.Context(), currentUser(r), in)
 	if err != nil {
 		return err
@@ -80,6 +83,9 @@ func (s *Server) bulkCreateLinks(w http.ResponseWriter, r *http.Request) error {
 	}
 	if len(in.Links) == 0 || len(in.Links) > MaxBulkLinks {
 		return tiny.FieldErrorf(tiny.Invalid, "links", "send 1 to %d links", MaxBulkLinks)
+	}
+	if err := s.limitCreates(w, r, len(in.Links)); err != nil {
+		return err
 	}
 	user := currentUser(r)
 	out := struct {

@@ -18,7 +18,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			s.renderError(w, r, tiny.Errorf(tiny.Unauthorized, "send an API key as 'Authorization: Bearer <key>'"))
 			return
 		}
-		_, user, err := s.store.APIKeyByHash(r.Context(), tiny.HashAPIKey(secret))
+		key, user, err := s.store.APIKeyByHash(r.Context(), tiny.HashAPIKey(secret))
 		if err != nil {
 			if tiny.IsCode(err, tiny.NotFound) {
 				err = tiny.Errorf(tiny.Unauthorized, "the API key is not valid")
@@ -26,7 +26,8 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			s.renderError(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), userKey, user)))
+		ctx := context.WithValue(r.Context(), userKey, user)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, apiKeyIDKey, key.ID)))
 	})
 }
 
@@ -34,4 +35,10 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 func currentUser(r *http.Request) *tiny.User {
 	u, _ := r.Context().Value(userKey).(*tiny.User)
 	return u
+}
+
+// currentKeyID returns the id of the API key the request authenticated with.
+func currentKeyID(r *http.Request) int64 {
+	id, _ := r.Context().Value(apiKeyIDKey).(int64)
+	return id
 }

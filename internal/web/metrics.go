@@ -20,7 +20,7 @@ type metrics struct {
 	fastRequests map[int]prometheus.Counter
 }
 
-func newMetrics(links *shortener.Service, clicks *analytics.Recorder) *metrics {
+func newMetrics(links *shortener.Service, clicks *analytics.Recorder, limits *rateLimiter) *metrics {
 	m := &metrics{
 		registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -67,6 +67,13 @@ func newMetrics(links *shortener.Service, clicks *analytics.Recorder) *metrics {
 			func() float64 { return float64(clicks.Stats().QueueDepth) }),
 		gauge("tiny_click_batch_seconds", "Duration of the last click batch write.",
 			func() float64 { return clicks.Stats().LastBatch.Seconds() }),
+		counter("tiny_ratelimit_refused_total", "API calls refused by a rate limit.",
+			func() float64 { return float64(limits.refused.Load()) }),
 	)
+	if f, ok := limits.limiter.(interface{ Failures() uint64 }); ok {
+		m.registry.MustRegister(counter("tiny_ratelimit_failures_total",
+			"Rate-limit checks that failed (Redis unreachable) and were allowed through.",
+			func() float64 { return float64(f.Failures()) }))
+	}
 	return m
 }

@@ -18,6 +18,7 @@ type contextKey int
 const (
 	requestIDKey contextKey = iota
 	userKey
+	apiKeyIDKey
 )
 
 func requestID(ctx context.Context) string {

@@ -26,7 +26,9 @@ const (
 // code lives under a reserved word, so no route overlaps with a code.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	auth := s.authenticate
+	// API calls are limited per client address, then authenticated, then
+	// limited per key.
+	auth := func(h http.Handler) http.Handler { return s.limitByIP(s.authenticate(s.limitByKey(h))) }
 
 	mux.Handle("GET /{$}", s.wrap(s.home))
 	mux.Handle("GET /static/", http.StripPrefix("/static/", staticFiles()))

@@ -16,6 +16,7 @@ import (
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 
 	"tiny/internal/analytics"
+	"tiny/internal/ratelimit"
 	"tiny/internal/shortener"
 	"tiny/internal/tiny"
 )
@@ -37,6 +38,13 @@ type Config struct {
 	MaxBodyBytes int
 	// Logger receives request and error logs.
 	Logger *slog.Logger
+	// TrustProxy makes the client address come from X-Forwarded-For; set it
+	// only behind a proxy that sets that header.
+	TrustProxy bool
+	// RateLimiter enforces Limits; nil enforces none.
+	RateLimiter ratelimit.Limiter
+	// Limits are the API's rate limits.
+	Limits Limits
 }
 
 // Server serves tiny over HTTP.
@@ -48,6 +56,7 @@ type Server struct {
 	clicks  *analytics.Recorder
 	metrics *metrics
 	pages   *template.Template
+	limits  *rateLimiter
 
 	handler http.Handler            // the ServeMux with its middleware
 	slow    fasthttp.RequestHandler // handler, mounted on fasthttp
@@ -78,15 +87,16 @@ func NewServer(cfg Config, links *shortener.Service, store tiny.Store, clicks *a
 		return nil, err
 	}
 	s := &Server{
-		cfg:     cfg,
-		log:     cfg.Logger,
-		links:   links,
-		store:   store,
-		clicks:  clicks,
-		metrics: newMetrics(links, clicks),
-		pages:   pages,
-		now:     time.Now,
+		cfg:    cfg,
+		log:    cfg.Logger,
+		links:  links,
+		store:  store,
+		clicks: clicks,
+		pages:  pages,
+		now:    time.Now,
+		limits: &rateLimiter{limiter: cfg.RateLimiter, limits: cfg.Limits},
 	}
+	s.metrics = newMetrics(links, clicks, s.limits)
 	s.handler = s.observe(securityHeaders(s.routes()))
 	s.slow = fasthttpadaptor.NewFastHTTPHandler(detach(s.handler))
 	s.http = &fasthttp.Server{

@@ -1,0 +1,93 @@
+package web
+
+import (
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"tiny/internal/ratelimit"
+)
+
+// Limits are the rate limits of the API. A zero Limit is not enforced.
+type Limits struct {
+	// PerIP bounds every API call from one client address, authenticated
+	// or not, so a client cannot guess keys or flood public endpoints.
+	PerIP ratelimit.Limit
+	// PerKey bounds every API call made with one API key.
+	PerKey ratelimit.Limit
+	// Create bounds link creation per API key; a bulk request counts once
+	// per link it holds.
+	Create ratelimit.Limit
+}
+
+// rateLimiter applies Limits with a Limiter; refusals are counted for
+// metrics.
+type rateLimiter struct {
+	limiter ratelimit.Limiter
+	limits  Limits
+	refused atomic.Uint64
+}
+
+// check counts n events against limit under key and writes the RateLimit
+// headers. When the events are refused it returns the rate_limited error.
+func (rl *rateLimiter) check(w http.ResponseWriter, r *http.Request, key string, limit ratelimit.Limit, n int) error {
+	if rl == nil || rl.limiter == nil || limit.IsZero() {
+		return nil
+	}
+	res, err := rl.limiter.AllowN(r.Context(), key, limit, n)
+	if err != nil {
+		return err
+	}
+	res.WriteHeaders(w.Header())
+	if !res.Allowed {
+		rl.refused.Add(1)
+	}
+	return res.Err()
+}
+
+// limitByIP applies the per-IP limit before authentication.
+func (s *Server) limitByIP(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := s.limits.check(w, r, "api:ip:"+s.clientIP(r).String(), s.limits.limits.PerIP, 1); err != nil {
+			s.renderError(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// limitByKey applies the per-key limit; it runs after authenticate.
+func (s *Server) limitByKey(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := s.limits.check(w, r, "api:key:"+strconv.FormatInt(currentKeyID(r), 10), s.limits.limits.PerKey, 1); err != nil {
+			s.renderError(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// limitCreates counts n link creations against the caller's key.
+func (s *Server) limitCreates(w http.ResponseWriter, r *http.Request, n int) error {
+	return s.limits.check(w, r, "create:key:"+strconv.FormatInt(currentKeyID(r), 10), s.limits.limits.Create, n)
+}
+
+// clientIP is the address of the client. Behind a trusted proxy it is the
+// last address of X-Forwarded-For, the one the proxy itself appended;
+// earlier entries are whatever the client claimed.
+func (s *Server) clientIP(r *http.Request) netip.Addr {
+	if s.cfg.TrustProxy {
+		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+			last := xff[len(xff)-1]
+			if i := strings.LastIndexByte(last, ','); i >= 0 {
+				last = last[i+1:]
+			}
+			if ip, err := netip.ParseAddr(strings.TrimSpace(last)); err == nil {
+				return ip.Unmap()
+			}
+		}
+	}
+	return clientIP(r)
+}
