@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
+
+	"tiny/internal/ratelimit"
 
 	"github.com/peterbourgon/ff/v3/ffcli"
 )
@@ -35,6 +38,11 @@ type Config struct {
 	IdleTimeout     time.Duration
 	ShutdownTimeout time.Duration
 	MaxBodyBytes    int
+	TrustProxy      bool
+	Redis           string
+	RateIP          limitFlag
+	RateKey         limitFlag
+	RateCreate      limitFlag
 }
 
 // DefaultConfig is the zero-configuration start: an SQLite file in the
@@ -56,12 +64,15 @@ func DefaultConfig() Config {
 		IdleTimeout:     120 * time.Second,
 		ShutdownTimeout: 20 * time.Second,
 		MaxBodyBytes:    16 << 20,
+		RateIP:          limitFlag{Rate: 1200, Period: time.Minute, Burst: 300},
+		RateKey:         limitFlag{Rate: 1200, Period: time.Minute, Burst: 300},
+		RateCreate:      limitFlag{Rate: 600, Period: time.Minute, Burst: 1000},
 	}
 }
 
 func (c *Config) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on")
-	fs.StringVar(&c.Database, "database", c.Database, "SQLite file path")
+	fs.StringVar(&c.Database, "database", c.Database, "SQLite file path, or a postgres:// URL for the cluster store")
 	fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public URL short links are built on (default http://<addr>)")
 	fs.StringVar(&c.InitialAPIKey, "initial-api-key", c.InitialAPIKey, "secret of the admin key created on the first start (default random, printed once)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error")
@@ -77,6 +88,11 @@ func (c *Config) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", c.IdleTimeout, "time an idle keep-alive connection is kept")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "time in-flight requests get to finish on SIGTERM")
 	fs.IntVar(&c.MaxBodyBytes, "max-body", c.MaxBodyBytes, "largest request body in bytes")
+	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "take the client address from X-Forwarded-For (only behind a proxy that sets it)")
+	fs.StringVar(&c.Redis, "redis", c.Redis, "redis:// URL: share rate limits across the nodes of a cluster (default per node)")
+	fs.Var(&c.RateIP, "rate-ip", "API calls per client address: RATE/PERIOD[:BURST], or off")
+	fs.Var(&c.RateKey, "rate-key", "API calls per API key: RATE/PERIOD[:BURST], or off")
+	fs.Var(&c.RateCreate, "rate-create", "links created per API key: RATE/PERIOD[:BURST], or off")
 }
 
 // baseURL returns the parsed base URL, defaulting to http://<addr>.
@@ -122,4 +138,54 @@ func usage(c *ffcli.Command) string {
 		fmt.Fprintf(&b, "  --%-18s %-24s %s%s\n", f.Name, env, f.Usage, def)
 	})
 	return b.String()
+}
+
+// limitFlag is a rate limit on the command line: "600/1m:100" is 600 per
+// minute with bursts of 100 (the burst defaults to the rate); "off" is none.
+type limitFlag ratelimit.Limit
+
+func (l *limitFlag) String() string {
+	if l == nil || ratelimit.Limit(*l).IsZero() {
+		return "off"
+	}
+	return fmt.Sprintf("%d/%s:%d", l.Rate, shortDuration(l.Period), l.Burst)
+}
+
+func (l *limitFlag) Set(v string) error {
+	if v == "off" || v == "0" {
+		*l = limitFlag{}
+		return nil
+	}
+	ratePart, burstPart, hasBurst := strings.Cut(v, ":")
+	n, per, ok := strings.Cut(ratePart, "/")
+	if !ok {
+		return fmt.Errorf("want RATE/PERIOD[:BURST] like 600/1m:100, or off")
+	}
+	rate, err := strconv.Atoi(n)
+	if err != nil {
+		return fmt.Errorf("rate %q is not a number", n)
+	}
+	period, err := time.ParseDuration(per)
+	if err != nil {
+		return fmt.Errorf("period %q: %v", per, err)
+	}
+	burst := rate
+	if hasBurst {
+		if burst, err = strconv.Atoi(burstPart); err != nil {
+			return fmt.Errorf("burst %q is not a number", burstPart)
+		}
+	}
+	lim := ratelimit.Limit{Rate: rate, Period: period, Burst: burst}
+	if err := lim.Validate(); err != nil {
+		return err
+	}
+	*l = limitFlag(lim)
+	return nil
+}
+
+// shortDuration prints 1m rather than 1m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	s = strings.TrimSuffix(s, "0s")
+	return strings.TrimSuffix(s, "0m")
 }

@@ -59,15 +59,40 @@ func freeAddr(t *testing.T) string {
 type process struct {
 	cmd    *exec.Cmd
 	addr   string
-	stdout *bytes.Buffer
-	stderr *bytes.Buffer
+	stdout *syncBuffer
+	stderr *syncBuffer
 	done   chan error
+}
+
+// syncBuffer is an output buffer the test may read while the process writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func startTiny(t *testing.T, db, addr string, env ...string) *process {
 	t.Helper()
-	p := &process{addr: addr, stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, done: make(chan error, 1)}
-	p.cmd = exec.Command(tinyBinary(t), "serve", "--addr", addr, "--database", db, "--log-level", "warn")
+	return startTinyWith(t, addr, []string{"--database", db}, env...)
+}
+
+// startTinyWith starts `tiny serve` on addr with more flags, and waits until
+// it is ready.
+func startTinyWith(t *testing.T, addr string, args []string, env ...string) *process {
+	t.Helper()
+	p := &process{addr: addr, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan error, 1)}
+	p.cmd = exec.Command(tinyBinary(t), append([]string{"serve", "--addr", addr, "--log-level", "warn"}, args...)...)
 	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	if err := p.cmd.Start(); err != nil {

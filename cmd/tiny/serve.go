@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -17,9 +18,11 @@ import (
 	"github.com/peterbourgon/ff/v3"
 	"github.com/peterbourgon/ff/v3/ffcli"
 
+	"github.com/redis/go-redis/v9"
+
 	"tiny/internal/analytics"
+	"tiny/internal/ratelimit"
 	"tiny/internal/shortener"
-	"tiny/internal/sqlite"
 	"tiny/internal/tiny"
 	"tiny/internal/web"
 )
@@ -69,6 +72,9 @@ type Main struct {
 	server   *web.Server
 	listener net.Listener
 	serveErr chan error
+	// stopFollowing ends the subscription to the store's change feed.
+	stopFollowing context.CancelFunc
+	redis         *redis.Client
 }
 
 // NewMain returns a Main that logs to stderr and prints the first admin key
@@ -97,9 +103,9 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	store, err := sqlite.Open(ctx, cfg.Database)
+	store, err := openStore(ctx, cfg.Database)
 	if err != nil {
-		return fmt.Errorf("opening the database %s: %w", cfg.Database, err)
+		return fmt.Errorf("opening the database %s: %w", redactDSN(cfg.Database), err)
 	}
 	m.store = store
 	m.links, err = shortener.New(ctx, store, shortener.Config{
@@ -118,6 +124,13 @@ func (m *Main) Run(ctx context.Context) error {
 		QueueSize: cfg.ClickQueue, BatchSize: cfg.ClickBatch, FlushInterval: cfg.ClickFlush, Logger: m.logger,
 	})
 	m.clicks.Start()
+	var followCtx context.Context
+	followCtx, m.stopFollowing = context.WithCancel(context.Background())
+	go m.links.FollowChanges(followCtx, m.logger)
+	limiter, err := m.rateLimiter()
+	if err != nil {
+		return err
+	}
 	m.server, err = web.NewServer(web.Config{
 		BaseURL:      base,
 		ReadTimeout:  cfg.ReadTimeout,
@@ -125,6 +138,13 @@ func (m *Main) Run(ctx context.Context) error {
 		IdleTimeout:  cfg.IdleTimeout,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Logger:       m.logger,
+		TrustProxy:   cfg.TrustProxy,
+		RateLimiter:  limiter,
+		Limits: web.Limits{
+			PerIP:  ratelimit.Limit(cfg.RateIP),
+			PerKey: ratelimit.Limit(cfg.RateKey),
+			Create: ratelimit.Limit(cfg.RateCreate),
+		},
 	}, m.links, store, m.clicks)
 	if err != nil {
 		return err
@@ -134,7 +154,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	go func() { m.serveErr <- m.server.Serve(m.listener) }()
-	m.logger.Info("tiny is serving", "addr", m.listener.Addr().String(), "base_url", base.String(), "database", cfg.Database)
+	m.logger.Info("tiny is serving", "addr", m.listener.Addr().String(), "base_url", base.String(), "database", redactDSN(cfg.Database))
 	return nil
 }
 
@@ -153,13 +173,43 @@ func (m *Main) Close() error {
 	if m.clicks != nil {
 		errs = append(errs, m.clicks.Close(ctx))
 	}
+	if m.stopFollowing != nil {
+		m.stopFollowing()
+	}
 	if m.links != nil {
 		m.links.Close()
+	}
+	if m.redis != nil {
+		errs = append(errs, m.redis.Close())
 	}
 	if m.store != nil {
 		errs = append(errs, m.store.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// rateLimiter returns the limiter of the API's rate limits: shared through
+// Redis when --redis is set (failing open when Redis is down), per node
+// otherwise.
+func (m *Main) rateLimiter() (ratelimit.Limiter, error) {
+	if m.Config.Redis == "" {
+		return ratelimit.NewLocal(100_000), nil
+	}
+	opts, err := ratelimit.RedisOptions(m.Config.Redis)
+	if err != nil {
+		return nil, fmt.Errorf("--redis: %w", err)
+	}
+	// go-redis logs every failed dial itself; FailOpen already reports an
+	// outage, once per interval, so the library's own lines go to debug.
+	redis.SetLogger(redisLogger{m.logger})
+	m.redis = redis.NewClient(opts)
+	return ratelimit.FailOpen(ratelimit.NewRedis(m.redis), m.logger), nil
+}
+
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, args ...any) {
+	l.log.DebugContext(ctx, "redis", "msg", fmt.Sprintf(format, args...))
 }
 
 func newCodeKey() []byte {
@@ -199,4 +249,16 @@ func (m *Main) ensureAdminKey(ctx context.Context) error {
 		m.logger.Info("created the admin API key from TINY_INITIAL_API_KEY", "prefix", key.Prefix)
 	}
 	return nil
+}
+
+// redactDSN hides the password of a database URL, for logs and errors.
+func redactDSN(dsn string) string {
+	if !isPostgresURL(dsn) {
+		return dsn
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "postgres://…"
+	}
+	return u.Redacted()
 }

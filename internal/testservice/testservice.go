@@ -58,3 +58,20 @@ func require(t testing.TB, env, def, name, howto string) string {
 	conn.Close()
 	return raw
 }
+
+// NginxPath returns the path of the nginx binary (Debian's nginx-light or
+// nginx package), skipping or failing like the servers when it is missing.
+func NginxPath(t testing.TB) string {
+	t.Helper()
+	for _, p := range []string{"/usr/sbin/nginx", "/usr/bin/nginx"} {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	msg := "nginx is not installed; install it with: apt-get install -y nginx-light"
+	if Required() {
+		t.Fatalf("TINY_REQUIRE_SERVICES=1 and %s", msg)
+	}
+	t.Skip(msg)
+	return ""
+}

@@ -1,0 +1,117 @@
+package postgres
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+const (
+	// minListenBackoff and maxListenBackoff bound the wait of ListenChanges
+	// before it reconnects; the wait doubles with each failed attempt.
+	minListenBackoff = 100 * time.Millisecond
+	maxListenBackoff = 2 * time.Second
+
+	// listenIdlePing is how long the listener waits for a notification
+	// before it pings its connection, and listenPingTimeout how long the
+	// ping may take. A connection that died without a word (a cut network,
+	// a failed-over server) would otherwise go unnoticed for as long as TCP
+	// keeps it, and every change with it.
+	listenIdlePing    = 5 * time.Second
+	listenPingTimeout = 5 * time.Second
+)
+
+// ListenChanges calls changed with the code and alias of each link created,
+// updated or deleted on any node, until ctx ends, and returns ctx's error.
+//
+// It listens on a connection of its own, outside the pool. When that
+// connection fails it reconnects, waiting 100ms at first and up to 2s
+// between attempts, and once it listens again it calls resync, since the
+// changes in between are lost. NOTIFY is delivered at commit, so a node
+// never hears of a change before it can read it.
+func (db *DB) ListenChanges(ctx context.Context, changed func(names []string), resync func()) error {
+	backoff := minListenBackoff
+	for first := true; ; first = false {
+		listening := false
+		// The error has nowhere to go: the caller learns of the outage
+		// from resync once it is over.
+		_ = db.listen(ctx, changed, func() {
+			listening = true
+			if !first {
+				resync()
+			}
+		})
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if listening {
+			backoff = minListenBackoff
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		backoff = min(2*backoff, maxListenBackoff)
+	}
+}
+
+// listen connects, listens on the change channel, calls listening, then
+// delivers notifications to changed until the connection fails or ctx ends.
+func (db *DB) listen(ctx context.Context, changed func(names []string), listening func()) error {
+	cfg := db.pool.Config().ConnConfig // a copy
+	cfg.RuntimeParams["application_name"] = listenerName(cfg.RuntimeParams["application_name"])
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		conn.Close(cctx)
+		cancel()
+	}()
+	if _, err := conn.Exec(ctx, "LISTEN "+changeChannel); err != nil {
+		return err
+	}
+	listening()
+	for {
+		wctx, cancel := context.WithTimeout(ctx, listenIdlePing)
+		n, err := conn.WaitForNotification(wctx)
+		cancel()
+		if n != nil {
+			if names := strings.Fields(n.Payload); len(names) > 0 {
+				changed(names)
+			}
+		}
+		switch {
+		case err == nil:
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case pgconn.Timeout(err):
+			// Quiet for a while: make sure the connection is still alive.
+			// A timeout leaves the connection usable.
+			pctx, cancel := context.WithTimeout(ctx, listenPingTimeout)
+			err := conn.Ping(pctx)
+			cancel()
+			if err != nil {
+				return err
+			}
+		default:
+			return err
+		}
+	}
+}
+
+// listenerName is the application_name of the listener connection: the
+// pool's, marked, so pg_stat_activity tells the two apart.
+func listenerName(app string) string {
+	if app == "" {
+		app = "tiny"
+	}
+	return app + " (change feed)"
+}
