@@ -39,6 +39,10 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	MaxBodyBytes    int
 	TrustProxy      bool
+	GeoIPDB         string
+	ClickRetention  time.Duration
+	Analytics       bool
+	DebugAddr       string
 	Redis           string
 	RateIP          limitFlag
 	RateKey         limitFlag
@@ -64,6 +68,8 @@ func DefaultConfig() Config {
 		IdleTimeout:     120 * time.Second,
 		ShutdownTimeout: 20 * time.Second,
 		MaxBodyBytes:    16 << 20,
+		ClickRetention:  90 * 24 * time.Hour,
+		Analytics:       true,
 		RateIP:          limitFlag{Rate: 1200, Period: time.Minute, Burst: 300},
 		RateKey:         limitFlag{Rate: 1200, Period: time.Minute, Burst: 300},
 		RateCreate:      limitFlag{Rate: 600, Period: time.Minute, Burst: 1000},
@@ -88,6 +94,10 @@ func (c *Config) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", c.IdleTimeout, "time an idle keep-alive connection is kept")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "time in-flight requests get to finish on SIGTERM")
 	fs.IntVar(&c.MaxBodyBytes, "max-body", c.MaxBodyBytes, "largest request body in bytes")
+	fs.StringVar(&c.GeoIPDB, "geoip-db", c.GeoIPDB, "MaxMind-format database (GeoLite2/GeoIP2 City or Country) for click countries (default none: \"unknown\")")
+	fs.DurationVar(&c.ClickRetention, "click-retention", c.ClickRetention, "how long raw click events are kept; statistics are kept for good (0 keeps everything)")
+	fs.BoolVar(&c.Analytics, "analytics", c.Analytics, "record clicks; false turns click capture off")
+	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "address for Go's profiler (/debug/pprof/); keep it private (default off)")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "take the client address from X-Forwarded-For (only behind a proxy that sets it)")
 	fs.StringVar(&c.Redis, "redis", c.Redis, "redis:// URL: share rate limits across the nodes of a cluster (default per node)")
 	fs.Var(&c.RateIP, "rate-ip", "API calls per client address: RATE/PERIOD[:BURST], or off")

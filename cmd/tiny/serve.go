@@ -9,11 +9,14 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"net/url"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/peterbourgon/ff/v3"
 	"github.com/peterbourgon/ff/v3/ffcli"
@@ -72,8 +75,11 @@ type Main struct {
 	server   *web.Server
 	listener net.Listener
 	serveErr chan error
-	// stopFollowing ends the subscription to the store's change feed.
+	// stopFollowing ends the background work: the subscription to the
+	// store's change feed and the retention of raw clicks.
 	stopFollowing context.CancelFunc
+	enricher      *analytics.Enricher
+	debug         *http.Server
 	redis         *redis.Client
 }
 
@@ -120,13 +126,21 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.ensureAdminKey(ctx); err != nil {
 		return err
 	}
+	m.enricher, err = analytics.NewEnricher(analytics.EnricherConfig{
+		GeoIPPath: cfg.GeoIPDB, Secrets: analytics.SettingSecrets(store), Logger: m.logger,
+	})
+	if err != nil {
+		return fmt.Errorf("--geoip-db: %w", err)
+	}
 	m.clicks = analytics.NewRecorder(store, analytics.Config{
 		QueueSize: cfg.ClickQueue, BatchSize: cfg.ClickBatch, FlushInterval: cfg.ClickFlush, Logger: m.logger,
+		Enricher: m.enricher, Off: !cfg.Analytics,
 	})
 	m.clicks.Start()
 	var followCtx context.Context
 	followCtx, m.stopFollowing = context.WithCancel(context.Background())
 	go m.links.FollowChanges(followCtx, m.logger)
+	go analytics.KeepRawClicks(followCtx, store, cfg.ClickRetention, time.Hour, m.logger)
 	limiter, err := m.rateLimiter()
 	if err != nil {
 		return err
@@ -153,6 +167,11 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if cfg.DebugAddr != "" {
+		if err := m.serveDebug(cfg.DebugAddr); err != nil {
+			return err
+		}
+	}
 	go func() { m.serveErr <- m.server.Serve(m.listener) }()
 	m.logger.Info("tiny is serving", "addr", m.listener.Addr().String(), "base_url", base.String(), "database", redactDSN(cfg.Database))
 	return nil
@@ -176,11 +195,17 @@ func (m *Main) Close() error {
 	if m.stopFollowing != nil {
 		m.stopFollowing()
 	}
+	if m.enricher != nil {
+		errs = append(errs, m.enricher.Close())
+	}
 	if m.links != nil {
 		m.links.Close()
 	}
 	if m.redis != nil {
 		errs = append(errs, m.redis.Close())
+	}
+	if m.debug != nil {
+		errs = append(errs, m.debug.Close())
 	}
 	if m.store != nil {
 		errs = append(errs, m.store.Close())
@@ -261,4 +286,23 @@ func redactDSN(dsn string) string {
 		return "postgres://…"
 	}
 	return u.Redacted()
+}
+
+// serveDebug serves Go's profiler on its own listener, apart from the
+// public one, so it is never reachable through the service's address.
+func (m *Main) serveDebug(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("--debug-addr: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	m.debug = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = m.debug.Serve(ln) }()
+	m.logger.Info("profiler listening", "addr", ln.Addr().String())
+	return nil
 }

@@ -27,7 +27,7 @@ type Click struct {
 
 // ClickWriter is the part of the store the recorder writes to.
 type ClickWriter interface {
-	AddClicks(ctx context.Context, counts map[int64]int64) error
+	RecordClicks(ctx context.Context, events []tiny.ClickEvent) error
 }
 
 // Config tunes a Recorder. Zero values take the defaults noted.
@@ -36,6 +36,15 @@ type Config struct {
 	BatchSize     int           // clicks per write at most (1,000)
 	FlushInterval time.Duration // longest a click waits for its batch (1s)
 	Logger        *slog.Logger
+	// Enricher turns clicks into anonymised events; required. The worker
+	// is its only user.
+	Enricher *Enricher
+	// RotateEvery is how often the visitor secrets of past days are
+	// destroyed, even on days without clicks (1h).
+	RotateEvery time.Duration
+	// Off turns click capture off: Record does nothing. It exists to
+	// measure what capture costs a redirect.
+	Off bool
 }
 
 // Recorder queues clicks and writes them in batches. Record never blocks:
@@ -49,12 +58,8 @@ type Recorder struct {
 	done   chan struct{}
 	closed atomic.Bool
 
-	// previews remembers which user agents are link previewers: agents
-	// repeat a lot, and matching one costs far more than a map lookup. Only
-	// the worker goroutine touches it.
-	previews map[string]bool
-
 	enqueued, dropped, written, failed atomic.Uint64
+	onBatch                            atomic.Pointer[func(n int, d time.Duration)]
 	lastBatch                          atomic.Int64 // nanoseconds the last write took
 }
 
@@ -72,35 +77,28 @@ func NewRecorder(store ClickWriter, cfg Config) *Recorder {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.RotateEvery <= 0 {
+		cfg.RotateEvery = time.Hour
+	}
 	return &Recorder{
 		queue: make(chan Click, cfg.QueueSize),
 		store: store,
 		cfg:   cfg,
 		stop:  make(chan struct{}),
 		done:  make(chan struct{}),
-
-		previews: make(map[string]bool),
 	}
 }
 
-// maxRememberedAgents bounds the previews map; it is emptied when full.
-const maxRememberedAgents = 10_000
-
-func (r *Recorder) isPreview(userAgent string) bool {
-	p, ok := r.previews[userAgent]
-	if !ok {
-		if len(r.previews) >= maxRememberedAgents {
-			clear(r.previews)
-		}
-		p = IsPreviewBot(userAgent)
-		r.previews[userAgent] = p
-	}
-	return p
-}
+// ObserveBatches makes the worker report the size and write time of every
+// batch, for metrics.
+func (r *Recorder) ObserveBatches(f func(n int, d time.Duration)) { r.onBatch.Store(&f) }
 
 // Record queues a click without blocking. It reports false when the click
 // was dropped because the queue is full or the recorder is closed.
 func (r *Recorder) Record(c Click) bool {
+	if r.cfg.Off {
+		return false
+	}
 	if r.closed.Load() {
 		r.dropped.Add(1)
 		return false
@@ -137,9 +135,17 @@ func (r *Recorder) run() {
 	defer close(r.done)
 	ticker := time.NewTicker(r.cfg.FlushInterval)
 	defer ticker.Stop()
+	rotate := time.NewTicker(r.cfg.RotateEvery)
+	defer rotate.Stop()
 	batch := make([]Click, 0, r.cfg.BatchSize)
 	for {
 		select {
+		case <-rotate.C:
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			if err := r.cfg.Enricher.Rotate(ctx); err != nil {
+				r.cfg.Logger.Warn("destroying old visitor secrets failed; will retry", "err", err)
+			}
+			cancel()
 		case c := <-r.queue:
 			batch = append(batch, c)
 			if len(batch) >= r.cfg.BatchSize {
@@ -164,22 +170,26 @@ func (r *Recorder) run() {
 	}
 }
 
-// flush writes a batch in one store call and returns the emptied slice.
+// flush enriches a batch, writes it in one store call and returns the
+// emptied slice. The IP addresses die here, with the batch.
 func (r *Recorder) flush(batch []Click) []Click {
 	if len(batch) == 0 {
 		return batch
 	}
-	counts := make(map[int64]int64)
-	for _, c := range batch {
-		if !c.Counted && !r.isPreview(c.UserAgent) {
-			counts[c.LinkID]++
-		}
+	events := make([]tiny.ClickEvent, len(batch))
+	for i, c := range batch {
+		events[i] = r.cfg.Enricher.Enrich(c)
+		batch[i] = Click{}
 	}
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	err := r.store.AddClicks(ctx, counts)
+	err := r.store.RecordClicks(ctx, events)
 	cancel()
-	r.lastBatch.Store(int64(time.Since(start)))
+	took := time.Since(start)
+	r.lastBatch.Store(int64(took))
+	if f := r.onBatch.Load(); f != nil {
+		(*f)(len(batch), took)
+	}
 	if err != nil {
 		r.failed.Add(uint64(len(batch)))
 		r.cfg.Logger.Error("writing clicks failed", "clicks", len(batch), "code", tiny.ErrorCodeOf(err), "err", err)

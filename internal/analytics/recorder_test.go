@@ -7,9 +7,11 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"tiny/internal/tiny"
 )
 
-// fakeWriter records every AddClicks call. When block is not nil, each
+// fakeWriter records every RecordClicks call. When block is not nil, each
 // call announces itself on entered and waits until block is closed.
 type fakeWriter struct {
 	mu     sync.Mutex
@@ -20,7 +22,15 @@ type fakeWriter struct {
 	entered chan struct{}
 }
 
-func (w *fakeWriter) AddClicks(ctx context.Context, counts map[int64]int64) error {
+// RecordClicks keeps, per call, the clicks that count toward each link's
+// counter: human ones the redirect did not count already.
+func (w *fakeWriter) RecordClicks(ctx context.Context, events []tiny.ClickEvent) error {
+	counts := make(map[int64]int64)
+	for _, e := range events {
+		if e.Kind == tiny.VisitorHuman && !e.Counted {
+			counts[e.LinkID]++
+		}
+	}
 	if w.block != nil {
 		select {
 		case w.entered <- struct{}{}:
@@ -57,6 +67,17 @@ func (w *fakeWriter) waitWrites(t *testing.T, n int) []map[int64]int64 {
 	}
 }
 
+// testConfig adds an Enricher with in-memory visitor secrets to c.
+func testConfig(t *testing.T, c Config) Config {
+	t.Helper()
+	e, err := NewEnricher(EnricherConfig{Secrets: NewMemorySecretStore()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Enricher = e
+	return c
+}
+
 func total(m map[int64]int64) int64 {
 	var n int64
 	for _, v := range m {
@@ -78,7 +99,7 @@ const chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KH
 
 func TestRecorderFlushesByCount(t *testing.T) {
 	w := &fakeWriter{}
-	r := NewRecorder(w, Config{BatchSize: 10, FlushInterval: time.Hour})
+	r := NewRecorder(w, testConfig(t, Config{BatchSize: 10, FlushInterval: time.Hour}))
 	r.Start()
 	for i := 0; i < 25; i++ {
 		if !r.Record(Click{LinkID: int64(1 + i%2), UserAgent: chrome}) {
@@ -111,7 +132,7 @@ func TestRecorderFlushesByCount(t *testing.T) {
 
 func TestRecorderFlushesByTime(t *testing.T) {
 	w := &fakeWriter{}
-	r := NewRecorder(w, Config{BatchSize: 1000, FlushInterval: 20 * time.Millisecond})
+	r := NewRecorder(w, testConfig(t, Config{BatchSize: 1000, FlushInterval: 20 * time.Millisecond}))
 	r.Start()
 	defer closeRecorder(t, r)
 	for i := 0; i < 3; i++ {
@@ -135,7 +156,7 @@ func TestRecorderFlushesByTime(t *testing.T) {
 // must return at once and count what it drops.
 func TestRecorderDropsWhenFull(t *testing.T) {
 	w := &fakeWriter{block: make(chan struct{}), entered: make(chan struct{}, 1)}
-	r := NewRecorder(w, Config{QueueSize: 4, BatchSize: 1, FlushInterval: time.Hour})
+	r := NewRecorder(w, testConfig(t, Config{QueueSize: 4, BatchSize: 1, FlushInterval: time.Hour}))
 	r.Start()
 	released := false
 	release := func() {
@@ -146,18 +167,18 @@ func TestRecorderDropsWhenFull(t *testing.T) {
 	}
 	defer release()
 
-	r.Record(Click{LinkID: 1})
+	r.Record(Click{LinkID: 1, UserAgent: chrome})
 	select {
 	case <-w.entered:
 	case <-time.After(10 * time.Second):
 		t.Fatal("the worker never wrote the first click")
 	}
-	// The worker is stuck in AddClicks and the queue is empty.
+	// The worker is stuck in RecordClicks and the queue is empty.
 	accepted := make(chan int, 1)
 	go func() {
 		n := 0
 		for i := 0; i < 100; i++ {
-			if r.Record(Click{LinkID: 1}) {
+			if r.Record(Click{LinkID: 1, UserAgent: chrome}) {
 				n++
 			}
 		}
@@ -193,7 +214,7 @@ func TestRecorderDropsWhenFull(t *testing.T) {
 
 func TestRecorderCloseFlushesAndIsIdempotent(t *testing.T) {
 	w := &fakeWriter{}
-	r := NewRecorder(w, Config{BatchSize: 1000, FlushInterval: time.Hour})
+	r := NewRecorder(w, testConfig(t, Config{BatchSize: 1000, FlushInterval: time.Hour}))
 	r.Start()
 	for i := 0; i < 7; i++ {
 		r.Record(Click{LinkID: 3, UserAgent: chrome})
@@ -207,7 +228,7 @@ func TestRecorderCloseFlushesAndIsIdempotent(t *testing.T) {
 	if got := len(w.snapshot()); got != 1 {
 		t.Errorf("a second Close() wrote again: %d writes, want 1", got)
 	}
-	if r.Record(Click{LinkID: 3}) {
+	if r.Record(Click{LinkID: 3, UserAgent: chrome}) {
 		t.Errorf("Record() after Close = true, want false")
 	}
 	if st := r.Stats(); st.Dropped != 1 || st.Enqueued != 7 || st.Written != 7 {
@@ -219,9 +240,9 @@ func TestRecorderCloseFlushesAndIsIdempotent(t *testing.T) {
 // worker runs: Close must write them all, a batch at a time.
 func TestRecorderCloseWritesEveryBatch(t *testing.T) {
 	w := &fakeWriter{}
-	r := NewRecorder(w, Config{BatchSize: 4, FlushInterval: time.Hour})
+	r := NewRecorder(w, testConfig(t, Config{BatchSize: 4, FlushInterval: time.Hour}))
 	for i := 0; i < 10; i++ {
-		r.Record(Click{LinkID: 1})
+		r.Record(Click{LinkID: 1, UserAgent: chrome})
 	}
 	r.Start()
 	closeRecorder(t, r)
@@ -236,10 +257,10 @@ func TestRecorderCloseWritesEveryBatch(t *testing.T) {
 
 func TestRecorderCloseHonoursContext(t *testing.T) {
 	w := &fakeWriter{block: make(chan struct{}), entered: make(chan struct{}, 1)}
-	r := NewRecorder(w, Config{BatchSize: 1, FlushInterval: time.Hour})
+	r := NewRecorder(w, testConfig(t, Config{BatchSize: 1, FlushInterval: time.Hour}))
 	r.Start()
 	defer close(w.block)
-	r.Record(Click{LinkID: 1})
+	r.Record(Click{LinkID: 1, UserAgent: chrome})
 	<-w.entered
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 	defer cancel()
@@ -248,16 +269,17 @@ func TestRecorderCloseHonoursContext(t *testing.T) {
 	}
 }
 
-func TestRecorderSkipsCountedAndPreviewClicks(t *testing.T) {
+func TestRecorderCountsOnlyPeople(t *testing.T) {
 	w := &fakeWriter{}
-	r := NewRecorder(w, Config{BatchSize: 1000, FlushInterval: time.Hour})
+	r := NewRecorder(w, testConfig(t, Config{BatchSize: 1000, FlushInterval: time.Hour}))
 	r.Start()
 	clicks := []Click{
 		{LinkID: 1, UserAgent: chrome, Counted: true},
 		{LinkID: 1, UserAgent: "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"},
 		{LinkID: 1, UserAgent: "WhatsApp/2.23.20.0 A"},
 		{LinkID: 2, UserAgent: chrome},
-		{LinkID: 2, UserAgent: ""},
+		{LinkID: 2, UserAgent: ""}, // no agent at all: a bot, not a person
+		{LinkID: 2, UserAgent: "curl/8.5.0"},
 		{LinkID: 3, UserAgent: "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)"},
 		{LinkID: 4, UserAgent: "curl/8.5.0", Counted: true},
 	}
@@ -271,7 +293,7 @@ func TestRecorderSkipsCountedAndPreviewClicks(t *testing.T) {
 			got[id] += n
 		}
 	}
-	if want := (map[int64]int64{2: 2}); !maps.Equal(got, want) {
+	if want := (map[int64]int64{2: 1}); !maps.Equal(got, want) {
 		t.Errorf("counts written = %v, want %v", got, want)
 	}
 	if st := r.Stats(); st.Written != uint64(len(clicks)) {
@@ -281,10 +303,10 @@ func TestRecorderSkipsCountedAndPreviewClicks(t *testing.T) {
 
 func TestRecorderCountsFailedWrites(t *testing.T) {
 	w := &fakeWriter{err: errors.New("disk full")}
-	r := NewRecorder(w, Config{BatchSize: 2, FlushInterval: time.Hour})
+	r := NewRecorder(w, testConfig(t, Config{BatchSize: 2, FlushInterval: time.Hour}))
 	r.Start()
 	for i := 0; i < 5; i++ {
-		r.Record(Click{LinkID: 1})
+		r.Record(Click{LinkID: 1, UserAgent: chrome})
 	}
 	closeRecorder(t, r)
 	st := r.Stats()
@@ -297,9 +319,9 @@ func TestRecorderCountsFailedWrites(t *testing.T) {
 }
 
 func TestRecorderStatsBeforeStart(t *testing.T) {
-	r := NewRecorder(&fakeWriter{}, Config{QueueSize: 8})
+	r := NewRecorder(&fakeWriter{}, testConfig(t, Config{QueueSize: 8}))
 	for i := 0; i < 3; i++ {
-		r.Record(Click{LinkID: 1})
+		r.Record(Click{LinkID: 1, UserAgent: chrome})
 	}
 	want := Stats{Enqueued: 3, QueueDepth: 3}
 	if st := r.Stats(); st != want {

@@ -3,9 +3,12 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"testing"
+	"time"
 
+	"tiny/internal/storetest"
 	"tiny/internal/tiny"
 )
 
@@ -134,4 +137,70 @@ func BenchmarkListLinks(b *testing.B) {
 			b.Fatal(len(links), err)
 		}
 	}
+}
+
+// clickBenchDB returns a store on a fresh schema with 100 links, ids
+// 1..100, and batches of size click events over them, shaped like real
+// traffic (see storetest.ClickBatches).
+func clickBenchDB(b *testing.B, size int) (*DB, [][]tiny.ClickEvent) {
+	b.Helper()
+	ctx := context.Background()
+	db := openDSN(b, withParams(b, newSchema(b), "pool_max_conns", "8"))
+	codec, err := tiny.NewCodec([]byte("bench-key-16byte"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ids := make([]int64, 100)
+	for i := range ids {
+		ids[i] = int64(i + 1)
+		if err := db.CreateLink(ctx, benchLink(codec, ids[i])); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return db, storetest.ClickBatches(1, ids, 60, size, time.Now().Add(-time.Hour).Truncate(time.Hour))
+}
+
+// BenchmarkRecordClicks writes batches of 1000 click events over 100
+// links: COPY of the raw events, then the rollups and the link counters,
+// one transaction per batch.
+func BenchmarkRecordClicks(b *testing.B) {
+	const size = 1000
+	db, batches := clickBenchDB(b, size)
+	ctx := context.Background()
+	var batch []tiny.ClickEvent
+	n := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		batch = storetest.ShiftBatch(batch, batches[n%len(batches)], time.Duration(n/len(batches)*len(batches))*time.Second)
+		if err := db.RecordClicks(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	b.ReportMetric(float64(n*size)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkRecordClicksParallel is RecordClicks from four goroutines at
+// once, as four nodes flushing their batches: they share the rows of the
+// current hour, the instance-wide ones above all.
+func BenchmarkRecordClicksParallel(b *testing.B) {
+	const size, writers = 1000, 4
+	db, batches := clickBenchDB(b, size)
+	ctx := context.Background()
+	var next atomic.Int64
+	b.SetParallelism((writers + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		var batch []tiny.ClickEvent
+		for pb.Next() {
+			n := int(next.Add(1) - 1)
+			batch = storetest.ShiftBatch(batch, batches[n%len(batches)], time.Duration(n/len(batches)*len(batches))*time.Second)
+			if err := db.RecordClicks(ctx, batch); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(next.Load()*size)/b.Elapsed().Seconds(), "events/s")
 }

@@ -37,6 +37,7 @@ import (
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 
+	"tiny/internal/rollup"
 	"tiny/internal/tiny"
 )
 
@@ -51,7 +52,8 @@ const migrationLockID int64 = 0x74696e79_6d696772 // "tinymigr"
 // DB is the PostgreSQL store. It implements tiny.Store and tiny.ChangeFeed
 // and is safe for concurrent use.
 type DB struct {
-	pool *pgxpool.Pool
+	pool  *pgxpool.Pool
+	parts partitions // what this node knows of the partitions of clicks
 }
 
 var (
@@ -87,7 +89,17 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		pool.Close()
 		return nil, storeErr(err, "migrate")
 	}
-	return &DB{pool: pool}, nil
+	db := &DB{pool: pool}
+	// The partitions of this month and the next, so that clicks are
+	// written to a partition of their own from the start. When another
+	// node's long read of clicks keeps them from being created in time,
+	// RecordClicks creates them later.
+	month := rollup.MonthOf(time.Now())
+	if err := db.ensurePartitions(ctx, []time.Time{month, month.AddDate(0, 1, 0)}); err != nil && !isLockTimeout(err) {
+		pool.Close()
+		return nil, storeErr(err, "create click partitions")
+	}
+	return db, nil
 }
 
 // migrate applies the embedded migrations that the database does not have

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
+	"tiny/internal/storetest"
 	"tiny/internal/tiny"
 )
 
@@ -110,4 +112,37 @@ func BenchmarkListLinks(b *testing.B) {
 			b.Fatal(len(links), err)
 		}
 	}
+}
+
+// BenchmarkRecordClicks writes batches of 1000 click events, shaped like
+// real traffic (see storetest.ClickBatches), over 100 links: the raw
+// events, the rollups and the link counters, one transaction per batch.
+func BenchmarkRecordClicks(b *testing.B) {
+	ctx := context.Background()
+	db := openTemp(b)
+	b.Cleanup(func() { db.Close() })
+	codec, err := tiny.NewCodec([]byte("bench-key-16byte"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ids := make([]int64, 100)
+	for i := range ids {
+		ids[i] = int64(i + 1)
+		if err := db.CreateLink(ctx, benchLink(codec, ids[i])); err != nil {
+			b.Fatal(err)
+		}
+	}
+	const size = 1000
+	batches := storetest.ClickBatches(1, ids, 60, size, time.Now().Add(-time.Hour).Truncate(time.Hour))
+	var batch []tiny.ClickEvent
+	n := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		batch = storetest.ShiftBatch(batch, batches[n%len(batches)], time.Duration(n/len(batches)*len(batches))*time.Second)
+		if err := db.RecordClicks(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	b.ReportMetric(float64(n*size)/b.Elapsed().Seconds(), "events/s")
 }

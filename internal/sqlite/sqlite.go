@@ -62,6 +62,12 @@ type DB struct {
 	insertTag   *sql.Stmt // on writer
 	insertAlias *sql.Stmt // on writer
 
+	// The multi-row statements of RecordClicks, on writer.
+	clicks *clickStmts
+	// deleteChunk is how many events each statement of
+	// DeleteClicksBefore deletes; tests make it small.
+	deleteChunk int
+
 	now func() time.Time
 }
 
@@ -96,7 +102,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: register %s: %w", lowerFunc, err)
 	}
 
-	db := &DB{now: time.Now}
+	db := &DB{now: time.Now, clicks: newClickStmts(), deleteChunk: deleteChunk}
 	db.writer = sql.OpenDB(connector{drv, writerDSN(abs)})
 	db.writer.SetMaxOpenConns(1)
 	db.writer.SetMaxIdleConns(1)
@@ -130,12 +136,16 @@ func Open(ctx context.Context, path string) (*DB, error) {
 
 // writerDSN is the DSN of the writer connection. The pragmas are in the DSN
 // (not run once after Open) so that every connection the pool ever opens
-// has them, including one that replaces a broken connection.
+// has them, including one that replaces a broken connection. temp_store
+// MEMORY keeps the statement journals of the multi-row statements of
+// RecordClicks in memory: written to a temporary file, they cost it a
+// write system call per page.
 func writerDSN(path string) string {
 	return "file:" + escapePath(path) + "?" + strings.Join([]string{
 		fmt.Sprintf("_pragma=busy_timeout(%d)", busyTimeoutMillis),
 		"_pragma=journal_mode(WAL)",
 		"_pragma=synchronous(NORMAL)",
+		"_pragma=temp_store(MEMORY)",
 		"_pragma=foreign_keys(1)",
 		"_txlock=immediate",
 	}, "&")
@@ -225,7 +235,7 @@ func (db *DB) prepare(ctx context.Context) error {
 		}
 		*s.dst = stmt
 	}
-	return nil
+	return db.clicks.prepare(ctx, db.writer)
 }
 
 // Close closes both connection pools. In WAL mode the last connection to
@@ -237,6 +247,7 @@ func (db *DB) Close() error {
 			errs = append(errs, s.Close())
 		}
 	}
+	errs = append(errs, db.clicks.close()...)
 	if db.reader != nil {
 		errs = append(errs, db.reader.Close())
 	}

@@ -66,7 +66,7 @@ func TestOpenMigratesAndReopenIsIdempotent(t *testing.T) {
 		tables = append(tables, name)
 	}
 	rows.Close()
-	for _, name := range []string{"aliases", "api_keys", "id_sequence", "link_tags", "links", "settings", "users"} {
+	for _, name := range []string{"aliases", "api_keys", "click_dims", "click_hourly", "click_visitors", "clicks", "id_sequence", "link_tags", "links", "settings", "users"} {
 		if !slices.Contains(tables, name) {
 			t.Errorf("tables after Open = %v, want %q among them", tables, name)
 		}
@@ -341,5 +341,77 @@ func TestKillChild(t *testing.T) {
 			t.Fatal(err)
 		}
 		fmt.Println(id)
+	}
+}
+
+// TestClickQueryPlans checks that the queries of clicks and their rollups
+// search an index for their range, and that Clicks needs no sort.
+func TestClickQueryPlans(t *testing.T) {
+	db := openTemp(t)
+	defer db.Close()
+	tests := []struct {
+		name, query string
+		args        []any
+		want        string
+	}{
+		{"Clicks", selectClicks, []any{1, 0, 1}, "SEARCH clicks USING INDEX clicks_link_id_at (link_id=? AND at>? AND at<?)"},
+		{"DeleteClicksBefore", deleteClicks, []any{1, 10}, "SEARCH clicks USING COVERING INDEX clicks_at (at<?)"},
+		{"ClickStats hourly", statsHourly, []any{1, 0, 1}, "SEARCH click_hourly USING PRIMARY KEY (link_id=? AND hour>? AND hour<?)"},
+		{"ClickStats breakdowns", statsDims, []any{1, 0, 1, 0, 10}, "SEARCH click_dims USING PRIMARY KEY (link_id=? AND hour>? AND hour<?)"},
+		{"ClickStats visitors", statsVisitors, []any{1, 0, 1}, "SEARCH click_visitors USING PRIMARY KEY (link_id=? AND day>? AND day<?)"},
+	}
+	for _, tt := range tests {
+		rows, err := db.writer.Query(`EXPLAIN QUERY PLAN `+tt.query, tt.args...)
+		if err != nil {
+			t.Fatalf("EXPLAIN %s: %v", tt.name, err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, notused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		rows.Close()
+		if !slices.Contains(plan, tt.want) {
+			t.Errorf("query plan of %s = %q, want step %q", tt.name, plan, tt.want)
+		}
+		if tt.name == "Clicks" && slices.Contains(plan, "USE TEMP B-TREE FOR ORDER BY") {
+			t.Errorf("query plan of Clicks = %q, want no sort: the index gives the order", plan)
+		}
+	}
+}
+
+// TestDeleteClicksBeforeChunks deletes in chunks smaller than the events
+// to delete: every old event goes, the others stay, and the count is
+// exact.
+func TestDeleteClicksBeforeChunks(t *testing.T) {
+	ctx := t.Context()
+	db := openTemp(t)
+	defer db.Close()
+	db.deleteChunk = 3
+	l := &tiny.Link{ID: 1, Code: "aaaaaaa", URL: "https://example.com/", Redirect: 302, Status: tiny.StatusActive}
+	if err := db.CreateLink(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	var events []tiny.ClickEvent
+	for i := range 20 {
+		// Out of time order, as batches of several nodes' clocks can be.
+		at := start.Add(time.Duration((i*7)%20) * time.Minute)
+		events = append(events, tiny.ClickEvent{LinkID: 1, At: at, Kind: tiny.VisitorHuman, Referrer: "direct"})
+	}
+	if err := db.RecordClicks(ctx, events); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		before time.Time
+		want   int64
+	}{{start.Add(6 * time.Minute), 6}, {start.Add(6 * time.Minute), 0}, {start.Add(15 * time.Minute), 9}, {start.Add(time.Hour), 5}} {
+		if n, err := db.DeleteClicksBefore(ctx, tt.before); err != nil || n != tt.want {
+			t.Errorf("DeleteClicksBefore(%v) = %d, %v; want %d, nil", tt.before, n, err, tt.want)
+		}
 	}
 }

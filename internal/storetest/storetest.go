@@ -45,6 +45,14 @@ func Run(t *testing.T, open func(t *testing.T) tiny.Store) {
 		{"APIKeys", testAPIKeys},
 		{"Setting", testSetting},
 		{"SettingRace", testSettingRace},
+		{"DeleteSetting", testDeleteSetting},
+		{"RecordClicksTotals", testRecordClicksTotals},
+		{"ClickStatsQueries", testClickStatsQueries},
+		{"UniqueVisitors", testUniqueVisitors},
+		{"RecordClicksUnknownLinks", testRecordClicksUnknownLinks},
+		{"Clicks", testClicks},
+		{"DeleteClicksBefore", testDeleteClicksBefore},
+		{"RecordClicksConcurrent", testRecordClicksConcurrent},
 		{"Ping", testPing},
 	}
 	for _, tt := range tests {

@@ -29,4 +29,49 @@ type ClickEvent struct {
 	Browser  string // e.g. "Chrome"; "unknown" when not recognised
 	OS       string // e.g. "Android"
 	Device   string // "desktop", "mobile", "tablet", "tv", "bot" or "unknown"
+	// Counted is true when the link's click counter already includes this
+	// click (click-limited links count in the redirect, exactly).
+	Counted bool
+}
+
+// StatsQuery selects the clicks that ClickStats aggregates.
+type StatsQuery struct {
+	LinkID int64 // 0: every link of the instance
+	// From and To bound the clicks, [From, To); both are rounded down to
+	// the hour, the resolution of the rollups (callers that want the hour
+	// holding To round it up first).
+	From, To time.Time
+	// IncludeBots adds bot clicks to the series and breakdowns; the totals
+	// always report them apart.
+	IncludeBots bool
+	// Top is how many entries each breakdown keeps (the largest).
+	Top int
+}
+
+// ClickStats are the aggregates of a StatsQuery, from the rollups, so they
+// outlive the retention of raw events.
+type ClickStats struct {
+	Clicks    int64 // human clicks
+	BotClicks int64
+	Previews  int64 // link-preview fetches: never clicks
+	// UniqueVisitors counts distinct (UTC day, visitor hash) pairs of human
+	// clicks, over the UTC days that the range touches: the hash changes
+	// every day, so a person who comes back on another day counts again.
+	UniqueVisitors int64
+	// Hours is the series: one entry per UTC hour that has clicks, in
+	// order. Callers regroup it into days, weeks or months in a time zone.
+	Hours                                       []HourCount
+	Referrers, Countries, Browsers, OS, Devices []Count
+}
+
+// HourCount is the number of clicks in the hour that starts at Hour (UTC).
+type HourCount struct {
+	Hour   time.Time
+	Clicks int64
+}
+
+// Count is one entry of a breakdown: a value and its clicks, largest first.
+type Count struct {
+	Value  string
+	Clicks int64
 }

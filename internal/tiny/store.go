@@ -3,6 +3,7 @@ package tiny
 import (
 	"context"
 	"io"
+	"time"
 )
 
 // Store is the persistence of tiny. The sqlite and postgres packages
@@ -11,6 +12,7 @@ import (
 // (NotFound, Conflict, Gone, Unavailable); any other error is Internal.
 type Store interface {
 	LinkStore
+	ClickStore
 	UserStore
 	SettingStore
 	// Ping checks that the store is reachable. Unavailable when it is not.
@@ -64,6 +66,29 @@ type LinkStore interface {
 	AddClicks(ctx context.Context, counts map[int64]int64) error
 }
 
+// ClickStore keeps click events and their rollups.
+type ClickStore interface {
+	// RecordClicks stores a batch in one transaction: it appends the raw
+	// events, adds them to the hourly rollups (totals by kind, breakdowns by
+	// referrer, country, browser, OS and device, and the day's visitor
+	// hashes of human clicks), and adds the human events that are not
+	// Counted to their link's click counter. Events of unknown links are
+	// dropped.
+	RecordClicks(ctx context.Context, events []ClickEvent) error
+
+	// ClickStats aggregates the clicks that q selects, from the rollups.
+	ClickStats(ctx context.Context, q StatsQuery) (*ClickStats, error)
+
+	// Clicks calls f with the raw events of a link whose time is in
+	// [from, to), oldest first, and stops at f's first error, which it
+	// returns.
+	Clicks(ctx context.Context, linkID int64, from, to time.Time, f func(ClickEvent) error) error
+
+	// DeleteClicksBefore deletes the raw events older than t and returns how
+	// many it deleted; the rollups are kept.
+	DeleteClicksBefore(ctx context.Context, t time.Time) (int64, error)
+}
+
 // UserStore keeps users and their API keys.
 type UserStore interface {
 	// CreateUser inserts u and sets its ID and CreatedAt.
@@ -102,6 +127,10 @@ type SettingStore interface {
 	// stores value and returns it; when several callers race, all of them
 	// get the value of the first.
 	Setting(ctx context.Context, name string, value []byte) ([]byte, error)
+
+	// DeleteSetting removes a value; removing one that does not exist is
+	// not an error.
+	DeleteSetting(ctx context.Context, name string) error
 }
 
 // ChangeFeed is implemented by stores that several nodes share. A store

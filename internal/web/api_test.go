@@ -31,6 +31,7 @@ func TestAPI(t *testing.T) {
 	t.Run("password", func(t *testing.T) { testPassword(t, e) })
 	t.Run("preview", func(t *testing.T) { testPreview(t, e) })
 	t.Run("not found", func(t *testing.T) { testNotFound(t, e) })
+	t.Run("stats", func(t *testing.T) { testStatsEndpoints(t, e) })
 	if missed := e.checker.Unexercised(); len(missed) > 0 {
 		t.Errorf("spec operations no test reached: %v", missed)
 	}
@@ -427,4 +428,22 @@ func concurrently[T any](n int, f func(i int) T) []T {
 	close(start)
 	wg.Wait()
 	return out
+}
+
+// testStatsEndpoints reaches the analytics operations through the contract
+// checker; TestStatsAreExact checks the numbers.
+func testStatsEndpoints(t *testing.T, e *env) {
+	l := e.create(e.adminKey, map[string]any{"url": "https://example.com/stats-contract"})
+	code := l["code"].(string)
+	e.visit("GET", "/"+code, "User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:130.0) Gecko/20100101 Firefox/130.0")
+	e.flushClicks()
+	if r := e.do("GET", "/api/v1/links/"+code+"/stats?interval=hour&tz=Asia/Tokyo&include_bots=true", e.adminKey, nil); r.status != 200 {
+		t.Errorf("GET stats = %d %s", r.status, r.body)
+	}
+	if r := e.do("GET", "/api/v1/links/"+code+"/clicks.csv", e.adminKey, nil); r.status != 200 || strings.Count(string(r.body), "\n") != 2 {
+		t.Errorf("GET clicks.csv = %d %q, want a header and one row", r.status, r.body)
+	}
+	if r := e.do("GET", "/api/v1/stats", e.adminKey, nil); r.status != 200 {
+		t.Errorf("GET /api/v1/stats = %d %s", r.status, r.body)
+	}
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -36,12 +38,34 @@ type env struct {
 	// api checks every request and response against the OpenAPI spec and
 	// does not follow redirects.
 	api *http.Client
+	// logs holds everything the server logged, at debug level and up.
+	logs   *lockedBuffer
+	dbPath string
+}
+
+// lockedBuffer is a log sink the test may read while the server writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func newEnv(t testing.TB, configure ...func(*Config)) *env {
 	t.Helper()
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "tiny.db"))
+	dbPath := filepath.Join(t.TempDir(), "tiny.db")
+	store, err := sqlite.Open(ctx, dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,8 +82,13 @@ func newEnv(t testing.TB, configure ...func(*Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	clicks := analytics.NewRecorder(store, analytics.Config{FlushInterval: 20 * time.Millisecond, Logger: logger})
+	logs := &lockedBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	enricher, err := analytics.NewEnricher(analytics.EnricherConfig{Secrets: analytics.SettingSecrets(store), Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clicks := analytics.NewRecorder(store, analytics.Config{FlushInterval: 20 * time.Millisecond, Logger: logger, Enricher: enricher})
 	clicks.Start()
 	cfg := Config{BaseURL: base, Logger: logger}
 	for _, f := range configure {
@@ -70,7 +99,7 @@ func newEnv(t testing.TB, configure ...func(*Config)) *env {
 		t.Fatal(err)
 	}
 	go func() { _ = server.Serve(ln) }()
-	e := &env{t: t, store: store, links: links, clicks: clicks, server: server, base: base.String()}
+	e := &env{t: t, store: store, links: links, clicks: clicks, server: server, base: base.String(), logs: logs, dbPath: dbPath}
 	e.checker = contract.New(t)
 	e.api = e.checker.Client(nil)
 	e.adminKey = e.newKey("admin", tiny.RoleAdmin)
@@ -79,6 +108,7 @@ func newEnv(t testing.TB, configure ...func(*Config)) *env {
 		defer cancel()
 		_ = server.Shutdown(ctx)
 		_ = clicks.Close(ctx)
+		_ = enricher.Close()
 		links.Close()
 		_ = store.Close()
 	})

@@ -2,6 +2,7 @@ package web
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -37,6 +38,12 @@ func newMetrics(links *shortener.Service, clicks *analytics.Recorder, limits *ra
 	for _, status := range []int{301, 302, 307, 308} {
 		m.fastRequests[status] = m.requests.WithLabelValues(redirectRouteLabel, strconv.Itoa(status))
 	}
+	batches := prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "tiny_click_batch_seconds",
+		Help:    "Time to write one batch of clicks, with its rollups, in one transaction.",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+	})
+	clicks.ObserveBatches(func(_ int, d time.Duration) { batches.Observe(d.Seconds()) })
 	counter := func(name, help string, f func() float64) prometheus.Collector {
 		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, f)
 	}
@@ -65,8 +72,7 @@ func newMetrics(links *shortener.Service, clicks *analytics.Recorder, limits *ra
 			func() float64 { return float64(clicks.Stats().Failed) }),
 		gauge("tiny_click_queue_depth", "Clicks waiting in the click queue.",
 			func() float64 { return float64(clicks.Stats().QueueDepth) }),
-		gauge("tiny_click_batch_seconds", "Duration of the last click batch write.",
-			func() float64 { return clicks.Stats().LastBatch.Seconds() }),
+		batches,
 		counter("tiny_ratelimit_refused_total", "API calls refused by a rate limit.",
 			func() float64 { return float64(limits.refused.Load()) }),
 	)

@@ -120,7 +120,7 @@ func (s *Server) redirect(w http.ResponseWriter, r *http.Request, t *shortener.T
 	s.clicks.Record(analytics.Click{
 		LinkID:    t.Link.ID,
 		At:        now,
-		IP:        clientIP(r),
+		IP:        s.clientIP(r),
 		UserAgent: ua,
 		Referrer:  r.Referer(),
 		Counted:   counted,

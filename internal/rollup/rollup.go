@@ -1,0 +1,360 @@
+// Package rollup turns a batch of click events into the rows that a store
+// adds to its click rollups, so that the sqlite and postgres stores count
+// alike: which events are kept, what each rollup counts, and the order the
+// rows are written in. It also holds the time arithmetic of
+// tiny.StatsQuery.
+//
+// Every count is kept twice: once under the event's link, and once under
+// Instance, the link id 0 that no link ever has, so that instance-wide
+// statistics read a few rows instead of adding up every link's.
+package rollup
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"tiny/internal/tiny"
+)
+
+// Instance is the link id of the instance-wide rollup rows. Leased link
+// ids start at 1, so no link has it.
+const Instance int64 = 0
+
+// The breakdown dimensions, as stored in the dim column of the breakdown
+// rollup.
+const (
+	DimReferrer = "referrer"
+	DimCountry  = "country"
+	DimBrowser  = "browser"
+	DimOS       = "os"
+	DimDevice   = "device"
+)
+
+// Counts are the events of each kind.
+type Counts struct {
+	Humans, Bots, Previews int64
+}
+
+func (c *Counts) plus(d Counts) {
+	c.Humans += d.Humans
+	c.Bots += d.Bots
+	c.Previews += d.Previews
+}
+
+// Hourly is a row of the hourly totals: the events on a link (or
+// Instance) in the UTC hour that starts at Hour, in unix milliseconds.
+type Hourly struct {
+	LinkID int64
+	Hour   int64
+	Counts
+}
+
+// Dim is a row of the hourly breakdowns: the events on a link (or
+// Instance) in an hour whose dimension Dim had the value Value.
+type Dim struct {
+	LinkID     int64
+	Hour       int64
+	Dim, Value string
+	Counts
+}
+
+// Visitor is a row of the visitor sets: a human visitor hash seen on a link
+// (or Instance) on the UTC day that starts at Day, in unix milliseconds.
+type Visitor struct {
+	LinkID  int64
+	Day     int64
+	Visitor uint64
+}
+
+// Counter is what a batch adds to a link's click counter.
+type Counter struct {
+	LinkID int64
+	Clicks int64
+}
+
+// Batch is a batch of events aggregated for writing. Each slice is sorted
+// by its key, with the Instance rows last, so that concurrent writers lock
+// rows in one order (and never deadlock), and take the instance rows, which
+// every batch shares, as late as possible. Keys are unique within a slice.
+type Batch struct {
+	Events   []tiny.ClickEvent // the events kept, in their given order
+	Hourly   []Hourly
+	Dims     []Dim
+	Visitors []Visitor
+	Counters []Counter // only links whose counter changes
+}
+
+// Aggregate returns the rows that events add. It keeps the events whose
+// link known reports (events of unknown links are dropped) and whose Kind
+// is one of tiny's visitor kinds (an event of any other kind would count
+// nowhere, so it is dropped too). Every kind is added to the totals and the
+// breakdowns; only humans to the visitor sets and, when not Counted
+// already, to the link's counter.
+func Aggregate(events []tiny.ClickEvent, known func(linkID int64) bool) *Batch {
+	b := &Batch{Events: make([]tiny.ClickEvent, 0, len(events))}
+	type hourKey struct{ link, hour int64 }
+	type dimKey struct {
+		hourKey
+		dim, value string
+	}
+	type dayKey struct {
+		link, day int64
+		visitor   uint64
+	}
+	// The rows are built in place: the maps hold their index.
+	hourly := make(map[hourKey]int)
+	dims := make(map[dimKey]int)
+	visitors := make(map[dayKey]struct{})
+	counters := make(map[int64]int64)
+	addHour := func(k hourKey, c Counts) {
+		i, ok := hourly[k]
+		if !ok {
+			i = len(b.Hourly)
+			hourly[k] = i
+			b.Hourly = append(b.Hourly, Hourly{LinkID: k.link, Hour: k.hour})
+		}
+		b.Hourly[i].Counts.plus(c)
+	}
+	addDim := func(k dimKey, c Counts) {
+		i, ok := dims[k]
+		if !ok {
+			i = len(b.Dims)
+			dims[k] = i
+			b.Dims = append(b.Dims, Dim{LinkID: k.link, Hour: k.hour, Dim: k.dim, Value: k.value})
+		}
+		b.Dims[i].Counts.plus(c)
+	}
+	addVisitor := func(k dayKey) {
+		if _, ok := visitors[k]; !ok {
+			visitors[k] = struct{}{}
+			b.Visitors = append(b.Visitors, Visitor{k.link, k.day, k.visitor})
+		}
+	}
+
+	// The rows of the links first, from the events …
+	for _, e := range events {
+		var one Counts
+		switch e.Kind {
+		case tiny.VisitorHuman:
+			one.Humans = 1
+		case tiny.VisitorBot:
+			one.Bots = 1
+		case tiny.VisitorPreview:
+			one.Previews = 1
+		default:
+			continue
+		}
+		if e.LinkID == Instance || !known(e.LinkID) {
+			continue
+		}
+		b.Events = append(b.Events, e)
+		hk := hourKey{e.LinkID, HourOf(e.At).UnixMilli()}
+		addHour(hk, one)
+		addDim(dimKey{hk, DimReferrer, e.Referrer}, one)
+		addDim(dimKey{hk, DimCountry, e.Country}, one)
+		addDim(dimKey{hk, DimBrowser, e.Browser}, one)
+		addDim(dimKey{hk, DimOS, e.OS}, one)
+		addDim(dimKey{hk, DimDevice, e.Device}, one)
+		if e.Kind == tiny.VisitorHuman {
+			addVisitor(dayKey{e.LinkID, DayOf(e.At).UnixMilli(), e.Visitor})
+			if !e.Counted {
+				counters[e.LinkID]++
+			}
+		}
+	}
+	// … then the instance's, from the links' rows, which are fewer.
+	for _, r := range b.Hourly[:len(b.Hourly):len(b.Hourly)] {
+		addHour(hourKey{Instance, r.Hour}, r.Counts)
+	}
+	for _, r := range b.Dims[:len(b.Dims):len(b.Dims)] {
+		addDim(dimKey{hourKey{Instance, r.Hour}, r.Dim, r.Value}, r.Counts)
+	}
+	for _, r := range b.Visitors[:len(b.Visitors):len(b.Visitors)] {
+		addVisitor(dayKey{Instance, r.Day, r.Visitor})
+	}
+
+	// The comparisons return early: cmp.Or would compare every field of
+	// every pair, and sorting is a good part of the cost of a batch.
+	slices.SortFunc(b.Hourly, func(x, y Hourly) int {
+		if c := linkOrder(x.LinkID, y.LinkID); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.Hour, y.Hour)
+	})
+	slices.SortFunc(b.Dims, func(x, y Dim) int {
+		if c := linkOrder(x.LinkID, y.LinkID); c != 0 {
+			return c
+		}
+		if x.Hour != y.Hour {
+			return cmp.Compare(x.Hour, y.Hour)
+		}
+		if x.Dim != y.Dim {
+			return strings.Compare(x.Dim, y.Dim)
+		}
+		return strings.Compare(x.Value, y.Value)
+	})
+	slices.SortFunc(b.Visitors, func(x, y Visitor) int {
+		if c := linkOrder(x.LinkID, y.LinkID); c != 0 {
+			return c
+		}
+		if x.Day != y.Day {
+			return cmp.Compare(x.Day, y.Day)
+		}
+		// int64 order, the order of the stores' signed columns.
+		return cmp.Compare(int64(x.Visitor), int64(y.Visitor))
+	})
+	b.Counters = make([]Counter, 0, len(counters))
+	for id, n := range counters {
+		b.Counters = append(b.Counters, Counter{id, n})
+	}
+	slices.SortFunc(b.Counters, func(x, y Counter) int { return cmp.Compare(x.LinkID, y.LinkID) })
+	return b
+}
+
+// linkOrder orders link ids ascending, with Instance after every link.
+func linkOrder(a, b int64) int {
+	switch {
+	case a == b:
+		return 0
+	case a == Instance:
+		return 1
+	case b == Instance:
+		return -1
+	}
+	return cmp.Compare(a, b)
+}
+
+// FirstInstance returns the index of the first row of rows whose link is
+// Instance (len(rows) when there is none): rows[:i] are the rows of links,
+// rows[i:] the instance-wide ones.
+func FirstInstance[T any](rows []T, link func(T) int64) int {
+	i, _ := slices.BinarySearchFunc(rows, true, func(r T, _ bool) int {
+		if link(r) == Instance {
+			return 1
+		}
+		return -1
+	})
+	return i
+}
+
+// HourOf returns the start of t's UTC hour.
+func HourOf(t time.Time) time.Time { return t.UTC().Truncate(time.Hour) }
+
+// DayOf returns the start of t's UTC day. time.Truncate counts from the
+// zero time, a UTC midnight, so a multiple of 24h is a UTC midnight.
+func DayOf(t time.Time) time.Time { return t.UTC().Truncate(24 * time.Hour) }
+
+// MonthOf returns the start of t's UTC month.
+func MonthOf(t time.Time) time.Time {
+	y, m, _ := t.UTC().Date()
+	return time.Date(y, m, 1, 0, 0, 0, 0, time.UTC)
+}
+
+// The bounds a zero From or To of a StatsQuery stands for.
+var (
+	minTime = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxTime = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// Range is what a StatsQuery selects, at the resolution of the rollups.
+type Range struct {
+	// From and To bound the hours, [From, To): q's bounds rounded down to
+	// the hour. A zero q.From means no lower bound, a zero q.To no upper
+	// bound.
+	From, To time.Time
+	// FirstDay and EndDay bound the UTC days that [From, To) touches,
+	// [FirstDay, EndDay), for the visitor counts.
+	FirstDay, EndDay time.Time
+}
+
+// RangeOf returns the range q selects, and false when it is empty.
+func RangeOf(q tiny.StatsQuery) (Range, bool) {
+	r := Range{From: minTime, To: maxTime}
+	if !q.From.IsZero() {
+		r.From = HourOf(q.From)
+	}
+	if !q.To.IsZero() {
+		r.To = HourOf(q.To)
+	}
+	if !r.From.Before(r.To) {
+		return r, false
+	}
+	r.FirstDay = DayOf(r.From)
+	r.EndDay = DayOf(r.To)
+	if r.EndDay.Before(r.To) {
+		r.EndDay = r.EndDay.Add(24 * time.Hour)
+	}
+	return r, true
+}
+
+// Stats accumulates the rows a store reads into a tiny.ClickStats.
+type Stats struct {
+	q     tiny.StatsQuery
+	st    tiny.ClickStats
+	hours map[int64]int // index in st.Hours by unix millisecond
+}
+
+// NewStats returns an empty accumulator for q.
+func NewStats(q tiny.StatsQuery) *Stats { return &Stats{q: q, hours: make(map[int64]int)} }
+
+// AddHourly adds an hourly total. Rows may come in any order, and several
+// for the same hour.
+func (s *Stats) AddHourly(hour time.Time, c Counts) {
+	s.st.Clicks += c.Humans
+	s.st.BotClicks += c.Bots
+	s.st.Previews += c.Previews
+	n := c.Humans
+	if s.q.IncludeBots {
+		n += c.Bots
+	}
+	if n == 0 {
+		return
+	}
+	ms := hour.UnixMilli()
+	if i, ok := s.hours[ms]; ok {
+		s.st.Hours[i].Clicks += n
+		return
+	}
+	s.hours[ms] = len(s.st.Hours)
+	s.st.Hours = append(s.st.Hours, tiny.HourCount{Hour: hour.UTC(), Clicks: n})
+}
+
+// AddCount appends an entry to the breakdown of dim. Entries must come
+// largest first.
+func (s *Stats) AddCount(dim, value string, clicks int64) {
+	c := tiny.Count{Value: value, Clicks: clicks}
+	switch dim {
+	case DimReferrer:
+		s.st.Referrers = append(s.st.Referrers, c)
+	case DimCountry:
+		s.st.Countries = append(s.st.Countries, c)
+	case DimBrowser:
+		s.st.Browsers = append(s.st.Browsers, c)
+	case DimOS:
+		s.st.OS = append(s.st.OS, c)
+	case DimDevice:
+		s.st.Devices = append(s.st.Devices, c)
+	}
+}
+
+// SetUniqueVisitors sets the count of unique visitors.
+func (s *Stats) SetUniqueVisitors(n int64) { s.st.UniqueVisitors = n }
+
+// Result returns the statistics, with the series in hour order.
+func (s *Stats) Result() *tiny.ClickStats {
+	st := s.st
+	slices.SortFunc(st.Hours, func(a, b tiny.HourCount) int { return a.Hour.Compare(b.Hour) })
+	return &st
+}
+
+// Top returns how many entries each breakdown of q keeps: q.Top, or all of
+// them (math.MaxInt64) when q.Top <= 0.
+func Top(q tiny.StatsQuery) int64 {
+	if q.Top <= 0 {
+		return math.MaxInt64
+	}
+	return int64(q.Top)
+}

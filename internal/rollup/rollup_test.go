@@ -1,0 +1,173 @@
+package rollup
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"tiny/internal/tiny"
+)
+
+func event(link int64, at time.Time, kind tiny.VisitorKind, visitor uint64, referrer string) tiny.ClickEvent {
+	return tiny.ClickEvent{LinkID: link, At: at, Kind: kind, Visitor: visitor, Referrer: referrer,
+		Country: "DE", Browser: "Firefox", OS: "Linux", Device: "desktop"}
+}
+
+func TestAggregate(t *testing.T) {
+	h := time.Date(2025, 3, 9, 23, 0, 0, 0, time.UTC)
+	zone := time.FixedZone("UTC-3", -3*3600)
+	counted := event(1, h.Add(time.Minute), tiny.VisitorHuman, 7, "a")
+	counted.Counted = true
+	events := []tiny.ClickEvent{
+		event(2, h.Add(90*time.Minute).In(zone), tiny.VisitorHuman, 5, "b"), // the next day, in UTC
+		event(1, h.Add(5*time.Minute), tiny.VisitorHuman, 7, "a"),
+		counted,
+		event(1, h.Add(6*time.Minute), tiny.VisitorBot, 8, "a"),
+		event(1, h.Add(7*time.Minute), tiny.VisitorPreview, 9, "b"),
+		event(1, h, "", 1, "a"),                // no kind: dropped
+		event(1, h, "robot", 1, "a"),           // unknown kind: dropped
+		event(3, h, tiny.VisitorHuman, 1, "a"), // unknown link: dropped
+		event(0, h, tiny.VisitorHuman, 1, "a"), // the instance is no link
+	}
+	b := Aggregate(events, func(id int64) bool { return id == 1 || id == 2 })
+
+	if len(b.Events) != 5 {
+		t.Errorf("Aggregate kept %d events, want 5", len(b.Events))
+	}
+	ms := func(t time.Time) int64 { return t.UnixMilli() }
+	h1 := h.Add(time.Hour)
+	wantHourly := []Hourly{
+		{1, ms(h), Counts{2, 1, 1}},
+		{2, ms(h1), Counts{1, 0, 0}},
+		{Instance, ms(h), Counts{2, 1, 1}},
+		{Instance, ms(h1), Counts{1, 0, 0}},
+	}
+	if !slices.Equal(b.Hourly, wantHourly) {
+		t.Errorf("Aggregate().Hourly = %v, want %v", b.Hourly, wantHourly)
+	}
+	var referrers []Dim
+	for _, d := range b.Dims {
+		if d.Dim == DimReferrer {
+			referrers = append(referrers, d)
+		}
+	}
+	wantReferrers := []Dim{
+		{1, ms(h), DimReferrer, "a", Counts{2, 1, 0}},
+		{1, ms(h), DimReferrer, "b", Counts{0, 0, 1}},
+		{2, ms(h1), DimReferrer, "b", Counts{1, 0, 0}},
+		{Instance, ms(h), DimReferrer, "a", Counts{2, 1, 0}},
+		{Instance, ms(h), DimReferrer, "b", Counts{0, 0, 1}},
+		{Instance, ms(h1), DimReferrer, "b", Counts{1, 0, 0}},
+	}
+	if !slices.Equal(referrers, wantReferrers) {
+		t.Errorf("Aggregate().Dims of referrers = %v, want %v", referrers, wantReferrers)
+	}
+	if len(b.Dims) != 2*(5+1+5) {
+		t.Errorf("Aggregate() = %d dimension rows, want 22 (5 dimensions of 2 link-hours, one with 2 referrers, twice)", len(b.Dims))
+	}
+	day1, day2 := ms(h.Truncate(24*time.Hour)), ms(h1)
+	wantVisitors := []Visitor{{1, day1, 7}, {2, day2, 5}, {Instance, day1, 7}, {Instance, day2, 5}}
+	if !slices.Equal(b.Visitors, wantVisitors) {
+		t.Errorf("Aggregate().Visitors = %v, want %v", b.Visitors, wantVisitors)
+	}
+	wantCounters := []Counter{{1, 1}, {2, 1}}
+	if !slices.Equal(b.Counters, wantCounters) {
+		t.Errorf("Aggregate().Counters = %v, want %v (human clicks not Counted)", b.Counters, wantCounters)
+	}
+	if i := FirstInstance(b.Hourly, func(r Hourly) int64 { return r.LinkID }); i != 2 {
+		t.Errorf("FirstInstance(Hourly) = %d, want 2", i)
+	}
+	if i := FirstInstance(b.Counters, func(r Counter) int64 { return r.LinkID }); i != 2 {
+		t.Errorf("FirstInstance(Counters) = %d, want 2 (none)", i)
+	}
+}
+
+func TestAggregateVisitorOrder(t *testing.T) {
+	// Visitors sort as the signed integers the stores keep.
+	h := time.Date(2025, 3, 9, 12, 0, 0, 0, time.UTC)
+	b := Aggregate([]tiny.ClickEvent{
+		event(1, h, tiny.VisitorHuman, 1, "a"),
+		event(1, h, tiny.VisitorHuman, 1<<63, "a"),
+		event(1, h, tiny.VisitorHuman, 0, "a"),
+	}, func(int64) bool { return true })
+	var got []uint64
+	for _, v := range b.Visitors[:3] {
+		got = append(got, v.Visitor)
+	}
+	if want := []uint64{1 << 63, 0, 1}; !slices.Equal(got, want) {
+		t.Errorf("Aggregate().Visitors of link 1 = %v, want %v", got, want)
+	}
+}
+
+func TestRangeOf(t *testing.T) {
+	d := func(day, hour, minute int) time.Time { return time.Date(2025, 3, day, hour, minute, 0, 0, time.UTC) }
+	ist := time.FixedZone("IST", 5*3600+1800)
+	tests := []struct {
+		from, to      time.Time
+		ok            bool
+		wantFrom      time.Time
+		wantTo        time.Time
+		first, endDay time.Time
+	}{
+		{d(9, 10, 30), d(9, 12, 59), true, d(9, 10, 0), d(9, 12, 0), d(9, 0, 0), d(10, 0, 0)},
+		{d(9, 10, 0), d(10, 0, 0), true, d(9, 10, 0), d(10, 0, 0), d(9, 0, 0), d(10, 0, 0)},
+		{d(9, 23, 0), d(10, 0, 1), true, d(9, 23, 0), d(10, 0, 0), d(9, 0, 0), d(10, 0, 0)},
+		{d(9, 23, 0), d(10, 1, 0), true, d(9, 23, 0), d(10, 1, 0), d(9, 0, 0), d(11, 0, 0)},
+		{d(9, 10, 0).In(ist), d(9, 11, 0).In(ist), true, d(9, 10, 0), d(9, 11, 0), d(9, 0, 0), d(10, 0, 0)},
+		{d(9, 10, 0), d(9, 10, 59), false, time.Time{}, time.Time{}, time.Time{}, time.Time{}},
+		{d(9, 11, 0), d(9, 10, 0), false, time.Time{}, time.Time{}, time.Time{}, time.Time{}},
+		{time.Time{}, time.Time{}, true, minTime, maxTime, minTime, maxTime},
+	}
+	for _, tt := range tests {
+		r, ok := RangeOf(tiny.StatsQuery{From: tt.from, To: tt.to})
+		if ok != tt.ok {
+			t.Errorf("RangeOf(%v, %v) ok = %t, want %t", tt.from, tt.to, ok, tt.ok)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		if !r.From.Equal(tt.wantFrom) || !r.To.Equal(tt.wantTo) || !r.FirstDay.Equal(tt.first) || !r.EndDay.Equal(tt.endDay) {
+			t.Errorf("RangeOf(%v, %v) = %+v, want hours [%v, %v) days [%v, %v)", tt.from, tt.to, r, tt.wantFrom, tt.wantTo, tt.first, tt.endDay)
+		}
+	}
+}
+
+func TestStats(t *testing.T) {
+	h := time.Date(2025, 3, 9, 12, 0, 0, 0, time.UTC)
+	for _, bots := range []bool{false, true} {
+		s := NewStats(tiny.StatsQuery{IncludeBots: bots})
+		s.AddHourly(h.Add(time.Hour), Counts{1, 2, 3})
+		s.AddHourly(h, Counts{0, 4, 0}) // bots only
+		s.AddHourly(h.Add(2*time.Hour), Counts{0, 0, 5})
+		s.AddHourly(h.Add(time.Hour), Counts{1, 0, 0}) // the same hour again
+		st := s.Result()
+		if st.Clicks != 2 || st.BotClicks != 6 || st.Previews != 8 {
+			t.Errorf("IncludeBots %t: totals %d, %d, %d; want 2, 6, 8", bots, st.Clicks, st.BotClicks, st.Previews)
+		}
+		want := []tiny.HourCount{{Hour: h.Add(time.Hour), Clicks: 2}}
+		if bots {
+			want = []tiny.HourCount{{Hour: h, Clicks: 4}, {Hour: h.Add(time.Hour), Clicks: 4}}
+		}
+		if !slices.Equal(st.Hours, want) {
+			t.Errorf("IncludeBots %t: Hours = %v, want %v", bots, st.Hours, want)
+		}
+	}
+}
+
+func BenchmarkAggregate(b *testing.B) {
+	h := time.Now().Truncate(time.Hour)
+	events := make([]tiny.ClickEvent, 1000)
+	referrers := []string{"direct", "t.co", "a.example", "b.example", "c.example"}
+	for i := range events {
+		kind := tiny.VisitorHuman
+		if i%7 == 0 {
+			kind = tiny.VisitorBot
+		}
+		events[i] = event(int64(1+i%100), h.Add(time.Duration(i)*time.Millisecond), kind, uint64(i*7919%3000), referrers[i%5])
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		Aggregate(events, func(int64) bool { return true })
+	}
+}

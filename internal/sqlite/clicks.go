@@ -1,0 +1,407 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"math"
+	"math/bits"
+	"strconv"
+	"strings"
+	"time"
+
+	"tiny/internal/rollup"
+	"tiny/internal/tiny"
+)
+
+// maxRowsPerStmt is the most rows one multi-row statement writes. A batch
+// is written in statements of maxRowsPerStmt rows and, for the rest, of
+// the powers of two that add up to it, so each statement is prepared once
+// for each of the few sizes (1, 2, 4 … maxRowsPerStmt) and never parsed
+// again. 128 rows of the widest statement (10 columns) bind 1280
+// parameters, far below SQLite's limit of 32766.
+const maxRowsPerStmt = 128
+
+// rowSizes is how many statement sizes there are: 1, 2, 4 … maxRowsPerStmt.
+var rowSizes = bits.Len(maxRowsPerStmt)
+
+// rowsStmt is a statement that writes several rows at once: head, then row
+// once per row, separated by commas, then tail. stmts holds it prepared on
+// the writer for each size, stmts[i] for 1<<i rows.
+type rowsStmt struct {
+	head, row, tail string
+	cols            int
+	stmts           []*sql.Stmt
+}
+
+func (s *rowsStmt) query(n int) string {
+	var b strings.Builder
+	b.WriteString(s.head)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(s.row)
+	}
+	b.WriteString(s.tail)
+	return b.String()
+}
+
+// clickStmts are the statements of RecordClicks.
+type clickStmts struct {
+	insertClicks, upsertHourly, upsertDims, insertVisitors, addCounts rowsStmt
+}
+
+func newClickStmts() *clickStmts {
+	return &clickStmts{
+		insertClicks: rowsStmt{
+			head: `INSERT INTO clicks (link_id, at, kind, visitor, referrer, country, city, browser, os, device) VALUES `,
+			row:  `(?,?,?,?,?,?,?,?,?,?)`, cols: 10,
+		},
+		upsertHourly: rowsStmt{
+			head: `INSERT INTO click_hourly (link_id, hour, humans, bots, previews) VALUES `,
+			row:  `(?,?,?,?,?)`, cols: 5,
+			tail: ` ON CONFLICT (link_id, hour) DO UPDATE SET humans = humans + excluded.humans,
+				bots = bots + excluded.bots, previews = previews + excluded.previews`,
+		},
+		upsertDims: rowsStmt{
+			head: `INSERT INTO click_dims (link_id, hour, dim, value, humans, bots, previews) VALUES `,
+			row:  `(?,?,?,?,?,?,?)`, cols: 7,
+			tail: ` ON CONFLICT (link_id, hour, dim, value) DO UPDATE SET humans = humans + excluded.humans,
+				bots = bots + excluded.bots, previews = previews + excluded.previews`,
+		},
+		insertVisitors: rowsStmt{
+			head: `INSERT INTO click_visitors (link_id, day, visitor) VALUES `,
+			row:  `(?,?,?)`, cols: 3,
+			tail: ` ON CONFLICT DO NOTHING`,
+		},
+		addCounts: rowsStmt{
+			head: `UPDATE links SET clicks = links.clicks + c.n FROM (SELECT column1 AS id, column2 AS n FROM (VALUES `,
+			row:  `(?,?)`, cols: 2,
+			tail: `)) AS c WHERE links.id = c.id`,
+		},
+	}
+}
+
+func (c *clickStmts) all() []*rowsStmt {
+	return []*rowsStmt{&c.insertClicks, &c.upsertHourly, &c.upsertDims, &c.insertVisitors, &c.addCounts}
+}
+
+// prepare prepares every size of every statement on the writer.
+func (c *clickStmts) prepare(ctx context.Context, writer *sql.DB) error {
+	for _, s := range c.all() {
+		s.stmts = make([]*sql.Stmt, rowSizes)
+		for i := range s.stmts {
+			stmt, err := writer.PrepareContext(ctx, s.query(1<<i))
+			if err != nil {
+				return err
+			}
+			s.stmts[i] = stmt
+		}
+	}
+	return nil
+}
+
+func (c *clickStmts) close() []error {
+	var errs []error
+	for _, s := range c.all() {
+		for _, stmt := range s.stmts {
+			if stmt != nil {
+				errs = append(errs, stmt.Close())
+			}
+		}
+	}
+	return errs
+}
+
+// exec writes the rows whose values args holds, s.cols per row, in as few
+// statements of the prepared sizes as there can be.
+func (s *rowsStmt) exec(ctx context.Context, tx *sql.Tx, args []any) error {
+	n := len(args) / s.cols
+	bound := make([]*sql.Stmt, len(s.stmts)) // s.stmts bound to tx, as needed
+	for n > 0 {
+		size := min(n, maxRowsPerStmt)
+		i := bits.Len(uint(size)) - 1 // the largest power of two <= size
+		size = 1 << i
+		if bound[i] == nil {
+			bound[i] = tx.StmtContext(ctx, s.stmts[i])
+		}
+		if _, err := bound[i].ExecContext(ctx, args[:size*s.cols]...); err != nil {
+			return err
+		}
+		args, n = args[size*s.cols:], n-size
+	}
+	return nil
+}
+
+// RecordClicks stores a batch in one transaction: the raw events, the
+// hourly totals, the breakdowns, the day's visitors of human clicks and the
+// click counters of the links, each in a few multi-row statements after
+// the batch is aggregated in memory. Events of unknown links, and of a Kind
+// that is none of tiny's, are dropped.
+func (db *DB) RecordClicks(ctx context.Context, events []tiny.ClickEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
+	// Links are never removed, only marked deleted, so a link found before
+	// the transaction is still there in it: the lookup and the aggregation
+	// run on a read connection before the writer is taken.
+	known, err := db.knownLinks(ctx, events)
+	if err != nil {
+		return storeErr(err, "record clicks", "")
+	}
+	b := rollup.Aggregate(events, func(id int64) bool { _, ok := known[id]; return ok })
+	if len(b.Events) == 0 {
+		return nil
+	}
+	// The arguments too are made before the writer is taken.
+	c := db.clicks
+	raw := make([]any, 0, len(b.Events)*c.insertClicks.cols)
+	for _, e := range b.Events {
+		raw = append(raw, e.LinkID, millis(e.At), string(e.Kind), int64(e.Visitor),
+			e.Referrer, e.Country, e.City, e.Browser, e.OS, e.Device)
+	}
+	dims := make([]any, 0, len(b.Dims)*c.upsertDims.cols)
+	for _, r := range b.Dims {
+		dims = append(dims, r.LinkID, r.Hour, r.Dim, r.Value, r.Humans, r.Bots, r.Previews)
+	}
+	hourly := make([]any, 0, len(b.Hourly)*c.upsertHourly.cols)
+	for _, r := range b.Hourly {
+		hourly = append(hourly, r.LinkID, r.Hour, r.Humans, r.Bots, r.Previews)
+	}
+	visitors := make([]any, 0, len(b.Visitors)*c.insertVisitors.cols)
+	for _, r := range b.Visitors {
+		visitors = append(visitors, r.LinkID, r.Day, int64(r.Visitor))
+	}
+	counters := make([]any, 0, len(b.Counters)*c.addCounts.cols)
+	for _, r := range b.Counters {
+		counters = append(counters, r.LinkID, r.Clicks)
+	}
+	err = db.writeTx(ctx, func(tx *sql.Tx) error {
+		for _, w := range []struct {
+			stmt *rowsStmt
+			args []any
+		}{
+			{&c.insertClicks, raw},
+			{&c.upsertDims, dims},
+			{&c.upsertHourly, hourly},
+			{&c.insertVisitors, visitors},
+			{&c.addCounts, counters},
+		} {
+			if err := w.stmt.exec(ctx, tx, w.args); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return storeErr(err, "record clicks", "")
+}
+
+// knownLinks returns the set of the ids of events that are links.
+func (db *DB) knownLinks(ctx context.Context, events []tiny.ClickEvent) (map[int64]struct{}, error) {
+	seen := make(map[int64]struct{})
+	ids := []byte{'['}
+	for _, e := range events {
+		if _, ok := seen[e.LinkID]; ok {
+			continue
+		}
+		seen[e.LinkID] = struct{}{}
+		if len(ids) > 1 {
+			ids = append(ids, ',')
+		}
+		ids = strconv.AppendInt(ids, e.LinkID, 10)
+	}
+	ids = append(ids, ']')
+	rows, err := db.reader.QueryContext(ctx, `SELECT id FROM links WHERE id IN (SELECT value FROM json_each(?))`, string(ids))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	known := make(map[int64]struct{}, len(seen))
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		known[id] = struct{}{}
+	}
+	return known, rows.Err()
+}
+
+// statsHourly reads the hourly totals of link ?1 in the hours [?2, ?3).
+const statsHourly = `SELECT hour, humans, bots, previews FROM click_hourly
+	WHERE link_id = ?1 AND hour >= ?2 AND hour < ?3`
+
+// statsVisitors counts the visitors of link ?1 on the days [?2, ?3).
+const statsVisitors = `SELECT count(*) FROM click_visitors WHERE link_id = ?1 AND day >= ?2 AND day < ?3`
+
+// statsDims is the query of the breakdowns: per dimension, the values by
+// human clicks (plus bot clicks when ?4 is 1), largest first, ties in value
+// order, at most ?5 of each. A value that has only previews (or bots, when
+// they are left out) has no clicks, and is left out.
+const statsDims = `SELECT dim, value, n FROM (
+	SELECT dim, value, n, row_number() OVER (PARTITION BY dim ORDER BY n DESC, value) AS r
+	FROM (SELECT dim, value, sum(humans + ?4 * bots) AS n
+		FROM click_dims
+		WHERE link_id = ?1 AND hour >= ?2 AND hour < ?3
+		GROUP BY dim, value)
+	WHERE n > 0)
+WHERE r <= ?5 ORDER BY dim, r`
+
+// ClickStats aggregates the clicks q selects from the rollups, in one read
+// transaction, so every figure comes from the same snapshot. A zero q.From
+// or q.To leaves the range open on that side; q.Top <= 0 keeps every entry
+// of the breakdowns; a query whose range is empty gets zero statistics.
+func (db *DB) ClickStats(ctx context.Context, q tiny.StatsQuery) (*tiny.ClickStats, error) {
+	r, ok := rollup.RangeOf(q)
+	if !ok {
+		return &tiny.ClickStats{}, nil
+	}
+	s := rollup.NewStats(q)
+	from, to := millis(r.From), millis(r.To)
+	tx, err := db.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, storeErr(err, "click stats", "")
+	}
+	defer tx.Rollback()
+	err = func() error {
+		rows, err := tx.QueryContext(ctx, statsHourly, q.LinkID, from, to)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				hour int64
+				c    rollup.Counts
+			)
+			if err := rows.Scan(&hour, &c.Humans, &c.Bots, &c.Previews); err != nil {
+				return err
+			}
+			s.AddHourly(fromMillis(hour), c)
+		}
+		return rows.Err()
+	}()
+	if err != nil {
+		return nil, storeErr(err, "click stats", "")
+	}
+
+	err = func() error {
+		rows, err := tx.QueryContext(ctx, statsDims, q.LinkID, from, to, boolInt(q.IncludeBots), rollup.Top(q))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				dim, value string
+				n          int64
+			)
+			if err := rows.Scan(&dim, &value, &n); err != nil {
+				return err
+			}
+			s.AddCount(dim, value, n)
+		}
+		return rows.Err()
+	}()
+	if err != nil {
+		return nil, storeErr(err, "click stats", "")
+	}
+
+	var visitors int64
+	if err := tx.QueryRowContext(ctx, statsVisitors, q.LinkID, millis(r.FirstDay), millis(r.EndDay)).Scan(&visitors); err != nil {
+		return nil, storeErr(err, "click stats", "")
+	}
+	s.SetUniqueVisitors(visitors)
+	return s.Result(), nil
+}
+
+// Clicks calls f with the raw events of the link whose time is in [from,
+// to), oldest first (in the order they were recorded when their times are
+// equal), reading them one at a time from the database: the events are
+// never all in memory. The events come with Counted false: the store does
+// not keep it. A zero from or to leaves the range open on that side. It
+// stops at f's first error and returns it as it is.
+//
+// f runs while a read connection is in use, so it may call the store, but
+// a long walk keeps the WAL from being checkpointed past its start until it
+// ends.
+func (db *DB) Clicks(ctx context.Context, linkID int64, from, to time.Time, f func(tiny.ClickEvent) error) error {
+	lo, hi := int64(math.MinInt64), int64(math.MaxInt64)
+	if !from.IsZero() {
+		lo = ceilMillis(from)
+	}
+	if !to.IsZero() {
+		hi = ceilMillis(to)
+	}
+	rows, err := db.reader.QueryContext(ctx, selectClicks, linkID, lo, hi)
+	if err != nil {
+		return storeErr(err, "clicks", "")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			e       = tiny.ClickEvent{LinkID: linkID}
+			at, vis int64
+			kind    string
+		)
+		if err := rows.Scan(&at, &kind, &vis, &e.Referrer, &e.Country, &e.City, &e.Browser, &e.OS, &e.Device); err != nil {
+			return storeErr(err, "clicks", "")
+		}
+		e.At, e.Kind, e.Visitor = fromMillis(at), tiny.VisitorKind(kind), uint64(vis)
+		if err := f(e); err != nil {
+			return err
+		}
+	}
+	return storeErr(rows.Err(), "clicks", "")
+}
+
+// selectClicks reads the events of link ?1 in [?2, ?3), oldest first.
+const selectClicks = `SELECT at, kind, visitor, referrer, country, city, browser, os, device
+	FROM clicks WHERE link_id = ?1 AND at >= ?2 AND at < ?3 ORDER BY at, rowid`
+
+// ceilMillis returns the first stored time (unix milliseconds) that is not
+// before t: a stored time x is before t exactly when x < ceilMillis(t).
+func ceilMillis(t time.Time) int64 {
+	ms := t.UnixMilli()
+	if fromMillis(ms).Before(t) {
+		ms++
+	}
+	return ms
+}
+
+// deleteClicks deletes at most ?2 events older than ?1.
+const deleteClicks = `DELETE FROM clicks WHERE rowid IN (SELECT rowid FROM clicks WHERE at < ?1 LIMIT ?2)`
+
+// deleteChunk is how many events each statement of DeleteClicksBefore
+// deletes.
+const deleteChunk = 10_000
+
+// DeleteClicksBefore deletes the raw events older than t, deleteChunk (10,000)
+// at a time, each chunk a transaction of its own, so that the writer is never
+// held for long and clicks and creates go on meanwhile. It returns how many
+// it deleted, also when it fails half-way. The rollups are kept.
+func (db *DB) DeleteClicksBefore(ctx context.Context, t time.Time) (int64, error) {
+	before := ceilMillis(t)
+	var total int64
+	for {
+		res, err := db.writer.ExecContext(ctx, deleteClicks, before, db.deleteChunk)
+		if err != nil {
+			return total, storeErr(err, "delete clicks", "")
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, storeErr(err, "delete clicks", "")
+		}
+		total += n
+		if n < int64(db.deleteChunk) {
+			return total, nil
+		}
+	}
+}
+
+// DeleteSetting removes the setting name. Removing one that does not exist
+// is not an error.
+func (db *DB) DeleteSetting(ctx context.Context, name string) error {
+	_, err := db.writer.ExecContext(ctx, `DELETE FROM settings WHERE name = ?`, name)
+	return storeErr(err, "delete setting", "")
+}
