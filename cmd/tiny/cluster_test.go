@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -407,5 +409,51 @@ func TestClusterSurvivesDatabaseOutage(t *testing.T) {
 		if r := get(t, node.addr, "/"+code); r.StatusCode != 302 {
 			t.Errorf("link %s after the outage = %d, want 302", code, r.StatusCode)
 		}
+	}
+}
+
+// TestClusterStatsAreExact sends N human and M bot visits spread over two
+// nodes on PostgreSQL; after both flush (a graceful stop), the statistics
+// say exactly N and M.
+func TestClusterStatsAreExact(t *testing.T) {
+	dsn := clusterDatabase(t)
+	nodes := startCluster(t, 2, dsn)
+	code, status, err := createLink(nodes[0].addr, testKey, "https://example.com/counted-on-postgres")
+	if err != nil || status != 201 {
+		t.Fatalf("create = %d, %v", status, err)
+	}
+	const humans, bots = 40, 15
+	visit := func(addr, ua string) {
+		req, _ := http.NewRequest("GET", "http://"+addr+"/"+code, nil)
+		req.Header.Set("User-Agent", ua)
+		resp, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	for i := 0; i < humans; i++ {
+		visit(nodes[i%2].addr, "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36")
+	}
+	for i := 0; i < bots; i++ {
+		visit(nodes[i%2].addr, "python-requests/2.32.3")
+	}
+	for _, n := range nodes {
+		_ = n.cmd.Process.Signal(syscall.SIGTERM)
+		if err := <-n.done; err != nil {
+			t.Fatalf("node exited with %v", err)
+		}
+		n.done <- nil
+	}
+	q := startTinyWith(t, freeAddr(t), []string{"--database", dsn}, "TINY_INITIAL_API_KEY="+testKey)
+	_, body := apiCall(t, "GET", q.addr, "/api/v1/links/"+code+"/stats", "")
+	var st struct {
+		Totals map[string]int `json:"totals"`
+	}
+	if err := json.Unmarshal([]byte(body), &st); err != nil {
+		t.Fatalf("stats: %v: %s", err, body)
+	}
+	if st.Totals["clicks"] != humans || st.Totals["bot_clicks"] != bots {
+		t.Errorf("stats on PostgreSQL after %d human and %d bot visits over 2 nodes = %v, want exactly those", humans, bots, st.Totals)
 	}
 }

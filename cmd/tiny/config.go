@@ -61,7 +61,7 @@ func DefaultConfig() Config {
 		CacheTTL:        10 * time.Minute,
 		IDBlockSize:     1000,
 		ClickQueue:      1 << 16,
-		ClickBatch:      1000,
+		ClickBatch:      10_000,
 		ClickFlush:      time.Second,
 		ReadTimeout:     30 * time.Second,
 		WriteTimeout:    30 * time.Second,

@@ -21,6 +21,8 @@ import (
 	"tiny/internal/tiny"
 )
 
+var benchBatch = 10_000 // the default --click-batch
+
 // benchLinks creates n links and returns their ids.
 func benchLinks(b *testing.B, store tiny.Store, n int) []int64 {
 	b.Helper()
@@ -73,7 +75,8 @@ func benchmarkIngest(b *testing.B, store tiny.Store) {
 		b.Fatal(err)
 	}
 	defer enricher.Close()
-	r := analytics.NewRecorder(store, analytics.Config{QueueSize: 1 << 20, BatchSize: 1000, FlushInterval: 50 * time.Millisecond, Enricher: enricher, Logger: logger})
+	r := analytics.NewRecorder(store, analytics.Config{QueueSize: 1 << 20, BatchSize: benchBatch, FlushInterval: 50 * time.Millisecond, Enricher: enricher, Logger: logger,
+		OverloadRest: -1}) // measure the writer's capacity: never rest
 	b.ResetTimer()
 	r.Start()
 	for i := 0; i < b.N; i++ {

@@ -33,7 +33,7 @@ type ClickWriter interface {
 // Config tunes a Recorder. Zero values take the defaults noted.
 type Config struct {
 	QueueSize     int           // clicks held in memory at most (65,536)
-	BatchSize     int           // clicks per write at most (1,000)
+	BatchSize     int           // clicks per write at most (10,000)
 	FlushInterval time.Duration // longest a click waits for its batch (1s)
 	Logger        *slog.Logger
 	// Enricher turns clicks into anonymised events; required. The worker
@@ -45,6 +45,10 @@ type Config struct {
 	// Off turns click capture off: Record does nothing. It exists to
 	// measure what capture costs a redirect.
 	Off bool
+	// OverloadRest is how many times the duration of a batch the worker
+	// rests after it while the queue overflows (3, so a quarter of a core
+	// at most; negative: never rest).
+	OverloadRest int
 }
 
 // Recorder queues clicks and writes them in batches. Record never blocks:
@@ -59,6 +63,7 @@ type Recorder struct {
 	closed atomic.Bool
 
 	enqueued, dropped, written, failed atomic.Uint64
+	droppedSeen                        uint64 // dropped at the last batch; the worker's own
 	onBatch                            atomic.Pointer[func(n int, d time.Duration)]
 	lastBatch                          atomic.Int64 // nanoseconds the last write took
 }
@@ -69,7 +74,7 @@ func NewRecorder(store ClickWriter, cfg Config) *Recorder {
 		cfg.QueueSize = 1 << 16
 	}
 	if cfg.BatchSize <= 0 {
-		cfg.BatchSize = 1000
+		cfg.BatchSize = 10_000
 	}
 	if cfg.FlushInterval <= 0 {
 		cfg.FlushInterval = time.Second
@@ -79,6 +84,9 @@ func NewRecorder(store ClickWriter, cfg Config) *Recorder {
 	}
 	if cfg.RotateEvery <= 0 {
 		cfg.RotateEvery = time.Hour
+	}
+	if cfg.OverloadRest == 0 {
+		cfg.OverloadRest = 3
 	}
 	return &Recorder{
 		queue: make(chan Click, cfg.QueueSize),
@@ -150,9 +158,11 @@ func (r *Recorder) run() {
 			batch = append(batch, c)
 			if len(batch) >= r.cfg.BatchSize {
 				batch = r.flush(batch)
+				r.yieldUnderOverload()
 			}
 		case <-ticker.C:
 			batch = r.flush(batch)
+			r.yieldUnderOverload()
 		case <-r.stop:
 			for {
 				select {
@@ -167,6 +177,24 @@ func (r *Recorder) run() {
 				}
 			}
 		}
+	}
+}
+
+// yieldUnderOverload rests the worker after a batch while clicks are being
+// dropped. Dropping means the node is saturated, and then redirects come
+// first: resting three times as long as the batch took caps the worker at a
+// quarter of a core, leaving the rest to the requests. Without drops it
+// never rests, so a node that keeps up records every click.
+func (r *Recorder) yieldUnderOverload() {
+	dropped := r.dropped.Load()
+	overloaded := dropped > r.droppedSeen
+	r.droppedSeen = dropped
+	if !overloaded || r.cfg.OverloadRest <= 0 {
+		return
+	}
+	select {
+	case <-time.After(time.Duration(r.lastBatch.Load()) * time.Duration(r.cfg.OverloadRest)):
+	case <-r.stop:
 	}
 }
 
