@@ -1,0 +1,177 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"tiny/internal/tiny"
+)
+
+// benchLinkCount is how many links the link benchmarks start with.
+const benchLinkCount = 10_000
+
+// Benchmark runs the benchmarks every store shares, each on a fresh store
+// from open, so both stores are measured on the same work:
+//
+//   - LinkByID: the read behind a redirect cache miss, one row by primary key;
+//   - LinkByIDParallel: the same from GOMAXPROCS goroutines;
+//   - CreateLink: one create, a write transaction with the namespace checks;
+//   - CreateLinkParallel: creates from GOMAXPROCS goroutines;
+//   - ListLinks: a page of 50 with a tag filter;
+//   - RecordClicks: batches of 1000 click events over 100 links, shaped like
+//     real traffic (ClickBatches), reported in events/s;
+//   - RecordClicksParallel: the same from four writers, as four nodes.
+func Benchmark(b *testing.B, open func(b *testing.B) tiny.Store) {
+	b.Run("LinkByID", func(b *testing.B) {
+		s, _ := seededStore(b, open)
+		ctx := context.Background()
+		b.ReportAllocs()
+		var id int64
+		for b.Loop() {
+			id = id%benchLinkCount + 1
+			if _, err := s.LinkByID(ctx, id); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("LinkByIDParallel", func(b *testing.B) {
+		s, _ := seededStore(b, open)
+		ctx := context.Background()
+		b.ReportAllocs()
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			var id int64
+			for pb.Next() {
+				id = id%benchLinkCount + 1
+				if _, err := s.LinkByID(ctx, id); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+	b.Run("CreateLink", func(b *testing.B) {
+		s, codec := seededStore(b, open)
+		ctx := context.Background()
+		id := int64(benchLinkCount)
+		b.ReportAllocs()
+		for b.Loop() {
+			id++
+			if err := s.CreateLink(ctx, benchLink(codec, id)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("CreateLinkParallel", func(b *testing.B) {
+		s, codec := seededStore(b, open)
+		ctx := context.Background()
+		first, err := s.LeaseIDs(ctx, 1<<30)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var next atomic.Int64
+		next.Store(first - 1)
+		b.ReportAllocs()
+		b.ResetTimer()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if err := s.CreateLink(ctx, benchLink(codec, next.Add(1))); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+	b.Run("ListLinks", func(b *testing.B) {
+		s, _ := seededStore(b, open)
+		ctx := context.Background()
+		b.ReportAllocs()
+		for b.Loop() {
+			links, err := s.ListLinks(ctx, tiny.LinkFilter{Tag: "t3", Limit: 50})
+			if err != nil || len(links) != 50 {
+				b.Fatal(len(links), err)
+			}
+		}
+	})
+	b.Run("RecordClicks", func(b *testing.B) { benchRecordClicks(b, open, 1) })
+	b.Run("RecordClicksParallel", func(b *testing.B) { benchRecordClicks(b, open, 4) })
+}
+
+// seededStore opens a store holding benchLinkCount links, each with two
+// tags, and returns it with the codec of their codes.
+func seededStore(b *testing.B, open func(b *testing.B) tiny.Store) (tiny.Store, *tiny.Codec) {
+	b.Helper()
+	s := open(b)
+	codec, err := tiny.NewCodec([]byte("bench-key-16byte"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	first, err := s.LeaseIDs(ctx, benchLinkCount)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for id := first; id < first+benchLinkCount; id++ {
+		if err := s.CreateLink(ctx, benchLink(codec, id)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return s, codec
+}
+
+func benchLink(codec *tiny.Codec, id int64) *tiny.Link {
+	return &tiny.Link{
+		ID:       id,
+		Code:     codec.Encode(id),
+		OwnerID:  1,
+		URL:      fmt.Sprintf("https://example.com/some/longer/path/%d?utm_source=bench", id),
+		Title:    "A benchmark link",
+		Tags:     []string{"bench", fmt.Sprintf("t%d", id%10)},
+		Redirect: tiny.DefaultRedirect,
+		Status:   tiny.StatusActive,
+	}
+}
+
+// benchRecordClicks writes batches of 1000 events over 100 links from
+// writers goroutines and reports events/s.
+func benchRecordClicks(b *testing.B, open func(b *testing.B) tiny.Store, writers int) {
+	const size = 1000
+	s := open(b)
+	ctx := context.Background()
+	codec, err := tiny.NewCodec([]byte("bench-key-16byte"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	first, err := s.LeaseIDs(ctx, 100)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ids := make([]int64, 100)
+	for i := range ids {
+		ids[i] = first + int64(i)
+		if err := s.CreateLink(ctx, benchLink(codec, ids[i])); err != nil {
+			b.Fatal(err)
+		}
+	}
+	batches := ClickBatches(1, ids, 60, size, time.Now().Add(-time.Hour).Truncate(time.Hour))
+	var next atomic.Int64
+	b.SetParallelism((writers + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		var batch []tiny.ClickEvent
+		for pb.Next() {
+			n := int(next.Add(1) - 1)
+			batch = ShiftBatch(batch, batches[n%len(batches)], time.Duration(n/len(batches)*len(batches))*time.Second)
+			if err := s.RecordClicks(ctx, batch); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(next.Load()*size)/b.Elapsed().Seconds(), "events/s")
+}
