@@ -46,8 +46,8 @@ type Config struct {
 	// measure what capture costs a redirect.
 	Off bool
 	// OverloadRest is how many times the duration of a batch the worker
-	// rests after it while the queue overflows (3, so a quarter of a core
-	// at most; negative: never rest).
+	// rests after it while the queue overflows (9, so a tenth of a core at
+	// most; negative: never rest).
 	OverloadRest int
 }
 
@@ -86,7 +86,7 @@ func NewRecorder(store ClickWriter, cfg Config) *Recorder {
 		cfg.RotateEvery = time.Hour
 	}
 	if cfg.OverloadRest == 0 {
-		cfg.OverloadRest = 3
+		cfg.OverloadRest = 9
 	}
 	return &Recorder{
 		queue: make(chan Click, cfg.QueueSize),
@@ -182,9 +182,9 @@ func (r *Recorder) run() {
 
 // yieldUnderOverload rests the worker after a batch while clicks are being
 // dropped. Dropping means the node is saturated, and then redirects come
-// first: resting three times as long as the batch took caps the worker at a
-// quarter of a core, leaving the rest to the requests. Without drops it
-// never rests, so a node that keeps up records every click.
+// first: resting nine times as long as the batch took caps the worker at a
+// tenth of a core, leaving the rest to the requests. Without drops it never
+// rests, so a node that keeps up records every click.
 func (r *Recorder) yieldUnderOverload() {
 	dropped := r.dropped.Load()
 	overloaded := dropped > r.droppedSeen
