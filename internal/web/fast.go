@@ -65,8 +65,8 @@ func (s *Server) serveFast(ctx *fasthttp.RequestCtx) {
 		LinkID:    t.Link.ID,
 		At:        now,
 		IP:        s.fastClientIP(ctx),
-		UserAgent: string(ctx.Request.Header.UserAgent()),
-		Referrer:  string(ctx.Request.Header.Referer()),
+		UserAgent: s.interned.get(ctx.Request.Header.UserAgent()),
+		Referrer:  s.interned.get(ctx.Request.Header.Referer()),
 	})
 	s.metrics.fastRequests[status].Inc()
 	s.metrics.redirect.Observe(time.Since(start).Seconds())

@@ -57,6 +57,9 @@ type Server struct {
 	metrics *metrics
 	pages   *template.Template
 	limits  *rateLimiter
+	// interned shares the strings of repeated user agents and referrers
+	// between the clicks of the fast path.
+	interned *internTable
 
 	handler http.Handler            // the ServeMux with its middleware
 	slow    fasthttp.RequestHandler // handler, mounted on fasthttp
@@ -95,6 +98,8 @@ func NewServer(cfg Config, links *shortener.Service, store tiny.Store, clicks *a
 		pages:  pages,
 		now:    time.Now,
 		limits: &rateLimiter{limiter: cfg.RateLimiter, limits: cfg.Limits},
+
+		interned: newInternTable(),
 	}
 	s.metrics = newMetrics(links, clicks, s.limits)
 	s.handler = s.observe(securityHeaders(s.routes()))
