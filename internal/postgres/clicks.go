@@ -36,8 +36,9 @@ const (
 		SELECT * FROM unnest($1::bigint[], $2::date[], $3::bigint[])
 		ON CONFLICT DO NOTHING`
 
-	// The link rows are locked in id order first, as AddClicks does: the
-	// UPDATE's join may visit them in any order.
+	// The link rows are locked in id order first, so two nodes flushing
+	// overlapping batches cannot deadlock: the UPDATE's join may visit them
+	// in any order.
 	lockLinks = `SELECT 1 FROM links WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`
 	addCounts = `UPDATE links l SET clicks = l.clicks + c.n
 		FROM unnest($1::bigint[], $2::bigint[]) AS c(id, n) WHERE l.id = c.id`

@@ -348,26 +348,3 @@ func (db *DB) ConsumeClick(ctx context.Context, id int64) error {
 	}
 	return &tiny.Error{Code: tiny.Gone, Message: "link has reached its click limit"}
 }
-
-// AddClicks adds counts to the links' click counters in one transaction.
-// Unknown ids are ignored.
-func (db *DB) AddClicks(ctx context.Context, counts map[int64]int64) error {
-	ids := make([]int64, 0, len(counts))
-	ns := make([]int64, 0, len(counts))
-	for id, n := range counts {
-		if n != 0 {
-			ids, ns = append(ids, id), append(ns, n)
-		}
-	}
-	if len(ids) == 0 {
-		return nil
-	}
-	b := txBatch()
-	// The row locks are taken in id order first: the UPDATE's join may visit
-	// the rows in any order, and two nodes flushing overlapping batches in
-	// different orders would deadlock.
-	b.Queue(`SELECT 1 FROM links WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE`, ids)
-	b.Queue(`UPDATE links l SET clicks = l.clicks + c.n
-		FROM unnest($1::bigint[], $2::bigint[]) AS c(id, n) WHERE l.id = c.id`, ids, ns)
-	return storeErr(db.sendTx(ctx, b, nil), "add clicks")
-}

@@ -442,47 +442,6 @@ func TestConsumeClickAcrossNodes(t *testing.T) {
 	}
 }
 
-// TestAddClicksConcurrent flushes overlapping batches from two nodes at
-// once, as click recorders do: no deadlock, and every click counted.
-func TestAddClicksConcurrent(t *testing.T) {
-	dsn := newSchema(t)
-	nodes := []*DB{openDSN(t, dsn), openDSN(t, dsn)}
-	ctx := t.Context()
-	const links, workers, batches = 30, 8, 40
-	for id := int64(1); id <= links; id++ {
-		l := &tiny.Link{ID: id, Code: fmt.Sprintf("c%06d", id), URL: "https://example.com/", Redirect: 302, Status: tiny.StatusActive}
-		if err := nodes[0].CreateLink(ctx, l); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var wg sync.WaitGroup
-	errs := make(chan error, workers*batches)
-	for w := range workers {
-		wg.Go(func() {
-			for range batches {
-				counts := make(map[int64]int64, links)
-				for id := int64(1); id <= links; id++ {
-					counts[id] = 1
-				}
-				if err := nodes[w%2].AddClicks(ctx, counts); err != nil {
-					errs <- err
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Errorf("concurrent AddClicks = %v, want nil", err)
-	}
-	for id := int64(1); id <= links; id++ {
-		l, err := nodes[1].LinkByID(ctx, id)
-		if err != nil || l.Clicks != workers*batches {
-			t.Fatalf("LinkByID(%d).Clicks = %d, %v; want %d", id, l.Clicks, err, workers*batches)
-		}
-	}
-}
-
 // TestChangeFeed has node B listen while node A creates, updates and
 // deletes a link: B hears each change, within a second. Then A kills B's
 // listener connection: B calls resync once it listens again, and changes

@@ -377,28 +377,3 @@ func (db *DB) ConsumeClick(ctx context.Context, id int64) error {
 	}
 	return &tiny.Error{Code: tiny.Gone, Message: "link has reached its click limit"}
 }
-
-// AddClicks adds counts to the links' click counters in one transaction.
-// Unknown ids are ignored.
-func (db *DB) AddClicks(ctx context.Context, counts map[int64]int64) error {
-	if len(counts) == 0 {
-		return nil
-	}
-	err := db.writeTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, `UPDATE links SET clicks = clicks + ? WHERE id = ?`)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		for id, n := range counts {
-			if n == 0 {
-				continue
-			}
-			if _, err := stmt.ExecContext(ctx, n, id); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	return storeErr(err, "add clicks", "")
-}

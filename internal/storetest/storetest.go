@@ -38,7 +38,6 @@ func Run(t *testing.T, open func(t *testing.T) tiny.Store) {
 		{"ListLinksFilters", testListLinksFilters},
 		{"ConsumeClick", testConsumeClick},
 		{"ConsumeClickConcurrent", testConsumeClickConcurrent},
-		{"AddClicks", testAddClicks},
 		{"LeaseIDs", testLeaseIDs},
 		{"LeaseIDsConcurrent", testLeaseIDsConcurrent},
 		{"Users", testUsers},
@@ -763,42 +762,6 @@ func testConsumeClickConcurrent(t *testing.T, e *env) {
 	}
 	if got.Clicks != limit {
 		t.Errorf("LinkByID(%d).Clicks = %d, want %d", l.ID, got.Clicks, limit)
-	}
-}
-
-func testAddClicks(t *testing.T, e *env) {
-	ctx := t.Context()
-	a := e.create(t, nil)
-	b := e.create(t, nil)
-	c := e.create(t, nil)
-	if err := e.s.AddClicks(ctx, nil); err != nil {
-		t.Errorf("AddClicks(nil) = %v, want nil", err)
-	}
-	batches := []map[int64]int64{
-		{a.ID: 3, b.ID: 1, 999999: 5},
-		{a.ID: 2},
-		{},
-		{b.ID: 10, 424242: 1},
-	}
-	for _, counts := range batches {
-		if err := e.s.AddClicks(ctx, counts); err != nil {
-			t.Fatalf("AddClicks(%v) = %v, want nil", counts, err)
-		}
-	}
-	for _, tt := range []struct {
-		id   int64
-		want int64
-	}{{a.ID, 5}, {b.ID, 11}, {c.ID, 0}} {
-		l, err := e.s.LinkByID(ctx, tt.id)
-		if err != nil {
-			t.Fatalf("LinkByID(%d) = %v, want nil", tt.id, err)
-		}
-		if l.Clicks != tt.want {
-			t.Errorf("LinkByID(%d).Clicks = %d, want %d", tt.id, l.Clicks, tt.want)
-		}
-	}
-	if _, err := e.s.LinkByID(ctx, 999999); tiny.ErrorCodeOf(err) != tiny.NotFound {
-		t.Errorf("LinkByID(999999) = %v, want NotFound: AddClicks must not create links", err)
 	}
 }
 

@@ -60,10 +60,6 @@ type LinkStore interface {
 	// Gone when the limit is already reached (the count is not changed);
 	// NotFound when the link does not exist.
 	ConsumeClick(ctx context.Context, id int64) error
-
-	// AddClicks adds counts to the click counters of the links given by id.
-	// Unknown ids are ignored.
-	AddClicks(ctx context.Context, counts map[int64]int64) error
 }
 
 // ClickStore keeps click events and their rollups.
