@@ -556,47 +556,6 @@ func TestChangeFeed(t *testing.T) {
 	}
 }
 
-func TestTagsKeepOrder(t *testing.T) {
-	ctx := t.Context()
-	db := openDSN(t, newSchema(t))
-	l := &tiny.Link{ID: 1, Code: "aaaaaaa", URL: "https://example.com/", Tags: []string{"zeta", "alpha", "zeta", "mid"},
-		Redirect: 302, Status: tiny.StatusActive}
-	if err := db.CreateLink(ctx, l); err != nil {
-		t.Fatalf("CreateLink() = %v, want nil", err)
-	}
-	got, err := db.LinkByID(ctx, 1)
-	if err != nil {
-		t.Fatalf("LinkByID(1) = %v, want nil", err)
-	}
-	if want := []string{"zeta", "alpha", "mid"}; !slices.Equal(got.Tags, want) {
-		t.Errorf("LinkByID(1).Tags = %q, want %q (given order, duplicates dropped)", got.Tags, want)
-	}
-}
-
-func TestConsumeClickDeletedIsGone(t *testing.T) {
-	ctx := t.Context()
-	db := openDSN(t, newSchema(t))
-	l := &tiny.Link{ID: 1, Code: "aaaaaaa", URL: "https://example.com/", Redirect: 302, Status: tiny.StatusActive, MaxClicks: 5}
-	if err := db.CreateLink(ctx, l); err != nil {
-		t.Fatalf("CreateLink() = %v, want nil", err)
-	}
-	if err := db.DeleteLink(ctx, 1); err != nil {
-		t.Fatalf("DeleteLink(1) = %v, want nil", err)
-	}
-	if err := db.ConsumeClick(ctx, 1); tiny.ErrorCodeOf(err) != tiny.Gone {
-		t.Errorf("ConsumeClick(1) of a deleted link = %v, want Gone", err)
-	}
-}
-
-func TestLeaseIDsInvalid(t *testing.T) {
-	db := openDSN(t, newSchema(t))
-	for _, n := range []int64{0, -1} {
-		if _, err := db.LeaseIDs(t.Context(), n); tiny.ErrorCodeOf(err) != tiny.Invalid {
-			t.Errorf("LeaseIDs(%d) = %v, want Invalid", n, err)
-		}
-	}
-}
-
 // TestTimesInMicroseconds checks that times the caller gives finer than a
 // microsecond come back at the stored precision, in UTC.
 func TestTimesInMicroseconds(t *testing.T) {

@@ -38,6 +38,9 @@ func Run(t *testing.T, open func(t *testing.T) tiny.Store) {
 		{"ListLinksFilters", testListLinksFilters},
 		{"ConsumeClick", testConsumeClick},
 		{"ConsumeClickConcurrent", testConsumeClickConcurrent},
+		{"ConsumeClickDeletedIsGone", testConsumeClickDeletedIsGone},
+		{"TagsKeepOrder", testTagsKeepOrder},
+		{"LeaseIDsInvalid", testLeaseIDsInvalid},
 		{"LeaseIDs", testLeaseIDs},
 		{"LeaseIDsConcurrent", testLeaseIDsConcurrent},
 		{"Users", testUsers},
@@ -1028,5 +1031,54 @@ func testSettingRace(t *testing.T, e *env) {
 func testPing(t *testing.T, e *env) {
 	if err := e.s.Ping(t.Context()); err != nil {
 		t.Errorf("Ping() = %v, want nil", err)
+	}
+}
+
+// testTagsKeepOrder: tags come back in the order given, duplicates dropped.
+func testTagsKeepOrder(t *testing.T, e *env) {
+	ctx := t.Context()
+	id, err := e.s.LeaseIDs(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &tiny.Link{ID: id, Code: e.codec.Encode(id), URL: "https://example.com/", Tags: []string{"zeta", "alpha", "zeta", "mid"},
+		Redirect: 302, Status: tiny.StatusActive}
+	if err := e.s.CreateLink(ctx, l); err != nil {
+		t.Fatalf("CreateLink() = %v, want nil", err)
+	}
+	got, err := e.s.LinkByID(ctx, id)
+	if err != nil {
+		t.Fatalf("LinkByID(%d) = %v, want nil", id, err)
+	}
+	if want := []string{"zeta", "alpha", "mid"}; !slices.Equal(got.Tags, want) {
+		t.Errorf("LinkByID(%d).Tags = %q, want %q (given order, duplicates dropped)", id, got.Tags, want)
+	}
+}
+
+// testConsumeClickDeletedIsGone: a deleted link has no clicks left.
+func testConsumeClickDeletedIsGone(t *testing.T, e *env) {
+	ctx := t.Context()
+	id, err := e.s.LeaseIDs(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &tiny.Link{ID: id, Code: e.codec.Encode(id), URL: "https://example.com/", Redirect: 302, Status: tiny.StatusActive, MaxClicks: 5}
+	if err := e.s.CreateLink(ctx, l); err != nil {
+		t.Fatalf("CreateLink() = %v, want nil", err)
+	}
+	if err := e.s.DeleteLink(ctx, id); err != nil {
+		t.Fatalf("DeleteLink(%d) = %v, want nil", id, err)
+	}
+	if err := e.s.ConsumeClick(ctx, id); tiny.ErrorCodeOf(err) != tiny.Gone {
+		t.Errorf("ConsumeClick(%d) of a deleted link = %v, want Gone", id, err)
+	}
+}
+
+// testLeaseIDsInvalid: a block must hold at least one id.
+func testLeaseIDsInvalid(t *testing.T, e *env) {
+	for _, n := range []int64{0, -1} {
+		if _, err := e.s.LeaseIDs(t.Context(), n); tiny.ErrorCodeOf(err) != tiny.Invalid {
+			t.Errorf("LeaseIDs(%d) = %v, want Invalid", n, err)
+		}
 	}
 }
