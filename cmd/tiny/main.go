@@ -28,6 +28,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		LongHelp:   "tiny is a self-hosted URL shortener and link-safety service.",
 		Subcommands: []*ffcli.Command{
 			serveCommand(stdout, stderr),
+			abuseCommand(stdout, stderr),
 		},
 		Exec: func(context.Context, []string) error { return flag.ErrHelp },
 	}

@@ -1,0 +1,392 @@
+package urlscore
+
+import (
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"strings"
+)
+
+// Sample is one labelled URL.
+type Sample struct {
+	URL       string
+	Malicious bool
+	// Source is the list the row came from, for breaking results down; it
+	// is never a feature.
+	Source string
+}
+
+// ReadLabelled reads a CSV with a header row naming the columns url and
+// label (malicious or benign), and optionally source, in any order.
+func ReadLabelled(r io.Reader) ([]Sample, error) {
+	cr := csv.NewReader(r)
+	cr.FieldsPerRecord = -1
+	header, err := cr.Read()
+	if err == io.EOF {
+		return nil, errors.New("urlscore: empty CSV, expected a header with url and label")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("urlscore: %w", err)
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
+	}
+	ui, ok1 := col["url"]
+	li, ok2 := col["label"]
+	if !ok1 || !ok2 {
+		return nil, fmt.Errorf("urlscore: CSV header %q lacks url or label", strings.Join(header, ","))
+	}
+	si, hasSource := col["source"]
+	var out []Sample
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			return out, nil
+		}
+		line, _ := cr.FieldPos(0)
+		if err != nil {
+			return nil, fmt.Errorf("urlscore: %w", err)
+		}
+		if len(rec) <= ui || len(rec) <= li || hasSource && len(rec) <= si {
+			return nil, fmt.Errorf("urlscore: line %d: %d fields, want %d", line, len(rec), len(header))
+		}
+		s := Sample{URL: strings.TrimSpace(rec[ui])}
+		if s.URL == "" {
+			return nil, fmt.Errorf("urlscore: line %d: empty url", line)
+		}
+		switch strings.TrimSpace(rec[li]) {
+		case "malicious":
+			s.Malicious = true
+		case "benign":
+		default:
+			return nil, fmt.Errorf("urlscore: line %d: label %q is neither malicious nor benign", line, rec[li])
+		}
+		if hasSource {
+			s.Source = rec[si]
+		}
+		out = append(out, s)
+	}
+}
+
+// Options control training. Zero fields take the defaults.
+type Options struct {
+	Seed   uint64  `json:"seed"`
+	Epochs int     `json:"epochs"`
+	Rate   float64 `json:"rate"` // AdaGrad base learning rate
+	L2     float64 `json:"l2"`
+	Folds  int     `json:"folds"`
+	// MinRows is the number of training rows a feature slot must occur
+	// in to get a weight.
+	MinRows int `json:"min_rows"`
+}
+
+func (o Options) withDefaults() Options {
+	if o.Epochs == 0 {
+		o.Epochs = 10
+	}
+	if o.Rate == 0 {
+		o.Rate = 0.1
+	}
+	if o.L2 == 0 {
+		o.L2 = 1e-3
+	}
+	if o.MinRows == 0 {
+		o.MinRows = 3
+	}
+	if o.Folds == 0 {
+		o.Folds = 5
+	}
+	return o
+}
+
+// Train chooses thresholds by grouped cross-validation (see CrossValidate)
+// and then fits the model on all samples. The same samples and options
+// give the same model, bit for bit.
+func Train(samples []Sample, opts Options) *Model {
+	opts = opts.withDefaults()
+	vecs := vectors(samples)
+	rep, curve := crossValidate(samples, vecs, opts)
+	all := make([]int, len(samples))
+	for i := range all {
+		all[i] = i
+	}
+	m := fit(vecs, samples, all, opts, opts.Seed)
+	m.Options = opts
+	m.BlockThreshold, m.ReviewThreshold = rep.BlockThreshold, rep.ReviewThreshold
+	m.CV, m.Curve = &rep, curve
+	return m
+}
+
+// CrossValidate scores every sample with a model that did not see its
+// registrable domain (see Folds), chooses the thresholds from those
+// out-of-fold scores (see ChooseThresholds) and reports the quality at
+// them, with the trade-off curve.
+func CrossValidate(samples []Sample, opts Options) (Report, Curve) {
+	return crossValidate(samples, vectors(samples), opts.withDefaults())
+}
+
+func crossValidate(samples []Sample, vecs [][]Feature, opts Options) (Report, Curve) {
+	scores := outOfFold(samples, vecs, opts)
+	mal := labels(samples)
+	block, review := ChooseThresholds(scores, mal)
+	return report(samples, scores, block, review), curveOf(scores, mal)
+}
+
+// OutOfFold returns, for every sample, the score of the model trained on
+// the other folds.
+func OutOfFold(samples []Sample, opts Options) []float64 {
+	return outOfFold(samples, vectors(samples), opts.withDefaults())
+}
+
+func outOfFold(samples []Sample, vecs [][]Feature, opts Options) []float64 {
+	fold := Folds(samples, opts.Folds, opts.Seed)
+	scores := make([]float64, len(samples))
+	for k := 0; k < opts.Folds; k++ {
+		var train []int
+		for i, f := range fold {
+			if f != k {
+				train = append(train, i)
+			}
+		}
+		m := fit(vecs, samples, train, opts, opts.Seed+uint64(k)+1)
+		for i, f := range fold {
+			if f == k {
+				scores[i] = m.scoreVector(vecs[i])
+			}
+		}
+	}
+	return scores
+}
+
+// GroupKey is the unit that cross-validation keeps whole: the registrable
+// domain of the URL's host (public-suffix rules, so every github.io site is
+// its own group), or the address of an IP host.
+func GroupKey(u string) string { return parseURL(u).domain }
+
+// Folds assigns each sample to one of k folds so that no registrable
+// domain is in two folds: the test fold then holds only domains the model
+// has not seen, as the held-out set and real traffic do. Groups are dealt
+// in a seeded random order to the fold with the fewest rows so far.
+func Folds(samples []Sample, k int, seed uint64) []int {
+	k = max(k, 1)
+	size := map[string]int{}
+	keys := make([]string, len(samples))
+	for i, s := range samples {
+		keys[i] = GroupKey(s.URL)
+		size[keys[i]]++
+	}
+	groups := make([]string, 0, len(size))
+	for g := range size {
+		groups = append(groups, g)
+	}
+	slices.Sort(groups)
+	shuffle(rand.NewPCG(seed, 0x5eed), groups)
+	rows := make([]int, k)
+	foldOf := make(map[string]int, len(groups))
+	for _, g := range groups {
+		f := 0
+		for j := 1; j < k; j++ {
+			if rows[j] < rows[f] {
+				f = j
+			}
+		}
+		foldOf[g] = f
+		rows[f] += size[g]
+	}
+	out := make([]int, len(samples))
+	for i, key := range keys {
+		out[i] = foldOf[key]
+	}
+	return out
+}
+
+// shuffle is Fisher-Yates on PCG's raw output, written out so that the
+// order cannot change with the standard library's algorithms.
+func shuffle[T any](r *rand.PCG, s []T) {
+	for i := len(s) - 1; i > 0; i-- {
+		j := int(r.Uint64() % uint64(i+1))
+		s[i], s[j] = s[j], s[i]
+	}
+}
+
+func vectors(samples []Sample) [][]Feature {
+	v := make([][]Feature, len(samples))
+	for i, s := range samples {
+		v[i] = Features(s.URL)
+	}
+	return v
+}
+
+func labels(samples []Sample) []bool {
+	y := make([]bool, len(samples))
+	for i, s := range samples {
+		y[i] = s.Malicious
+	}
+	return y
+}
+
+// fit trains logistic regression on the rows idx by per-coordinate
+// AdaGrad with L2 applied to the weights a row touches, and returns the
+// weights averaged over the later epochs.
+func fit(vecs [][]Feature, samples []Sample, idx []int, opts Options, seed uint64) *Model {
+	w := make([]float64, Buckets)
+	g2 := make([]float64, Buckets)
+	var bias, biasG2 float64
+	// The weights averaged over the second half of the epochs: smoother
+	// than the last iterate, which depends more on the last rows seen.
+	avg := make([]float64, Buckets)
+	var avgB, navg float64
+	// A slot seen in fewer than minRows training rows is left at zero: it
+	// cannot generalise (mostly it names one host) and would only
+	// memorise, and the stored model stays small.
+	rows := make([]uint16, Buckets)
+	for _, i := range idx {
+		for _, f := range vecs[i] {
+			if rows[f.Index] < math.MaxUint16 {
+				rows[f.Index]++
+			}
+		}
+	}
+	order := slices.Clone(idx)
+	r := rand.NewPCG(seed, 0x7a11)
+	for epoch := 0; epoch < opts.Epochs; epoch++ {
+		shuffle(r, order)
+		for _, i := range order {
+			x := vecs[i]
+			z := bias
+			for _, f := range x {
+				z += w[f.Index] * float64(f.Value)
+			}
+			y := 0.0
+			if samples[i].Malicious {
+				y = 1
+			}
+			g := sigmoid(z) - y
+			for _, f := range x {
+				if int(rows[f.Index]) < opts.MinRows {
+					continue
+				}
+				grad := g*float64(f.Value) + opts.L2*w[f.Index]
+				g2[f.Index] += grad * grad
+				w[f.Index] -= opts.Rate * grad / math.Sqrt(g2[f.Index]+1e-8)
+			}
+			biasG2 += g * g
+			bias -= opts.Rate * g / math.Sqrt(biasG2+1e-8)
+		}
+		if epoch >= opts.Epochs/2 {
+			for j, x := range w {
+				avg[j] += x
+			}
+			avgB += bias
+			navg++
+		}
+	}
+	if navg > 0 {
+		for j := range w {
+			w[j] = avg[j] / navg
+		}
+		bias = avgB / navg
+	}
+	// Round to the stored precision now, so the model in hand scores
+	// exactly as the one read back from its file.
+	m := &Model{bias: float64(fixed(bias)) / weightScale, weights: make([]float32, Buckets)}
+	for i, x := range w {
+		m.weights[i] = float32(float64(fixed(x)) / weightScale)
+	}
+	return m
+}
+
+func (m *Model) scoreVector(x []Feature) float64 {
+	z := m.bias
+	for _, f := range x {
+		z += float64(m.weights[f.Index]) * float64(f.Value)
+	}
+	return sigmoid(z)
+}
+
+// Targets of the thresholds (issue 5).
+const (
+	// BlockMaxBenignRate: at most 0.1% of benign rows may be blocked.
+	BlockMaxBenignRate = 0.001
+	// ReviewRecall is the share of malicious rows review should catch …
+	ReviewRecall = 0.90
+	// … as long as it flags at most ReviewMaxBenignRate of benign rows.
+	ReviewMaxBenignRate = 0.05
+)
+
+// ChooseThresholds picks the thresholds from out-of-fold scores. Block is
+// the lowest threshold that flags at most 0.1% of benign rows. Review is
+// the threshold that catches 90% of malicious rows if that flags at most
+// 5% of benign rows, and otherwise the lowest that flags at most 5%.
+// A row is flagged when its score is at or above the threshold.
+func ChooseThresholds(scores []float64, malicious []bool) (block, review float64) {
+	var ben, mal []float64
+	for i, s := range scores {
+		if malicious[i] {
+			mal = append(mal, s)
+		} else {
+			ben = append(ben, s)
+		}
+	}
+	desc := func(a, b float64) int {
+		switch {
+		case a > b:
+			return -1
+		case a < b:
+			return 1
+		}
+		return 0
+	}
+	slices.SortFunc(ben, desc)
+	slices.SortFunc(mal, desc)
+	sorted := slices.Clone(scores)
+	slices.Sort(sorted)
+
+	block = lowestThreshold(ben, sorted, atMost(len(ben), BlockMaxBenignRate))
+	maxReview := atMost(len(ben), ReviewMaxBenignRate)
+	review = lowestThreshold(ben, sorted, maxReview)
+	if len(mal) > 0 {
+		need := max(1, int(math.Ceil(float64(len(mal))*ReviewRecall-1e-9)))
+		t := mal[need-1]
+		flagged := 0
+		for _, b := range ben {
+			if b >= t {
+				flagged++
+			}
+		}
+		if flagged <= maxReview {
+			review = t
+		}
+	}
+	return block, min(review, block)
+}
+
+// atMost is how many of n rows a rate allows, rounded down; the epsilon
+// keeps 0.001×4000 at 4 despite binary floating point.
+func atMost(n int, rate float64) int { return int(math.Floor(float64(n)*rate + 1e-9)) }
+
+// lowestThreshold returns the lowest threshold that flags at most k benign
+// rows: the smallest score above the (k+1)-th highest benign score. ben is
+// the benign scores in descending order, sorted all scores ascending.
+func lowestThreshold(ben, sorted []float64, k int) float64 {
+	if k >= len(ben) {
+		if len(sorted) == 0 {
+			return 1
+		}
+		return sorted[0]
+	}
+	b := ben[k]
+	i, found := slices.BinarySearch(sorted, b)
+	for found && i < len(sorted) && sorted[i] == b {
+		i++
+	}
+	if i < len(sorted) {
+		return sorted[i]
+	}
+	return math.Nextafter(b, math.Inf(1))
+}
