@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -20,6 +19,7 @@ import (
 const linkColumns = `l.id, l.code, COALESCE(a.alias, ''), l.owner_id, l.url, l.title,
 	l.redirect, l.cache_seconds, l.expires_at, l.max_clicks, l.password_hash,
 	l.forward_query, l.status, l.clicks, l.created_at, l.updated_at, l.deleted_at,
+	l.score, l.auto_status, l.safety_reason, l.review, l.reports,
 	ARRAY(SELECT t.tag FROM link_tags t WHERE t.link_id = l.id ORDER BY t.pos)`
 
 const selectLink = `SELECT ` + linkColumns + `
@@ -33,7 +33,8 @@ func scanLink(row pgx.Row) (*tiny.Link, error) {
 	)
 	err := row.Scan(&l.ID, &l.Code, &l.Alias, &l.OwnerID, &l.URL, &l.Title,
 		&l.Redirect, &l.CacheSeconds, &l.ExpiresAt, &l.MaxClicks, &l.PasswordHash,
-		&l.ForwardQuery, &status, &l.Clicks, &l.CreatedAt, &l.UpdatedAt, &l.DeletedAt, &l.Tags)
+		&l.ForwardQuery, &status, &l.Clicks, &l.CreatedAt, &l.UpdatedAt, &l.DeletedAt,
+		&l.Safety.Score, &l.Safety.Auto, &l.Safety.Reason, &l.Safety.Review, &l.Safety.Reports, &l.Tags)
 	if err != nil {
 		return nil, err
 	}
@@ -88,8 +89,9 @@ const linkChecks = `SELECT
 
 const insertLink = `INSERT INTO links (id, code, owner_id, url, title, url_lower, title_lower,
 	redirect, cache_seconds, expires_at, max_clicks, clicks, password_hash, forward_query,
-	status, created_at, updated_at)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, now(), now())
+	status, score, auto_status, safety_reason, review, reports, created_at, updated_at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+		$16, $17, $18, $19, $20, now(), now())
 	RETURNING created_at`
 
 // insertTags stores the tags $2 of link $1, numbered from 0 in their order.
@@ -98,8 +100,10 @@ const insertTags = `INSERT INTO link_tags (link_id, pos, tag)
 
 const insertAlias = `INSERT INTO aliases (alias, link_id) VALUES ($1, $2)`
 
-// CreateLink inserts l, its tags and its alias in one transaction, publishes
-// the change, and sets l.CreatedAt and l.UpdatedAt. Conflict with field
+// CreateLink inserts l, its tags, its alias and its safety state in one
+// transaction, with the system's audit entry when l.Safety.Auto (l.Status
+// when empty, which it then sets) is not active, publishes the change, and
+// sets l.CreatedAt and l.UpdatedAt. Conflict with field
 // "code" when l.Code is an existing alias (or, which the id lease rules
 // out, another link's code); Conflict with field "alias" when l.Alias is
 // taken, is the code of an existing link or equals l.Code; Conflict with
@@ -117,6 +121,10 @@ func (db *DB) CreateLink(ctx context.Context, l *tiny.Link) error {
 	if l.Alias != "" {
 		names = append(names, l.Alias)
 	}
+	if l.Safety.Auto == "" {
+		l.Safety.Auto = l.Status
+	}
+	audit := tiny.CreateAudit(l)
 	tags := uniqueTags(l.Tags)
 	var (
 		codeIsAlias, aliasTaken, aliasIsCode bool
@@ -142,7 +150,8 @@ func (db *DB) CreateLink(ctx context.Context, l *tiny.Link) error {
 		b := &pgx.Batch{}
 		b.Queue(insertLink, l.ID, l.Code, l.OwnerID, l.URL, l.Title, fold(l.URL), fold(l.Title),
 			l.Redirect, l.CacheSeconds, l.ExpiresAt, l.MaxClicks, l.Clicks, l.PasswordHash,
-			l.ForwardQuery, string(l.Status)).QueryRow(func(row pgx.Row) error {
+			l.ForwardQuery, string(l.Status), l.Safety.Score, string(l.Safety.Auto), l.Safety.Reason,
+			string(l.Safety.Review), l.Safety.Reports).QueryRow(func(row pgx.Row) error {
 			return row.Scan(&created)
 		})
 		if len(tags) > 0 {
@@ -150,6 +159,9 @@ func (db *DB) CreateLink(ctx context.Context, l *tiny.Link) error {
 		}
 		if l.Alias != "" {
 			b.Queue(insertAlias, l.Alias, l.ID)
+		}
+		if audit != nil {
+			queueAudit(b, audit)
 		}
 		b.Queue(notifyChange, l.Code, l.Alias)
 		return tx.SendBatch(ctx, b).Close()
@@ -283,12 +295,9 @@ func (db *DB) ListLinks(ctx context.Context, f tiny.LinkFilter) ([]*tiny.Link, e
 func listLinksQuery(f tiny.LinkFilter) (string, []any) {
 	var (
 		q    strings.Builder
-		args []any
+		args params
 	)
-	arg := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
-	}
+	arg := args.add
 	// idCol is the id the cursor and the order refer to: with a tag
 	// filter, the one of the (tag, link_id) index, which then yields the
 	// tag's links newest first without a sort.

@@ -133,7 +133,7 @@ func TestOpenConcurrent(t *testing.T) {
 	// With the partitions of clicks for this month and the next, which
 	// Open creates.
 	month := rollup.MonthOf(time.Now())
-	want := []string{"aliases", "api_keys", "click_dims", "click_hourly", "click_visitors", "clicks", "clicks_default",
+	want := []string{"aliases", "api_keys", "audit_log", "click_dims", "click_hourly", "click_visitors", "clicks", "clicks_default",
 		partitionName(month), partitionName(month.AddDate(0, 1, 0)),
 		"goose_db_version", "id_sequence", "link_tags", "links", "settings", "users"}
 	if !slices.Equal(tables, want) {
@@ -462,38 +462,10 @@ func TestChangeFeed(t *testing.T) {
 			func() { resynced <- struct{}{} })
 	}()
 
-	// listenerPID waits for B's listener to listen and returns its pid.
-	listenerPID := func() int32 {
-		t.Helper()
-		deadline := time.Now().Add(5 * time.Second)
-		for time.Now().Before(deadline) {
-			var pid int32
-			err := a.pool.QueryRow(ctx, `SELECT pid FROM pg_stat_activity
-				WHERE application_name = $1 AND state = 'idle'`, listenerName(app)).Scan(&pid)
-			if err == nil {
-				return pid
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-		t.Fatalf("B's listener did not connect within 5s")
-		return 0
-	}
-	// expect waits for a notification of exactly want, skipping those of
-	// other tests' schemas (the channel is per database), and returns how
-	// long it took.
+	listenerPID := func() int32 { t.Helper(); return listenerPID(t, a, app) }
 	expect := func(what string, since time.Time, want ...string) time.Duration {
 		t.Helper()
-		timeout := time.After(time.Second)
-		for {
-			select {
-			case names := <-changed:
-				if slices.Equal(names, want) {
-					return time.Since(since)
-				}
-			case <-timeout:
-				t.Fatalf("B did not hear of the %s (names %q) within 1s", what, want)
-			}
-		}
+		return expectChange(t, changed, what, since, want...)
 	}
 
 	pid := listenerPID()
@@ -553,6 +525,42 @@ func TestChangeFeed(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatalf("ListenChanges did not return within 5s of its context ending")
+	}
+}
+
+// listenerPID waits for the listener of the node whose application_name
+// is app to listen, and returns its pid; a is any other node.
+func listenerPID(t *testing.T, a *DB, app string) int32 {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		var pid int32
+		err := a.pool.QueryRow(t.Context(), `SELECT pid FROM pg_stat_activity
+			WHERE application_name = $1 AND state = 'idle'`, listenerName(app)).Scan(&pid)
+		if err == nil {
+			return pid
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("the listener of %s did not connect within 5s", app)
+	return 0
+}
+
+// expectChange waits for a notification of exactly want on changed,
+// skipping those of other tests' schemas (the channel is per database),
+// and returns how long it took since since.
+func expectChange(t *testing.T, changed <-chan []string, what string, since time.Time, want ...string) time.Duration {
+	t.Helper()
+	timeout := time.After(time.Second)
+	for {
+		select {
+		case names := <-changed:
+			if slices.Equal(names, want) {
+				return time.Since(since)
+			}
+		case <-timeout:
+			t.Fatalf("the listener did not hear of the %s (names %q) within 1s", what, want)
+		}
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 const linkColumns = `l.id, l.code, COALESCE(a.alias, ''), l.owner_id, l.url, l.title,
 	l.redirect, l.cache_seconds, l.expires_at, l.max_clicks, l.password_hash,
 	l.forward_query, l.status, l.clicks, l.created_at, l.updated_at, l.deleted_at,
+	l.score, l.auto_status, l.safety_reason, l.review, l.reports,
 	(SELECT json_group_array(t.tag ORDER BY t.pos) FROM link_tags t WHERE t.link_id = l.id)`
 
 const selectLink = `SELECT ` + linkColumns + `
@@ -40,7 +41,8 @@ func scanLink(row interface{ Scan(...any) error }) (*tiny.Link, error) {
 	)
 	err := row.Scan(&l.ID, &l.Code, &l.Alias, &l.OwnerID, &l.URL, &l.Title,
 		&l.Redirect, &cacheSeconds, &expiresAt, &l.MaxClicks, &l.PasswordHash,
-		&forwardQuery, &status, &l.Clicks, &createdAt, &updatedAt, &deletedAt, &tags)
+		&forwardQuery, &status, &l.Clicks, &createdAt, &updatedAt, &deletedAt,
+		&l.Safety.Score, &l.Safety.Auto, &l.Safety.Reason, &l.Safety.Review, &l.Safety.Reports, &tags)
 	if err != nil {
 		return nil, err
 	}
@@ -95,15 +97,17 @@ const linkChecks = `SELECT
 
 const insertLink = `INSERT INTO links (id, code, owner_id, url, title, redirect,
 	cache_seconds, expires_at, max_clicks, clicks, password_hash, forward_query, status,
-	created_at, updated_at, deleted_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`
+	score, auto_status, safety_reason, review, reports, created_at, updated_at, deleted_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`
 
 const insertTag = `INSERT INTO link_tags (link_id, pos, tag) VALUES (?, ?, ?)`
 
 const insertAlias = `INSERT INTO aliases (alias, link_id) VALUES (?, ?)`
 
-// CreateLink inserts l, its tags and its alias in one transaction and sets
-// l.CreatedAt and l.UpdatedAt. Conflict with field "code" when l.Code is an
+// CreateLink inserts l, its tags, its alias and its safety state in one
+// transaction, with the system's audit entry when l.Safety.Auto (l.Status
+// when empty, which it then sets) is not active, and sets l.CreatedAt and
+// l.UpdatedAt. Conflict with field "code" when l.Code is an
 // existing alias (or, which the id lease rules out, another link's code);
 // Conflict with field "alias" when l.Alias is taken, is the code of an
 // existing link or equals l.Code; Conflict with field "id" when the id is
@@ -111,6 +115,9 @@ const insertAlias = `INSERT INTO aliases (alias, link_id) VALUES (?, ?)`
 func (db *DB) CreateLink(ctx context.Context, l *tiny.Link) error {
 	if l.Alias != "" && l.Alias == l.Code {
 		return tiny.FieldErrorf(tiny.Conflict, "alias", "alias %q equals the link's code", l.Alias)
+	}
+	if l.Safety.Auto == "" {
+		l.Safety.Auto = l.Status
 	}
 	now := db.nowMillis()
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
@@ -132,7 +139,8 @@ func (db *DB) CreateLink(ctx context.Context, l *tiny.Link) error {
 		_, err := tx.StmtContext(ctx, db.insertLink).ExecContext(ctx,
 			l.ID, l.Code, l.OwnerID, l.URL, l.Title, l.Redirect,
 			nullInt(l.CacheSeconds), nullTime(l.ExpiresAt), l.MaxClicks, l.Clicks, l.PasswordHash,
-			boolInt(l.ForwardQuery), string(l.Status), millis(now), millis(now))
+			boolInt(l.ForwardQuery), string(l.Status), l.Safety.Score, string(l.Safety.Auto),
+			l.Safety.Reason, string(l.Safety.Review), l.Safety.Reports, millis(now), millis(now))
 		if err != nil {
 			field := "code"
 			if constraintCode(err) == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY {
@@ -147,6 +155,9 @@ func (db *DB) CreateLink(ctx context.Context, l *tiny.Link) error {
 			if _, err := tx.StmtContext(ctx, db.insertAlias).ExecContext(ctx, l.Alias, l.ID); err != nil {
 				return asConflict(err, "alias")
 			}
+		}
+		if e := tiny.CreateAudit(l); e != nil {
+			return appendAudit(ctx, tx, e, now)
 		}
 		return nil
 	})

@@ -56,6 +56,21 @@ func Run(t *testing.T, open func(t *testing.T) tiny.Store) {
 		{"DeleteClicksBefore", testDeleteClicksBefore},
 		{"RecordClicksConcurrent", testRecordClicksConcurrent},
 		{"Ping", testPing},
+		{"SafetyRoundTrip", testSafetyRoundTrip},
+		{"CreateLinkAudit", testCreateLinkAudit},
+		{"UpdateLinkKeepsSafety", testUpdateLinkKeepsSafety},
+		{"Decide", testDecide},
+		{"DecideBySystem", testDecideBySystem},
+		{"DecideErrors", testDecideErrors},
+		{"ReportLink", testReportLink},
+		{"ReportLinkConcurrent", testReportLinkConcurrent},
+		{"AppealLink", testAppealLink},
+		{"ReviewQueue", testReviewQueue},
+		{"AddAudit", testAddAudit},
+		{"AuditLog", testAuditLog},
+		{"CreatorHistory", testCreatorHistory},
+		{"DecisionCounts", testDecisionCounts},
+		{"LinkURLs", testLinkURLs},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -136,9 +151,9 @@ func linkString(l *tiny.Link) string {
 		}
 		return p.Format(time.RFC3339Nano)
 	}
-	return fmt.Sprintf("{ID:%d Code:%q Alias:%q OwnerID:%d URL:%q Title:%q Tags:%q Redirect:%d CacheSeconds:%s ExpiresAt:%s MaxClicks:%d PasswordHash:%q ForwardQuery:%t Status:%s Clicks:%d CreatedAt:%s UpdatedAt:%s DeletedAt:%s}",
+	return fmt.Sprintf("{ID:%d Code:%q Alias:%q OwnerID:%d URL:%q Title:%q Tags:%q Redirect:%d CacheSeconds:%s ExpiresAt:%s MaxClicks:%d PasswordHash:%q ForwardQuery:%t Status:%s Safety:%+v Clicks:%d CreatedAt:%s UpdatedAt:%s DeletedAt:%s}",
 		l.ID, l.Code, l.Alias, l.OwnerID, l.URL, l.Title, l.Tags, l.Redirect, optInt(l.CacheSeconds),
-		optTime(l.ExpiresAt), l.MaxClicks, l.PasswordHash, l.ForwardQuery, l.Status, l.Clicks,
+		optTime(l.ExpiresAt), l.MaxClicks, l.PasswordHash, l.ForwardQuery, l.Status, l.Safety, l.Clicks,
 		l.CreatedAt.Format(time.RFC3339Nano), l.UpdatedAt.Format(time.RFC3339Nano), optTime(l.DeletedAt))
 }
 
@@ -190,6 +205,9 @@ func linkDiff(got, want *tiny.Link) string {
 	}
 	if got.Status != want.Status {
 		add("Status", got.Status, want.Status)
+	}
+	if got.Safety != want.Safety {
+		add("Safety", fmt.Sprintf("%+v", got.Safety), fmt.Sprintf("%+v", want.Safety))
 	}
 	if got.Clicks != want.Clicks {
 		add("Clicks", got.Clicks, want.Clicks)
@@ -280,6 +298,8 @@ func testCreateLinkRoundTrip(t *testing.T, e *env) {
 	l.PasswordHash = "$2a$10$abcdefghijklmnopqrstuv"
 	l.ForwardQuery = true
 	l.Status = tiny.StatusFlagged
+	l.Safety = tiny.Safety{Score: 0.625, Auto: tiny.StatusFlagged, Reason: "new domain, ünïcode",
+		Review: tiny.ReviewFlagged, Reports: 3}
 	want := *l
 	want.Tags = slices.Clone(l.Tags)
 
@@ -307,6 +327,7 @@ func testCreateLinkMinimal(t *testing.T, e *env) {
 	l := e.newLink()
 	l.OwnerID = 0 // anonymous
 	want := *l
+	want.Safety.Auto = tiny.StatusActive // Safety.Auto defaults to Status
 	if err := e.s.CreateLink(ctx, l); err != nil {
 		t.Fatalf("CreateLink(%s) = %v, want nil", linkString(l), err)
 	}
@@ -999,16 +1020,9 @@ func testSettingRace(t *testing.T, e *env) {
 	const callers = 30
 	got := make([][]byte, callers)
 	errs := make([]error, callers)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range callers {
-		wg.Go(func() {
-			<-start
-			got[i], errs[i] = e.s.Setting(ctx, "race", fmt.Appendf(nil, "value-%02d", i))
-		})
-	}
-	close(start)
-	wg.Wait()
+	together(callers, func(i int) {
+		got[i], errs[i] = e.s.Setting(ctx, "race", fmt.Appendf(nil, "value-%02d", i))
+	})
 	for i, err := range errs {
 		if err != nil {
 			t.Fatalf("Setting(race, value-%02d) = %v, want nil", i, err)
@@ -1026,6 +1040,21 @@ func testSettingRace(t *testing.T, e *env) {
 	if v, err := e.s.Setting(ctx, "race", []byte("late")); err != nil || !bytes.Equal(v, first) {
 		t.Errorf("Setting(race, late) = %q, %v; want %q, nil", v, err, first)
 	}
+}
+
+// together calls f(0) to f(n-1) on n goroutines released at the same
+// moment, and returns when every call has.
+func together(n int, f func(i int)) {
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			f(i)
+		})
+	}
+	close(start)
+	wg.Wait()
 }
 
 func testPing(t *testing.T, e *env) {

@@ -49,7 +49,8 @@ type Link struct {
 	ForwardQuery bool       // append the visitor's query string to URL
 
 	Status    LinkStatus
-	Clicks    int64 // redirects counted so far
+	Safety    Safety // the safety check's view; Status is what visitors get
+	Clicks    int64  // redirects counted so far
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	DeletedAt *time.Time // set when the owner deleted the link; it then answers 410

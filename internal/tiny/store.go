@@ -13,6 +13,7 @@ import (
 type Store interface {
 	LinkStore
 	ClickStore
+	ModerationStore
 	UserStore
 	SettingStore
 	// Ping checks that the store is reachable. Unavailable when it is not.

@@ -1,0 +1,68 @@
+-- Moderation: the safety state of each link, the review queue and the
+-- audit log. Times are INTEGER unix milliseconds in UTC, like the rest.
+
+-- +goose Up
+
+-- The link-safety check's view of a link (tiny.Safety). status stays what
+-- visitors get; auto_status is what the system decided on its own, score
+-- and safety_reason why; review is why the link waits for a moderator
+-- ('flagged', 'reported' or 'appeal'; '' when it does not); reports counts
+-- the reports made on it.
+ALTER TABLE links ADD COLUMN score         REAL    NOT NULL DEFAULT 0;
+ALTER TABLE links ADD COLUMN auto_status   TEXT    NOT NULL DEFAULT 'active';
+ALTER TABLE links ADD COLUMN safety_reason TEXT    NOT NULL DEFAULT '';
+ALTER TABLE links ADD COLUMN review        TEXT    NOT NULL DEFAULT '';
+ALTER TABLE links ADD COLUMN reports       INTEGER NOT NULL DEFAULT 0;
+
+-- Links made before moderation existed: their status is the only verdict
+-- there is, and a flagged one waits for review.
+UPDATE links SET auto_status = status,
+    review = CASE WHEN status = 'flagged' THEN 'flagged' ELSE '' END
+    WHERE status <> 'active';
+
+-- ReviewQueue walks this index in its order: only the few links in the
+-- queue are in it.
+CREATE INDEX links_review ON links (score DESC, reports DESC, id)
+    WHERE review <> '' AND deleted_at IS NULL;
+-- CreatorHistory counts a user's links since a time with this one, and the
+-- user's blocked links with the next, which holds only blocked links.
+CREATE INDEX links_owner_created ON links (owner_id, created_at);
+CREATE INDEX links_owner_blocked ON links (owner_id) WHERE status = 'blocked';
+
+-- audit_log keeps every moderation decision. link_id is 0 for a refused
+-- create (no link exists), so there is no foreign key; url is the
+-- destination when the entry was made. actor_id is the user who acted, 0
+-- for tiny itself (and for public reports); a refused create records its
+-- creator. auto_before and review_before are the link's auto_status and
+-- review just before the entry ('' when there was no link).
+CREATE TABLE audit_log (
+    id            INTEGER PRIMARY KEY,
+    link_id       INTEGER NOT NULL,
+    url           TEXT    NOT NULL,
+    actor_id      INTEGER NOT NULL,
+    action        TEXT    NOT NULL,
+    reason        TEXT    NOT NULL,
+    score         REAL    NOT NULL,
+    auto_before   TEXT    NOT NULL,
+    review_before TEXT    NOT NULL,
+    created_at    INTEGER NOT NULL
+) STRICT;
+
+-- AuditLog of one link, newest first.
+CREATE INDEX audit_log_link_id ON audit_log (link_id, id);
+-- CreatorHistory: a user's refused creates since a time.
+CREATE INDEX audit_log_refused ON audit_log (actor_id, created_at) WHERE action = 'refused';
+-- DecisionCounts reads only this index: it holds the moderators' decisions.
+CREATE INDEX audit_log_decisions ON audit_log (auto_before, review_before, action)
+    WHERE actor_id <> 0 AND action IN ('approved', 'blocked');
+
+-- +goose Down
+DROP TABLE audit_log;
+DROP INDEX links_owner_blocked;
+DROP INDEX links_owner_created;
+DROP INDEX links_review;
+ALTER TABLE links DROP COLUMN reports;
+ALTER TABLE links DROP COLUMN review;
+ALTER TABLE links DROP COLUMN safety_reason;
+ALTER TABLE links DROP COLUMN auto_status;
+ALTER TABLE links DROP COLUMN score;
