@@ -364,11 +364,17 @@ func TestClusterSurvivesDatabaseOutage(t *testing.T) {
 			t.Fatalf("create before the outage = %d, %v", status, err)
 		}
 		if i%2 == 0 {
-			get(t, node.addr, "/"+code)
 			cached = append(cached, code)
 		} else {
 			uncached = append(uncached, code)
 		}
+	}
+	// Each create's change notification comes back to this node and drops
+	// the code from its cache; the notifications must be in before the
+	// links are cached, or one may evict a link the test relies on.
+	time.Sleep(300 * time.Millisecond)
+	for _, code := range cached {
+		get(t, node.addr, "/"+code)
 	}
 
 	proxy.cut()

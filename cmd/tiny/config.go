@@ -47,6 +47,13 @@ type Config struct {
 	RateIP          limitFlag
 	RateKey         limitFlag
 	RateCreate      limitFlag
+	RateReport      limitFlag
+	Blocklists      stringsFlag
+	Allowlists      stringsFlag
+	BlocklistEvery  time.Duration
+	Safety          bool
+	BlockThreshold  float64
+	ReviewThreshold float64
 }
 
 // DefaultConfig is the zero-configuration start: an SQLite file in the
@@ -73,6 +80,9 @@ func DefaultConfig() Config {
 		RateIP:          limitFlag{Rate: 1200, Period: time.Minute, Burst: 300},
 		RateKey:         limitFlag{Rate: 1200, Period: time.Minute, Burst: 300},
 		RateCreate:      limitFlag{Rate: 600, Period: time.Minute, Burst: 1000},
+		RateReport:      limitFlag{Rate: 20, Period: time.Hour, Burst: 5},
+		BlocklistEvery:  15 * time.Minute,
+		Safety:          true,
 	}
 }
 
@@ -103,6 +113,13 @@ func (c *Config) register(fs *flag.FlagSet) {
 	fs.Var(&c.RateIP, "rate-ip", "API calls per client address: RATE/PERIOD[:BURST], or off")
 	fs.Var(&c.RateKey, "rate-key", "API calls per API key: RATE/PERIOD[:BURST], or off")
 	fs.Var(&c.RateCreate, "rate-create", "links created per API key: RATE/PERIOD[:BURST], or off")
+	fs.Var(&c.RateReport, "rate-report", "abuse reports per client address: RATE/PERIOD[:BURST], or off")
+	fs.Var(&c.Blocklists, "blocklist", "blocklist feed, a file path or an http(s) URL: domains, URLs or a hosts file (repeatable)")
+	fs.Var(&c.Allowlists, "allowlist", "allowlist feed in the same formats: destinations on it are never flagged or refused by their score (repeatable)")
+	fs.DurationVar(&c.BlocklistEvery, "blocklist-refresh", c.BlocklistEvery, "how often blocklist and allowlist feeds are reloaded; a blocklist change rescans every link")
+	fs.BoolVar(&c.Safety, "safety", c.Safety, "score every new link and refuse or flag unsafe ones; false turns the check off")
+	fs.Float64Var(&c.BlockThreshold, "block-threshold", c.BlockThreshold, "score at or above which a new link is refused (default the model's, see docs/safety.md)")
+	fs.Float64Var(&c.ReviewThreshold, "review-threshold", c.ReviewThreshold, "score at or above which a new link is flagged for review (default the model's)")
 }
 
 // baseURL returns the parsed base URL, defaulting to http://<addr>.
@@ -148,6 +165,21 @@ func usage(c *ffcli.Command) string {
 		fmt.Fprintf(&b, "  --%-18s %-24s %s%s\n", f.Name, env, f.Usage, def)
 	})
 	return b.String()
+}
+
+// stringsFlag is a flag that may be given several times. From the
+// environment it takes a comma-separated list.
+type stringsFlag []string
+
+func (s *stringsFlag) String() string { return strings.Join(*s, ",") }
+
+func (s *stringsFlag) Set(v string) error {
+	for _, part := range strings.Split(v, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			*s = append(*s, part)
+		}
+	}
+	return nil
 }
 
 // limitFlag is a rate limit on the command line: "600/1m:100" is 600 per

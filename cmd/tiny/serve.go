@@ -21,8 +21,12 @@ import (
 	"github.com/peterbourgon/ff/v3"
 	"github.com/peterbourgon/ff/v3/ffcli"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"tiny/internal/abuse"
+	"tiny/internal/abuse/feed"
+	"tiny/internal/abuse/urlscore"
 	"tiny/internal/analytics"
 	"tiny/internal/ratelimit"
 	"tiny/internal/shortener"
@@ -81,6 +85,12 @@ type Main struct {
 	enricher      *analytics.Enricher
 	debug         *http.Server
 	redis         *redis.Client
+
+	// The link-safety check; nil with --safety=false.
+	checker   *abuse.Checker
+	feeds     *feed.Watcher // the blocklists
+	allowed   *feed.Watcher // the allowlists
+	rescanner *abuse.Rescanner
 }
 
 // NewMain returns a Main that logs to stderr and prints the first admin key
@@ -114,11 +124,19 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("opening the database %s: %w", redactDSN(cfg.Database), err)
 	}
 	m.store = store
+	var screener shortener.Screener
+	if cfg.Safety {
+		if err := m.startSafety(ctx); err != nil {
+			return err
+		}
+		screener = m.checker
+	}
 	m.links, err = shortener.New(ctx, store, shortener.Config{
 		URLPolicy:   tiny.URLPolicy{OwnHosts: cfg.ownHosts(base)},
 		IDBlockSize: cfg.IDBlockSize,
 		CacheSize:   cfg.CacheSize,
 		CacheTTL:    cfg.CacheTTL,
+		Screener:    screener,
 	}, newCodeKey)
 	if err != nil {
 		return fmt.Errorf("starting the link service: %w", err)
@@ -141,6 +159,21 @@ func (m *Main) Run(ctx context.Context) error {
 	followCtx, m.stopFollowing = context.WithCancel(context.Background())
 	go m.links.FollowChanges(followCtx, m.logger)
 	go analytics.KeepRawClicks(followCtx, store, cfg.ClickRetention, time.Hour, m.logger)
+	collectors := []prometheus.Collector{&abuse.Collector{Decisions: store.DecisionCounts, Logger: m.logger}}
+	if m.checker != nil {
+		m.rescanner = abuse.NewRescanner(abuse.RescanConfig{Links: store, Block: m.links.Block, Logger: m.logger})
+		go m.rescanner.Run(followCtx)
+		if len(cfg.Blocklists) > 0 {
+			// The feeds may have changed while this node was down.
+			m.rescanner.Changed(m.feeds.Current())
+			go func() { _ = m.feeds.Run(followCtx) }()
+		}
+		if len(cfg.Allowlists) > 0 {
+			go func() { _ = m.allowed.Run(followCtx) }()
+		}
+		collectors[0] = &abuse.Collector{Checker: m.checker, Feeds: m.feeds, Rescanner: m.rescanner,
+			Decisions: store.DecisionCounts, Logger: m.logger}
+	}
 	limiter, err := m.rateLimiter()
 	if err != nil {
 		return err
@@ -158,7 +191,9 @@ func (m *Main) Run(ctx context.Context) error {
 			PerIP:  ratelimit.Limit(cfg.RateIP),
 			PerKey: ratelimit.Limit(cfg.RateKey),
 			Create: ratelimit.Limit(cfg.RateCreate),
+			Report: ratelimit.Limit(cfg.RateReport),
 		},
+		Collectors: collectors,
 	}, m.links, store, m.clicks)
 	if err != nil {
 		return err
@@ -174,6 +209,37 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	go func() { m.serveErr <- m.server.Serve(m.listener) }()
 	m.logger.Info("tiny is serving", "addr", m.listener.Addr().String(), "base_url", base.String(), "database", redactDSN(cfg.Database))
+	return nil
+}
+
+// startSafety loads the URL model and the blocklist feeds and builds the
+// check every new link goes through. A feed that cannot be loaded is
+// logged and retried on schedule: a feed's outage must not keep a node
+// down.
+func (m *Main) startSafety(ctx context.Context) error {
+	cfg := m.Config
+	var err error
+	m.feeds, err = feed.New(cfg.Blocklists, cfg.BlocklistEvery, feed.Options{}, m.logger,
+		func(set *feed.Set) { m.rescanner.Changed(set) })
+	if err != nil {
+		return fmt.Errorf("--blocklist: %w", err)
+	}
+	if err := m.feeds.Load(ctx); err != nil {
+		m.logger.Error("a blocklist feed could not be loaded; retrying on schedule", "err", err)
+	}
+	m.allowed, err = feed.New(cfg.Allowlists, cfg.BlocklistEvery, feed.Options{}, m.logger, nil)
+	if err != nil {
+		return fmt.Errorf("--allowlist: %w", err)
+	}
+	if err := m.allowed.Load(ctx); err != nil {
+		m.logger.Error("an allowlist feed could not be loaded; retrying on schedule", "err", err)
+	}
+	m.checker = abuse.NewChecker(abuse.CheckerConfig{
+		Model: urlscore.Default(), Feeds: m.feeds.Current, Allow: m.allowed.Current, History: m.store,
+		BlockThreshold: cfg.BlockThreshold, ReviewThreshold: cfg.ReviewThreshold,
+	})
+	block, review := m.checker.Thresholds()
+	m.logger.Info("link safety check on", "blocklists", len(cfg.Blocklists), "block_threshold", block, "review_threshold", review)
 	return nil
 }
 

@@ -26,6 +26,8 @@ type Config struct {
 	// LookupTimeout bounds the store read behind a cache miss (2s), so a
 	// redirect answers 503 rather than hang while the store is unreachable.
 	LookupTimeout time.Duration
+	// Screener checks every new destination (nil: every link is active).
+	Screener Screener
 	// PasswordCost is the bcrypt cost for link passwords (bcrypt.DefaultCost).
 	PasswordCost int
 	// Now returns the current time (time.Now).
@@ -174,10 +176,49 @@ func (s *Service) Create(ctx context.Context, owner *tiny.User, in CreateInput) 
 			return nil, err
 		}
 	}
+	if err := s.screen(ctx, owner, l); err != nil {
+		return nil, err
+	}
 	if err := s.insert(ctx, l); err != nil {
 		return nil, err
 	}
 	return l, nil
+}
+
+// Screener is the link-safety check. Screen must not call other services:
+// it runs on the create path.
+type Screener interface {
+	Screen(ctx context.Context, creator *tiny.User, url string) (tiny.Screening, error)
+}
+
+// screen runs the safety check on l.URL for a new link. A blocked
+// destination is refused with Unsafe and the attempt is kept in the audit
+// log; a flagged one is created flagged, in the review queue.
+func (s *Service) screen(ctx context.Context, creator *tiny.User, l *tiny.Link) error {
+	l.Safety = tiny.Safety{Auto: tiny.StatusActive}
+	if s.cfg.Screener == nil {
+		return nil
+	}
+	sc, err := s.cfg.Screener.Screen(ctx, creator, l.URL)
+	if err != nil {
+		return s.storeErr(err)
+	}
+	l.Safety.Score, l.Safety.Reason = sc.Score, sc.Reason
+	switch sc.Status {
+	case tiny.StatusBlocked:
+		refused := &tiny.AuditEntry{
+			URL: l.URL, ActorID: creator.ID, Action: tiny.ActionRefused,
+			Reason: sc.Reason, Score: sc.Score, AutoBefore: tiny.StatusBlocked,
+		}
+		if err := s.store.AddAudit(ctx, refused); err != nil {
+			return s.storeErr(err)
+		}
+		return tiny.FieldErrorf(tiny.Unsafe, "url", "this destination looks unsafe (%s); if that is wrong, contact the operator", sc.Reason)
+	case tiny.StatusFlagged:
+		l.Status = tiny.StatusFlagged
+		l.Safety.Auto, l.Safety.Review = tiny.StatusFlagged, tiny.ReviewFlagged
+	}
+	return nil
 }
 
 // insert gives l the next free id and code and stores it. Ids whose code is
@@ -277,11 +318,32 @@ func (s *Service) Update(ctx context.Context, user *tiny.User, name string, in U
 	if err != nil {
 		return nil, err
 	}
+	oldURL := l.URL
 	if err := s.apply(l, in); err != nil {
 		return nil, err
 	}
+	// A new destination is screened like a new link. Blocked refuses the
+	// edit; flagged holds the link behind the interstitial and reports it,
+	// which puts it in the review queue. A blocked link stays blocked
+	// whatever its new destination.
+	var flagged *tiny.Screening
+	if l.URL != oldURL && l.Status != tiny.StatusBlocked {
+		probe := &tiny.Link{URL: l.URL}
+		if err := s.screen(ctx, user, probe); err != nil {
+			return nil, err
+		}
+		if probe.Status == tiny.StatusFlagged {
+			l.Status = tiny.StatusFlagged
+			flagged = &tiny.Screening{Status: tiny.StatusFlagged, Score: probe.Safety.Score, Reason: probe.Safety.Reason}
+		}
+	}
 	if err := s.store.UpdateLink(ctx, l); err != nil {
 		return nil, s.storeErr(err)
+	}
+	if flagged != nil {
+		if err := s.store.ReportLink(ctx, l.ID, "new destination flagged by the safety check: "+flagged.Reason); err != nil {
+			return nil, s.storeErr(err)
+		}
 	}
 	s.Invalidate(l.Code, l.Alias)
 	return l, nil

@@ -3,7 +3,9 @@ package tiny
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 )
 
 // ErrorCode classifies an error for callers. The set is small on purpose:
@@ -16,6 +18,7 @@ const (
 	NotFound     ErrorCode = "not_found"
 	Conflict     ErrorCode = "conflict"
 	Gone         ErrorCode = "gone"
+	Unsafe       ErrorCode = "unsafe_url" // the safety check refused the destination
 	TooLarge     ErrorCode = "too_large"
 	Unauthorized ErrorCode = "unauthorized"
 	Forbidden    ErrorCode = "forbidden"
@@ -30,12 +33,20 @@ var statusByCode = map[ErrorCode]int{
 	NotFound:     http.StatusNotFound,
 	Conflict:     http.StatusConflict,
 	Gone:         http.StatusGone,
+	Unsafe:       http.StatusUnprocessableEntity,
 	TooLarge:     http.StatusRequestEntityTooLarge,
 	Unauthorized: http.StatusUnauthorized,
 	Forbidden:    http.StatusForbidden,
 	RateLimited:  http.StatusTooManyRequests,
 	Unavailable:  http.StatusServiceUnavailable,
 	Internal:     http.StatusInternalServerError,
+}
+
+// ErrorCodes returns every error code, sorted.
+func ErrorCodes() []ErrorCode {
+	codes := slices.Collect(maps.Keys(statusByCode))
+	slices.Sort(codes)
+	return codes
 }
 
 // HTTPStatus returns the HTTP status for an error code; unknown codes are 500.

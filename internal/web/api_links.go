@@ -150,14 +150,11 @@ const (
 
 func (s *Server) listLinks(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	f := tiny.LinkFilter{Tag: q.Get("tag"), Query: q.Get("q"), Limit: defaultPageSize}
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxPageSize {
-			return tiny.FieldErrorf(tiny.Invalid, "limit", "limit must be an integer from 1 to %d", maxPageSize)
-		}
-		f.Limit = n
+	limit, err := intParam(r, "limit", defaultPageSize, 1, maxPageSize)
+	if err != nil {
+		return err
 	}
+	f := tiny.LinkFilter{Tag: q.Get("tag"), Query: q.Get("q"), Limit: limit}
 	if v := q.Get("cursor"); v != "" {
 		id, err := decodeCursor(v)
 		if err != nil {

@@ -63,6 +63,12 @@ func (l *lockedBuffer) String() string {
 
 func newEnv(t testing.TB, configure ...func(*Config)) *env {
 	t.Helper()
+	return newScreenedEnv(t, nil, configure...)
+}
+
+// newScreenedEnv is newEnv with a link-safety check on every create.
+func newScreenedEnv(t testing.TB, screener shortener.Screener, configure ...func(*Config)) *env {
+	t.Helper()
 	ctx := context.Background()
 	dbPath := filepath.Join(t.TempDir(), "tiny.db")
 	store, err := sqlite.Open(ctx, dbPath)
@@ -78,6 +84,7 @@ func newEnv(t testing.TB, configure ...func(*Config)) *env {
 		URLPolicy:    tiny.URLPolicy{OwnHosts: []string{base.Host}},
 		IDBlockSize:  100,
 		PasswordCost: bcrypt.MinCost,
+		Screener:     screener,
 	}, func() []byte { return []byte("0123456789abcdef") })
 	if err != nil {
 		t.Fatal(err)

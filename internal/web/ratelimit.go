@@ -20,6 +20,9 @@ type Limits struct {
 	// Create bounds link creation per API key; a bulk request counts once
 	// per link it holds.
 	Create ratelimit.Limit
+	// Report bounds abuse reports per client address: reports are public,
+	// and each one lands in a moderator's queue.
+	Report ratelimit.Limit
 }
 
 // rateLimiter applies Limits with a Limiter; refusals are counted for
@@ -72,6 +75,11 @@ func (s *Server) limitByKey(next http.Handler) http.Handler {
 // limitCreates counts n link creations against the caller's key.
 func (s *Server) limitCreates(w http.ResponseWriter, r *http.Request, n int) error {
 	return s.limits.check(w, r, "create:key:"+strconv.FormatInt(currentKeyID(r), 10), s.limits.limits.Create, n)
+}
+
+// limitReports counts one abuse report against the client's address.
+func (s *Server) limitReports(w http.ResponseWriter, r *http.Request) error {
+	return s.limits.check(w, r, "report:ip:"+s.clientIP(r).String(), s.limits.limits.Report, 1)
 }
 
 // clientIP is the address of the client. Behind a trusted proxy it is the

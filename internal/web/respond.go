@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -162,4 +163,17 @@ func jsonTypeName(goType string) string {
 	default:
 		return fmt.Sprintf("a %s", goType)
 	}
+}
+
+// intParam reads an integer query parameter within [lo, hi].
+func intParam(r *http.Request, name string, def, lo, hi int) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, tiny.FieldErrorf(tiny.Invalid, name, "%s must be an integer from %d to %d", name, lo, hi)
+	}
+	return n, nil
 }

@@ -49,6 +49,12 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /api/v1/keys", auth(s.wrap(s.createKey)))
 	mux.Handle("GET /api/v1/keys", auth(s.wrap(s.listKeys)))
 	mux.Handle("DELETE /api/v1/keys/{id}", auth(s.wrap(s.deleteKey)))
+	mux.Handle("POST /api/v1/links/{code}/appeal", auth(s.wrap(s.appeal)))
+	mux.Handle("POST /api/v1/reports", s.limitByIP(s.wrap(s.report)))
+	mux.Handle("GET /api/v1/moderation/queue", auth(s.wrap(s.reviewQueue)))
+	mux.Handle("POST /api/v1/moderation/links/{code}", auth(s.wrap(s.decide)))
+	mux.Handle("GET /api/v1/moderation/audit", auth(s.wrap(s.auditLog)))
+	mux.Handle("GET /api/v1/moderation/quality", auth(s.wrap(s.moderationQuality)))
 	mux.Handle("/api/", s.wrap(apiNotFound))
 
 	mux.Handle("GET "+redirectRoute, s.wrap(s.visit))

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 
@@ -45,6 +46,9 @@ type Config struct {
 	RateLimiter ratelimit.Limiter
 	// Limits are the API's rate limits.
 	Limits Limits
+	// Collectors are more metrics to serve on /metrics, such as the
+	// link-safety ones.
+	Collectors []prometheus.Collector
 }
 
 // Server serves tiny over HTTP.
@@ -102,6 +106,7 @@ func NewServer(cfg Config, links *shortener.Service, store tiny.Store, clicks *a
 		interned: newInternTable(),
 	}
 	s.metrics = newMetrics(links, clicks, s.limits)
+	s.metrics.registry.MustRegister(cfg.Collectors...)
 	s.handler = s.observe(securityHeaders(s.routes()))
 	s.slow = fasthttpadaptor.NewFastHTTPHandler(detach(s.handler))
 	s.http = &fasthttp.Server{

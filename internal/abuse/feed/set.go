@@ -263,6 +263,13 @@ type Set struct {
 	hasURLs bool
 }
 
+// SetOf parses entries, one per element, as one feed named name: a small
+// fixed list given in code rather than by a source.
+func SetOf(name string, entries ...string) *Set {
+	l, _, _ := Parse(strings.NewReader(strings.Join(entries, "\n")), name) // a strings.Reader cannot fail
+	return NewSet(l)
+}
+
 // NewSet combines lists (nil ones are skipped). Earlier lists win when an
 // entry is in several.
 func NewSet(lists ...*List) *Set {

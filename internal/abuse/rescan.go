@@ -1,0 +1,156 @@
+package abuse
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"tiny/internal/abuse/feed"
+	"tiny/internal/tiny"
+)
+
+// RescanConfig configures a Rescanner.
+type RescanConfig struct {
+	// Links pages through the existing links.
+	Links interface {
+		LinkURLs(ctx context.Context, afterID int64, limit int) ([]tiny.LinkURL, error)
+	}
+	// Block blocks a link on behalf of the system and drops it from every
+	// node's cache (shortener.Service.Block).
+	Block func(ctx context.Context, id int64, score float64, reason string) (*tiny.Link, error)
+	// BatchSize is how many links are read at a time (1000).
+	BatchSize int
+	// Pause is the rest between batches (2ms), which bounds what a rescan
+	// takes from redirects: the store and a core are free for that long
+	// after every batch.
+	Pause  time.Duration
+	Logger *slog.Logger
+}
+
+// Rescanner checks every existing link against the blocklists when they
+// change, in bounded batches, and blocks the links that now match. At most
+// one rescan runs at a time; a change during a rescan restarts it with the
+// newest lists.
+type Rescanner struct {
+	cfg     RescanConfig
+	pending chan *feed.Set
+
+	scanned, blocked, runs atomic.Int64
+	lastDuration           atomic.Int64 // nanoseconds
+}
+
+// NewRescanner returns a Rescanner; start it with Run.
+func NewRescanner(cfg RescanConfig) *Rescanner {
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 1000
+	}
+	if cfg.Pause == 0 {
+		cfg.Pause = 2 * time.Millisecond
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Rescanner{cfg: cfg, pending: make(chan *feed.Set, 1)}
+}
+
+// Changed asks for a rescan against set. It never blocks: a rescan that has
+// not started yet is replaced by this one.
+func (r *Rescanner) Changed(set *feed.Set) {
+	for {
+		select {
+		case r.pending <- set:
+			return
+		default:
+		}
+		select {
+		case <-r.pending: // drop the older request
+		default:
+		}
+	}
+}
+
+// Run performs the requested rescans until ctx ends.
+func (r *Rescanner) Run(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case set := <-r.pending:
+			res, err := r.Rescan(ctx, set)
+			if err != nil && ctx.Err() == nil {
+				r.cfg.Logger.Error("rescan failed", "err", err, "scanned", res.Scanned, "blocked", res.Blocked)
+				continue
+			}
+			r.cfg.Logger.Info("rescan done", "scanned", res.Scanned, "blocked", res.Blocked, "took", res.Took)
+		}
+	}
+}
+
+// RescanResult is what one rescan did.
+type RescanResult struct {
+	Scanned int64
+	Blocked int64
+	Took    time.Duration
+}
+
+// Rescan checks every link against set now and blocks the ones that match.
+// A newer request (Changed) stops it early; Run then starts the next one.
+func (r *Rescanner) Rescan(ctx context.Context, set *feed.Set) (RescanResult, error) {
+	start := time.Now()
+	var res RescanResult
+	defer func() {
+		res.Took = time.Since(start)
+		r.runs.Add(1)
+		r.lastDuration.Store(int64(res.Took))
+	}()
+	var after int64
+	for {
+		if len(r.pending) > 0 {
+			return res, nil // superseded; the newer lists rescan everything
+		}
+		page, err := r.cfg.Links.LinkURLs(ctx, after, r.cfg.BatchSize)
+		if err != nil {
+			return res, err
+		}
+		for _, l := range page {
+			after = l.ID
+			if l.Status == tiny.StatusBlocked {
+				continue
+			}
+			m, ok := set.MatchString(l.URL)
+			if !ok {
+				continue
+			}
+			reason := fmt.Sprintf("rescan: blocklist %s: %s", m.Feed, m.Entry)
+			if _, err := r.cfg.Block(ctx, l.ID, 1, reason); err != nil && !tiny.IsCode(err, tiny.NotFound) {
+				return res, err
+			}
+			res.Blocked++
+			r.blocked.Add(1)
+		}
+		res.Scanned += int64(len(page))
+		r.scanned.Add(int64(len(page)))
+		if len(page) < r.cfg.BatchSize {
+			return res, nil
+		}
+		select {
+		case <-ctx.Done():
+			return res, ctx.Err()
+		case <-time.After(r.cfg.Pause):
+		}
+	}
+}
+
+// RescanStats are the Rescanner's totals since start, for metrics.
+type RescanStats struct {
+	Runs, Scanned, Blocked int64
+	LastDuration           time.Duration
+}
+
+// Stats returns the totals.
+func (r *Rescanner) Stats() RescanStats {
+	return RescanStats{Runs: r.runs.Load(), Scanned: r.scanned.Load(), Blocked: r.blocked.Load(),
+		LastDuration: time.Duration(r.lastDuration.Load())}
+}

@@ -1,0 +1,250 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"tiny/internal/abuse"
+	"tiny/internal/tiny"
+)
+
+// Body limits of the moderation endpoints: a reason or note is short text.
+const (
+	moderationBodyLimit = 8 << 10
+	maxNoteLength       = 2000
+)
+
+// safetyJSON is the safety state of a link, shown to its owner and to
+// moderators.
+type safetyJSON struct {
+	Score   float64 `json:"score"`
+	Auto    string  `json:"auto"`
+	Reason  string  `json:"reason"`
+	Review  string  `json:"review,omitempty"`
+	Reports int64   `json:"reports"`
+}
+
+func safetyJSONOf(s tiny.Safety) *safetyJSON {
+	return &safetyJSON{Score: s.Score, Auto: string(s.Auto), Reason: s.Reason, Review: string(s.Review), Reports: s.Reports}
+}
+
+// note trims a free-text reason and bounds its length.
+func note(field, s string, required bool) (string, error) {
+	s = strings.TrimSpace(s)
+	if required && s == "" {
+		return "", tiny.FieldErrorf(tiny.Invalid, field, "%s is required", field)
+	}
+	if len(s) > maxNoteLength {
+		return "", tiny.FieldErrorf(tiny.Invalid, field, "%s is longer than %d bytes", field, maxNoteLength)
+	}
+	return s, nil
+}
+
+// shortName returns the code or alias of a short URL, or name itself when
+// it is not one of this instance's short URLs.
+func (s *Server) shortName(name string) string {
+	base := strings.TrimSuffix(s.cfg.BaseURL.String(), "/") + "/"
+	if rest, ok := strings.CutPrefix(name, base); ok {
+		name = rest
+	}
+	return strings.TrimSuffix(name, "+")
+}
+
+// report lets anyone report a link, by code, alias or short URL.
+func (s *Server) report(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Link   string `json:"link"`
+		Reason string `json:"reason"`
+	}
+	if err := decodeJSON(w, r, &in, moderationBodyLimit); err != nil {
+		return err
+	}
+	if err := s.limitReports(w, r); err != nil {
+		return err
+	}
+	reason, err := note("reason", in.Reason, true)
+	if err != nil {
+		return err
+	}
+	name := s.shortName(strings.TrimSpace(in.Link))
+	if name == "" {
+		return tiny.FieldErrorf(tiny.Invalid, "link", "link is required: the short URL or code to report")
+	}
+	if _, err := s.links.Report(r.Context(), name, reason); err != nil {
+		if tiny.IsCode(err, tiny.NotFound) {
+			return tiny.FieldErrorf(tiny.NotFound, "link", "no link named %q", name)
+		}
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"status": "received"})
+	return nil
+}
+
+// appeal lets a link's owner ask for its block to be lifted.
+func (s *Server) appeal(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Message string `json:"message"`
+	}
+	if err := decodeJSON(w, r, &in, moderationBodyLimit); err != nil {
+		return err
+	}
+	msg, err := note("message", in.Message, true)
+	if err != nil {
+		return err
+	}
+	if err := s.links.Appeal(r.Context(), currentUser(r), r.PathValue("code"), msg); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusAccepted, map[string]string{"status": "in review"})
+	return nil
+}
+
+func requireAdmin(r *http.Request) error {
+	if !currentUser(r).IsAdmin() {
+		return tiny.Errorf(tiny.Forbidden, "only an admin may moderate links")
+	}
+	return nil
+}
+
+// reviewItemJSON is one link of the review queue.
+type reviewItemJSON struct {
+	Link   linkJSON    `json:"link"`
+	Safety *safetyJSON `json:"safety"`
+}
+
+func (s *Server) reviewQueue(w http.ResponseWriter, r *http.Request) error {
+	if err := requireAdmin(r); err != nil {
+		return err
+	}
+	limit, err := intParam(r, "limit", 50, 1, 500)
+	if err != nil {
+		return err
+	}
+	offset, err := intParam(r, "offset", 0, 0, 1<<30)
+	if err != nil {
+		return err
+	}
+	links, err := s.store.ReviewQueue(r.Context(), tiny.ReviewFilter{Limit: limit, Offset: offset})
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Items      []reviewItemJSON `json:"items"`
+		NextOffset *int             `json:"next_offset"`
+	}{Items: make([]reviewItemJSON, 0, len(links))}
+	for _, l := range links {
+		out.Items = append(out.Items, reviewItemJSON{Link: s.linkJSON(l), Safety: safetyJSONOf(l.Safety)})
+	}
+	if len(links) == limit {
+		next := offset + limit
+		out.NextOffset = &next
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// decide applies a moderator's decision: approve makes the link active,
+// block blocks it. Either takes it out of the queue.
+func (s *Server) decide(w http.ResponseWriter, r *http.Request) error {
+	if err := requireAdmin(r); err != nil {
+		return err
+	}
+	var in struct {
+		Decision string `json:"decision"`
+		Note     string `json:"note"`
+	}
+	if err := decodeJSON(w, r, &in, moderationBodyLimit); err != nil {
+		return err
+	}
+	var status tiny.LinkStatus
+	switch in.Decision {
+	case "approve":
+		status = tiny.StatusActive
+	case "block":
+		status = tiny.StatusBlocked
+	default:
+		return tiny.FieldErrorf(tiny.Invalid, "decision", "decision must be approve or block")
+	}
+	n, err := note("note", in.Note, false)
+	if err != nil {
+		return err
+	}
+	l, err := s.links.Decide(r.Context(), currentUser(r), r.PathValue("code"), status, n)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, reviewItemJSON{Link: s.linkJSON(l), Safety: safetyJSONOf(l.Safety)})
+	return nil
+}
+
+type auditJSON struct {
+	ID           int64     `json:"id"`
+	Link         string    `json:"link,omitempty"` // code; empty for a refused create
+	URL          string    `json:"url"`
+	ActorID      int64     `json:"actor_id"` // 0: tiny itself, or an anonymous report
+	Action       string    `json:"action"`
+	Reason       string    `json:"reason"`
+	Score        float64   `json:"score"`
+	AutoBefore   string    `json:"auto_before,omitempty"`
+	ReviewBefore string    `json:"review_before,omitempty"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) error {
+	if err := requireAdmin(r); err != nil {
+		return err
+	}
+	limit, err := intParam(r, "limit", 100, 1, 1000)
+	if err != nil {
+		return err
+	}
+	before, err := intParam(r, "before", 0, 0, 1<<62)
+	if err != nil {
+		return err
+	}
+	f := tiny.AuditFilter{Limit: limit, BeforeID: int64(before)}
+	if name := r.URL.Query().Get("link"); name != "" {
+		l, err := s.links.Get(r.Context(), currentUser(r), name)
+		if err != nil {
+			return err
+		}
+		f.LinkID = l.ID
+	}
+	entries, err := s.store.AuditLog(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	out := struct {
+		Entries []auditJSON `json:"entries"`
+		Next    *int64      `json:"next_before"`
+	}{Entries: make([]auditJSON, 0, len(entries))}
+	for _, e := range entries {
+		j := auditJSON{ID: e.ID, URL: e.URL, ActorID: e.ActorID, Action: string(e.Action), Reason: e.Reason,
+			Score: e.Score, AutoBefore: string(e.AutoBefore), ReviewBefore: string(e.ReviewBefore), CreatedAt: e.CreatedAt}
+		if e.LinkID != 0 {
+			j.Link = s.links.Codec().Encode(e.LinkID)
+		}
+		out.Entries = append(out.Entries, j)
+	}
+	if len(entries) == limit {
+		next := entries[len(entries)-1].ID
+		out.Next = &next
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// moderationQuality reports how the automatic decisions fare against the
+// moderators' (abuse.Quality).
+func (s *Server) moderationQuality(w http.ResponseWriter, r *http.Request) error {
+	if err := requireAdmin(r); err != nil {
+		return err
+	}
+	counts, err := s.store.DecisionCounts(r.Context())
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, abuse.QualityOf(counts))
+	return nil
+}
