@@ -25,7 +25,7 @@ const Buckets = 1 << 18
 
 // featureVersion names the feature scheme; a model file trained on another
 // scheme is refused, since its weights would land in the wrong slots.
-const featureVersion = "urlscore-features-1"
+const featureVersion = "urlscore-features-2"
 
 // Feature is one non-zero entry of a sparse feature vector.
 type Feature struct {
@@ -235,6 +235,8 @@ type extractor struct {
 	idx []uint32
 	val []float32
 	buf []byte
+	// dense are the features of the trees (dense.go).
+	dense [numDense]float32
 }
 
 func (e *extractor) reset() {
@@ -262,6 +264,7 @@ func (e *extractor) addBlock(start int) {
 
 func (e *extractor) extract(u string, f *findings) {
 	p := parseURL(u)
+	e.dense = [numDense]float32{}
 
 	// Character n-grams of the host, anchored at both ends.
 	start := len(e.idx)
@@ -302,6 +305,7 @@ func (e *extractor) extract(u string, f *findings) {
 		e.add(hashFolded(hashByte(offset32, nsExt), ext), 1)
 	}
 	e.shape(&p)
+	e.denseOf(&p)
 	e.heuristics(&p, f)
 }
 
@@ -506,6 +510,9 @@ type findings struct {
 
 func (e *extractor) signal(f *findings, name, detail string) {
 	e.add(hashString(hashByte(offset32, nsSignal), name), 1)
+	if d := signalDense(name); d >= 0 {
+		e.dense[d] = 1
+	}
 	if f != nil {
 		f.signals = append(f.signals, Signal{Name: name, Detail: detail})
 	}
@@ -545,13 +552,20 @@ func (e *extractor) words(ns byte, f *findings, texts ...string) string {
 		return ""
 	}
 	var found []string
+	n := float32(0)
 	for i, w := range suspiciousWords {
 		if seen.has(i) {
+			n++
 			e.add(hashString(hashByte(offset32, ns), w), 1)
 			if f != nil {
 				found = append(found, w)
 			}
 		}
+	}
+	if ns == nsPathWord {
+		e.dense[dPathWords] = n
+	} else {
+		e.dense[dHostWords] = n
 	}
 	if f == nil {
 		return "+"

@@ -10,7 +10,9 @@ import (
 	"sync"
 )
 
-// Model is a logistic regression on the hashed features of a URL, with the
+// Model is a logistic regression on the hashed features of a URL, with
+// small gradient-boosted trees stacked on it that weigh its log-odds
+// together with a few dozen dense features of the URL's form, and the
 // thresholds chosen for it by grouped cross-validation.
 type Model struct {
 	// BlockThreshold: a score at or above it blocks the link.
@@ -28,6 +30,9 @@ type Model struct {
 
 	bias    float64
 	weights []float32 // Buckets entries
+	// trees re-score the logistic regression's log-odds with the dense
+	// features; none in a model trained with Options.Trees < 0.
+	trees []tree
 }
 
 // Decision is what a score means for a new link.
@@ -65,12 +70,16 @@ func (m *Model) Score(u string) float64 {
 	for i, ix := range e.idx {
 		z += float64(m.weights[ix]) * float64(e.val[i])
 	}
+	if len(m.trees) > 0 {
+		z = m.treeMargin(z, &e.dense)
+	}
 	extractors.Put(e)
 	return sigmoid(z)
 }
 
 // Explain returns the heuristic signals that fired on u with their
-// contribution to the score's log-odds, largest first.
+// contribution to the logistic regression's log-odds, largest first. (The
+// trees then re-weigh those log-odds as a whole with the URL's form.)
 func (m *Model) Explain(u string) []Signal {
 	sigs := Heuristics(u)
 	for i := range sigs {
@@ -116,13 +125,16 @@ type modelFile struct {
 	Bias            int64   `json:"bias"`
 	Index           []int   `json:"index"`
 	Weight          []int64 `json:"weight"`
+	// Dense names the dense features the trees' feature numbers refer to.
+	Dense []string `json:"dense,omitempty"`
+	Trees []tree   `json:"trees,omitempty"`
 }
 
 // MarshalJSON writes the model in the committed file format; the same
 // model always gives the same bytes.
 func (m *Model) MarshalJSON() ([]byte, error) {
 	f := modelFile{
-		Version:         1,
+		Version:         2,
 		Features:        featureVersion,
 		Buckets:         Buckets,
 		BlockThreshold:  m.BlockThreshold,
@@ -133,6 +145,10 @@ func (m *Model) MarshalJSON() ([]byte, error) {
 		Bias:            fixed(m.bias),
 		Index:           []int{},
 		Weight:          []int64{},
+		Trees:           m.trees,
+	}
+	if len(m.trees) > 0 {
+		f.Dense = denseNames[:]
 	}
 	prev := 0
 	for i, w := range m.weights {
@@ -157,6 +173,19 @@ func (m *Model) UnmarshalJSON(b []byte) error {
 		return fmt.Errorf("urlscore: model for features %q with %d buckets; this build computes %q with %d",
 			f.Features, f.Buckets, featureVersion, Buckets)
 	}
+	if len(f.Trees) > 0 && !slices.Equal(f.Dense, denseNames[:]) {
+		return errors.New("urlscore: the model's trees are for other dense features")
+	}
+	for i, t := range f.Trees {
+		if len(t.Feat) != 1<<treeDepth-1 || len(t.Thr) != len(t.Feat) || len(t.Leaf) != 1<<treeDepth {
+			return fmt.Errorf("urlscore: model tree %d is not of depth %d", i, treeDepth)
+		}
+		for _, ft := range t.Feat {
+			if int(ft) >= numDense {
+				return fmt.Errorf("urlscore: model tree %d splits on feature %d of %d", i, ft, numDense)
+			}
+		}
+	}
 	if len(f.Index) != len(f.Weight) {
 		return errors.New("urlscore: model has a different number of indexes and weights")
 	}
@@ -168,6 +197,7 @@ func (m *Model) UnmarshalJSON(b []byte) error {
 		Curve:           f.Curve,
 		bias:            float64(f.Bias) / weightScale,
 		weights:         make([]float32, Buckets),
+		trees:           f.Trees,
 	}
 	ix := 0
 	for i, d := range f.Index {

@@ -46,6 +46,9 @@ func TestExplain(t *testing.T) {
 
 func TestModelRoundTrip(t *testing.T) {
 	m := Train(fixture(t), Options{Seed: 1})
+	if len(m.trees) == 0 {
+		t.Fatal("the trained model has no trees")
+	}
 	b, err := json.Marshal(m)
 	if err != nil {
 		t.Fatal(err)
@@ -65,6 +68,24 @@ func TestModelRoundTrip(t *testing.T) {
 	}
 	if _, err := Load(bytes.Replace(b, []byte(featureVersion), []byte("other-features"), 1)); err == nil {
 		t.Error("a model for other features loaded")
+	}
+	if _, err := Load(bytes.Replace(b, []byte(`"lr-margin"`), []byte(`"other"`), 1)); err == nil {
+		t.Error("a model whose trees name other dense features loaded")
+	}
+
+	// Without trees the model is the logistic regression alone.
+	lr := Train(fixture(t), Options{Seed: 1, Trees: -1})
+	if len(lr.trees) != 0 {
+		t.Errorf("Trees: -1 fitted %d trees", len(lr.trees))
+	}
+	b, _ = json.Marshal(lr)
+	back, err = Load(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := fixture(t)[0].URL
+	if a, b := lr.Score(u), back.Score(u); a != b {
+		t.Errorf("logistic regression alone: %v before saving, %v after", a, b)
 	}
 }
 

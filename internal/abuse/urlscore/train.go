@@ -83,6 +83,13 @@ type Options struct {
 	// MinRows is the number of training rows a feature slot must occur
 	// in to get a weight.
 	MinRows int `json:"min_rows"`
+	// Trees is the number of boosted trees stacked on the logistic
+	// regression (negative: none), TreeRate their shrinkage, and
+	// InnerFolds the folds, grouped by domain, that give the trees
+	// log-odds from models that did not see the row's domain.
+	Trees      int     `json:"trees"`
+	TreeRate   float64 `json:"tree_rate"`
+	InnerFolds int     `json:"inner_folds"`
 }
 
 func (o Options) withDefaults() Options {
@@ -101,6 +108,15 @@ func (o Options) withDefaults() Options {
 	if o.Folds == 0 {
 		o.Folds = 5
 	}
+	if o.Trees == 0 {
+		o.Trees = 200
+	}
+	if o.TreeRate == 0 {
+		o.TreeRate = 0.1
+	}
+	if o.InnerFolds == 0 {
+		o.InnerFolds = 4
+	}
 	return o
 }
 
@@ -109,13 +125,13 @@ func (o Options) withDefaults() Options {
 // give the same model, bit for bit.
 func Train(samples []Sample, opts Options) *Model {
 	opts = opts.withDefaults()
-	vecs := vectors(samples)
-	rep, curve := crossValidate(samples, vecs, opts)
+	rows := rowsOf(samples)
+	rep, curve := crossValidate(samples, rows, opts)
 	all := make([]int, len(samples))
 	for i := range all {
 		all[i] = i
 	}
-	m := fit(vecs, samples, all, opts, opts.Seed)
+	m := fitModel(samples, rows, all, opts, opts.Seed)
 	m.Options = opts
 	m.BlockThreshold, m.ReviewThreshold = rep.BlockThreshold, rep.ReviewThreshold
 	m.CV, m.Curve = &rep, curve
@@ -127,11 +143,11 @@ func Train(samples []Sample, opts Options) *Model {
 // out-of-fold scores (see ChooseThresholds) and reports the quality at
 // them, with the trade-off curve.
 func CrossValidate(samples []Sample, opts Options) (Report, Curve) {
-	return crossValidate(samples, vectors(samples), opts.withDefaults())
+	return crossValidate(samples, rowsOf(samples), opts.withDefaults())
 }
 
-func crossValidate(samples []Sample, vecs [][]Feature, opts Options) (Report, Curve) {
-	scores := outOfFold(samples, vecs, opts)
+func crossValidate(samples []Sample, rows *rowData, opts Options) (Report, Curve) {
+	scores := outOfFold(samples, rows, opts)
 	mal := labels(samples)
 	block, review := ChooseThresholds(scores, mal)
 	return report(samples, scores, block, review), curveOf(scores, mal)
@@ -140,10 +156,10 @@ func crossValidate(samples []Sample, vecs [][]Feature, opts Options) (Report, Cu
 // OutOfFold returns, for every sample, the score of the model trained on
 // the other folds.
 func OutOfFold(samples []Sample, opts Options) []float64 {
-	return outOfFold(samples, vectors(samples), opts.withDefaults())
+	return outOfFold(samples, rowsOf(samples), opts.withDefaults())
 }
 
-func outOfFold(samples []Sample, vecs [][]Feature, opts Options) []float64 {
+func outOfFold(samples []Sample, rows *rowData, opts Options) []float64 {
 	fold := Folds(samples, opts.Folds, opts.Seed)
 	scores := make([]float64, len(samples))
 	for k := 0; k < opts.Folds; k++ {
@@ -153,10 +169,10 @@ func outOfFold(samples []Sample, vecs [][]Feature, opts Options) []float64 {
 				train = append(train, i)
 			}
 		}
-		m := fit(vecs, samples, train, opts, opts.Seed+uint64(k)+1)
+		m := fitModel(samples, rows, train, opts, opts.Seed+uint64(k)+1)
 		for i, f := range fold {
 			if f == k {
-				scores[i] = m.scoreVector(vecs[i])
+				scores[i] = m.scoreRow(rows, i)
 			}
 		}
 	}
@@ -212,14 +228,6 @@ func shuffle[T any](r *rand.PCG, s []T) {
 		j := int(r.Uint64() % uint64(i+1))
 		s[i], s[j] = s[j], s[i]
 	}
-}
-
-func vectors(samples []Sample) [][]Feature {
-	v := make([][]Feature, len(samples))
-	for i, s := range samples {
-		v[i] = Features(s.URL)
-	}
-	return v
 }
 
 func labels(samples []Sample) []bool {
@@ -299,14 +307,6 @@ func fit(vecs [][]Feature, samples []Sample, idx []int, opts Options, seed uint6
 		m.weights[i] = float32(float64(fixed(x)) / weightScale)
 	}
 	return m
-}
-
-func (m *Model) scoreVector(x []Feature) float64 {
-	z := m.bias
-	for _, f := range x {
-		z += float64(m.weights[f.Index]) * float64(f.Value)
-	}
-	return sigmoid(z)
 }
 
 // Targets of the thresholds (issue 5).
