@@ -18,11 +18,12 @@ import (
 func abuseCommand(stdout, stderr io.Writer) *ffcli.Command {
 	return &ffcli.Command{
 		Name:       "abuse",
-		ShortUsage: "tiny abuse <train|eval> [flags]",
+		ShortUsage: "tiny abuse <train|eval|check> [flags]",
 		ShortHelp:  "train and evaluate the URL model of the link-safety check",
 		Subcommands: []*ffcli.Command{
 			abuseTrainCommand(stdout, stderr),
 			abuseEvalCommand(stdout, stderr),
+			abuseCheckCommand(stdout, stderr),
 		},
 		Exec: func(context.Context, []string) error { return flag.ErrHelp },
 	}
@@ -91,15 +92,9 @@ func abuseEvalCommand(stdout, stderr io.Writer) *ffcli.Command {
 			if err != nil {
 				return err
 			}
-			m := urlscore.Default()
-			if *modelPath != "" {
-				b, err := os.ReadFile(*modelPath)
-				if err != nil {
-					return err
-				}
-				if m, err = urlscore.Load(b); err != nil {
-					return fmt.Errorf("%s: %w", *modelPath, err)
-				}
+			m, err := loadModel(*modelPath)
+			if err != nil {
+				return err
 			}
 			rep := urlscore.Evaluate(m, samples)
 			if *asJSON {
@@ -110,6 +105,54 @@ func abuseEvalCommand(stdout, stderr io.Writer) *ffcli.Command {
 			return rep.WriteText(stdout)
 		},
 	}
+}
+
+func abuseCheckCommand(stdout, stderr io.Writer) *ffcli.Command {
+	fs := flag.NewFlagSet("tiny abuse check", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	modelPath := fs.String("model", "", "model file (default: the model built into this binary)")
+	return &ffcli.Command{
+		Name:       "check",
+		ShortUsage: "tiny abuse check [--model FILE] URL...",
+		ShortHelp:  "print the model's score, decision and signals for each URL",
+		LongHelp: "Scores each URL as the model and its thresholds would at create time, without\n" +
+			"blocklists or creator signals, and lists the heuristic signals that fired with\n" +
+			"their weight. The URLs are treated as text: nothing is fetched.",
+		FlagSet: fs,
+		Exec: func(_ context.Context, args []string) error {
+			if len(args) == 0 {
+				return errors.New("abuse check: give at least one URL")
+			}
+			m, err := loadModel(*modelPath)
+			if err != nil {
+				return err
+			}
+			for _, u := range args {
+				score := m.Score(u)
+				fmt.Fprintf(stdout, "%.4f  %-6s  %s\n", score, m.Decide(score), u)
+				for _, sig := range m.Explain(u) {
+					fmt.Fprintf(stdout, "        %+.2f  %s %s\n", sig.Weight, sig.Name, sig.Detail)
+				}
+			}
+			return nil
+		},
+	}
+}
+
+// loadModel reads a model file, or returns the built-in model for "".
+func loadModel(path string) (*urlscore.Model, error) {
+	if path == "" {
+		return urlscore.Default(), nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	m, err := urlscore.Load(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
 }
 
 func readSamples(path string) ([]urlscore.Sample, error) {

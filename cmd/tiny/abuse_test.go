@@ -88,3 +88,26 @@ func TestAbuseEvalErrors(t *testing.T) {
 		t.Errorf("bad label error %v, want it to name line 3", err)
 	}
 }
+
+func TestAbuseCheck(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	phishing, clean := "https://paypal.com.account-verify.secure-login.top/signin", "https://github.com/golang/go/issues/65432"
+	if err := run(context.Background(), []string{"abuse", "check", phishing, clean}, &stdout, &stderr); err != nil {
+		t.Fatalf("abuse check: %v\n%s", err, stderr.String())
+	}
+	var verdicts []string
+	for _, line := range strings.Split(stdout.String(), "\n") {
+		if f := strings.Fields(line); len(f) == 3 && strings.HasPrefix(f[2], "https://") {
+			verdicts = append(verdicts, f[1]+" "+f[2])
+		}
+	}
+	if want := []string{"block " + phishing, "allow " + clean}; strings.Join(verdicts, "|") != strings.Join(want, "|") {
+		t.Errorf("verdicts = %q, want %q\n%s", verdicts, want, stdout.String())
+	}
+	if !strings.Contains(stdout.String(), "brand-in-subdomain") {
+		t.Errorf("the phishing URL's signals do not name the brand in its subdomain:\n%s", stdout.String())
+	}
+	if err := run(context.Background(), []string{"abuse", "check"}, &stdout, &stderr); err == nil {
+		t.Error("abuse check without URLs succeeded, want an error")
+	}
+}
