@@ -152,7 +152,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.clicks = analytics.NewRecorder(store, analytics.Config{
 		QueueSize: cfg.ClickQueue, BatchSize: cfg.ClickBatch, FlushInterval: cfg.ClickFlush, Logger: m.logger,
-		Enricher: m.enricher, Off: !cfg.Analytics,
+		Enricher: m.enricher, Off: !cfg.Analytics, LowPriority: cfg.ClickLowPriority,
 	})
 	m.clicks.Start()
 	var followCtx context.Context

@@ -1,0 +1,19 @@
+package analytics
+
+import (
+	"runtime"
+	"syscall"
+)
+
+// lowPriority pins the calling goroutine to its OS thread and gives that
+// thread the lowest scheduling priority (nice 19), so the kernel runs it
+// only on CPU time that nothing else wants: on a saturated node, redirects
+// and the load balancer's health checks come first, and the click worker
+// takes what is left. On an idle node it runs at full speed. It reports
+// whether the priority was lowered.
+func lowPriority() bool {
+	runtime.LockOSThread()
+	// setpriority(PRIO_PROCESS, tid) sets one thread's nice value on Linux.
+	err := syscall.Setpriority(syscall.PRIO_PROCESS, syscall.Gettid(), 19)
+	return err == nil
+}
