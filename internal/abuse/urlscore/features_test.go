@@ -23,11 +23,11 @@ func TestFeaturesDeterministic(t *testing.T) {
 	}
 	// The slots must not depend on the process (no random hash seed), or a
 	// committed model would score nonsense: pin two.
-	if got := slot(hashString(hashByte(offset32, nsSignal), SigIPHost)); got != 240440 {
-		t.Errorf("slot of the ip-host signal = %d, want 240440", got)
+	if got := slot(hashString(hashByte(offset32, nsSignal), SigIPHost)); got != 764728 {
+		t.Errorf("slot of the ip-host signal = %d, want 764728", got)
 	}
-	if got := slot(hashString(offset32, "abc")); got != 202248 {
-		t.Errorf(`slot("abc") = %d, want 202248`, got)
+	if got := slot(hashString(offset32, "abc")); got != 464392 {
+		t.Errorf(`slot("abc") = %d, want 464392`, got)
 	}
 }
 
