@@ -2,7 +2,7 @@
 # Redirect throughput with click capture on against off, in one run:
 # three tiny processes on their own SQLite files: the defaults ("on"),
 # --analytics=false ("off"), and capture on with the click worker at
-# normal OS priority ("normal", --click-low-priority=false), measured in
+# normal OS priority ("normal", --low-priority-background=false), measured in
 # interleaved rounds with the same wrk load. The ratio on / off is what
 # analytics costs a redirect; normal / off shows what the low-priority
 # worker saves.
@@ -18,7 +18,7 @@ CONNECTIONS=${CONNECTIONS:-64}
 LINKS=${LINKS:-1000}
 KEY=bench-key-$RANDOM$RANDOM$RANDOM$RANDOM
 declare -A PORT=([on]=18091 [off]=18092 [normal]=18094)
-declare -A ARGS=([on]="" [off]="--analytics=false" [normal]="--click-low-priority=false")
+declare -A ARGS=([on]="" [off]="--analytics=false" [normal]="--low-priority-background=false")
 
 for tool in wrk jq curl; do
   command -v "$tool" >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk jq curl >/dev/null; }
@@ -73,7 +73,7 @@ echo "| capture | runs (req/s) | median req/s |"
 echo "|---|---|---:|"
 echo "| on (default) | ${RESULTS[on]} | $on |"
 echo "| off (--analytics=false) | ${RESULTS[off]} | $off |"
-echo "| on, worker at normal priority (--click-low-priority=false) | ${RESULTS[normal]} | $normal |"
+echo "| on, worker at normal priority (--low-priority-background=false) | ${RESULTS[normal]} | $normal |"
 echo
 printf 'on / off = %.3f (target >= 0.95); the "on" node wrote %s clicks and dropped %s\n' "$(echo "$on / $off" | bc -l)" "${written:-?}" "${dropped:-?}"
 printf 'normal-priority worker / off = %.3f\n' "$(echo "$normal / $off" | bc -l)"

@@ -21,70 +21,70 @@ const envPrefix = "TINY"
 // Config is the whole configuration of `tiny serve`, built from flags and
 // environment variables and passed down; nothing reads globals.
 type Config struct {
-	Addr             string
-	Database         string
-	BaseURL          string
-	InitialAPIKey    string
-	LogLevel         string
-	LogFormat        string
-	CacheSize        int
-	CacheTTL         time.Duration
-	IDBlockSize      int64
-	ClickQueue       int
-	ClickBatch       int
-	ClickFlush       time.Duration
-	ReadTimeout      time.Duration
-	WriteTimeout     time.Duration
-	IdleTimeout      time.Duration
-	ShutdownTimeout  time.Duration
-	MaxBodyBytes     int
-	TrustProxy       bool
-	GeoIPDB          string
-	ClickRetention   time.Duration
-	Analytics        bool
-	ClickLowPriority bool
-	DebugAddr        string
-	Redis            string
-	RateIP           limitFlag
-	RateKey          limitFlag
-	RateCreate       limitFlag
-	RateReport       limitFlag
-	Blocklists       stringsFlag
-	Allowlists       stringsFlag
-	BlocklistEvery   time.Duration
-	Safety           bool
-	BlockThreshold   float64
-	ReviewThreshold  float64
+	Addr                  string
+	Database              string
+	BaseURL               string
+	InitialAPIKey         string
+	LogLevel              string
+	LogFormat             string
+	CacheSize             int
+	CacheTTL              time.Duration
+	IDBlockSize           int64
+	ClickQueue            int
+	ClickBatch            int
+	ClickFlush            time.Duration
+	ReadTimeout           time.Duration
+	WriteTimeout          time.Duration
+	IdleTimeout           time.Duration
+	ShutdownTimeout       time.Duration
+	MaxBodyBytes          int
+	TrustProxy            bool
+	GeoIPDB               string
+	ClickRetention        time.Duration
+	Analytics             bool
+	BackgroundLowPriority bool
+	DebugAddr             string
+	Redis                 string
+	RateIP                limitFlag
+	RateKey               limitFlag
+	RateCreate            limitFlag
+	RateReport            limitFlag
+	Blocklists            stringsFlag
+	Allowlists            stringsFlag
+	BlocklistEvery        time.Duration
+	Safety                bool
+	BlockThreshold        float64
+	ReviewThreshold       float64
 }
 
 // DefaultConfig is the zero-configuration start: an SQLite file in the
 // working directory, served on the loopback interface.
 func DefaultConfig() Config {
 	return Config{
-		Addr:             "127.0.0.1:8080",
-		Database:         "tiny.db",
-		LogLevel:         "info",
-		LogFormat:        "text",
-		CacheSize:        100_000,
-		CacheTTL:         10 * time.Minute,
-		IDBlockSize:      1000,
-		ClickQueue:       1 << 16,
-		ClickBatch:       10_000,
-		ClickFlush:       time.Second,
-		ReadTimeout:      30 * time.Second,
-		WriteTimeout:     30 * time.Second,
-		IdleTimeout:      120 * time.Second,
-		ShutdownTimeout:  20 * time.Second,
-		MaxBodyBytes:     16 << 20,
-		ClickRetention:   90 * 24 * time.Hour,
-		Analytics:        true,
-		ClickLowPriority: true,
-		RateIP:           limitFlag{Rate: 1200, Period: time.Minute, Burst: 300},
-		RateKey:          limitFlag{Rate: 1200, Period: time.Minute, Burst: 300},
-		RateCreate:       limitFlag{Rate: 600, Period: time.Minute, Burst: 1000},
-		RateReport:       limitFlag{Rate: 20, Period: time.Hour, Burst: 5},
-		BlocklistEvery:   15 * time.Minute,
-		Safety:           true,
+		Addr:                  "127.0.0.1:8080",
+		Database:              "tiny.db",
+		LogLevel:              "info",
+		LogFormat:             "text",
+		CacheSize:             100_000,
+		CacheTTL:              10 * time.Minute,
+		IDBlockSize:           1000,
+		ClickQueue:            1 << 16,
+		ClickBatch:            10_000,
+		ClickFlush:            time.Second,
+		ReadTimeout:           30 * time.Second,
+		WriteTimeout:          30 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		ShutdownTimeout:       20 * time.Second,
+		MaxBodyBytes:          16 << 20,
+		ClickRetention:        90 * 24 * time.Hour,
+		Analytics:             true,
+		BackgroundLowPriority: true,
+		RateIP:                limitFlag{Rate: 1200, Period: time.Minute, Burst: 300},
+		RateKey:               limitFlag{Rate: 1200, Period: time.Minute, Burst: 300},
+		RateCreate:            limitFlag{Rate: 600, Period: time.Minute, Burst: 1000},
+		RateReport:            limitFlag{Rate: 20, Period: time.Hour, Burst: 5},
+		BlocklistEvery:        15 * time.Minute,
+		Safety:                true,
 	}
 }
 
@@ -109,7 +109,7 @@ func (c *Config) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.GeoIPDB, "geoip-db", c.GeoIPDB, "MaxMind-format database (GeoLite2/GeoIP2 City or Country) for click countries (default none: \"unknown\")")
 	fs.DurationVar(&c.ClickRetention, "click-retention", c.ClickRetention, "how long raw click events are kept; statistics are kept for good (0 keeps everything)")
 	fs.BoolVar(&c.Analytics, "analytics", c.Analytics, "record clicks; false turns click capture off")
-	fs.BoolVar(&c.ClickLowPriority, "click-low-priority", c.ClickLowPriority, "write clicks on a thread of the lowest OS priority, with CPU time redirects leave (Linux)")
+	fs.BoolVar(&c.BackgroundLowPriority, "low-priority-background", c.BackgroundLowPriority, "run click writes and blocklist rescans on threads of the lowest OS priority, with CPU time redirects leave (Linux)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "address for Go's profiler (/debug/pprof/); keep it private (default off)")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "take the client address from X-Forwarded-For (only behind a proxy that sets it)")
 	fs.StringVar(&c.Redis, "redis", c.Redis, "redis:// URL: share rate limits across the nodes of a cluster (default per node)")

@@ -152,7 +152,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.clicks = analytics.NewRecorder(store, analytics.Config{
 		QueueSize: cfg.ClickQueue, BatchSize: cfg.ClickBatch, FlushInterval: cfg.ClickFlush, Logger: m.logger,
-		Enricher: m.enricher, Off: !cfg.Analytics, LowPriority: cfg.ClickLowPriority,
+		Enricher: m.enricher, Off: !cfg.Analytics, LowPriority: cfg.BackgroundLowPriority,
 	})
 	m.clicks.Start()
 	var followCtx context.Context
@@ -161,7 +161,8 @@ func (m *Main) Run(ctx context.Context) error {
 	go analytics.KeepRawClicks(followCtx, store, cfg.ClickRetention, time.Hour, m.logger)
 	collectors := []prometheus.Collector{&abuse.Collector{Decisions: store.DecisionCounts, Logger: m.logger}}
 	if m.checker != nil {
-		m.rescanner = abuse.NewRescanner(abuse.RescanConfig{Links: store, Block: m.links.Block, Logger: m.logger})
+		m.rescanner = abuse.NewRescanner(abuse.RescanConfig{Links: store, Block: m.links.Block,
+			LowPriority: cfg.BackgroundLowPriority, Logger: m.logger})
 		go m.rescanner.Run(followCtx)
 		if len(cfg.Blocklists) > 0 {
 			// The feeds may have changed while this node was down.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"tiny/internal/abuse/feed"
+	"tiny/internal/nice"
 	"tiny/internal/tiny"
 )
 
@@ -22,11 +23,13 @@ type RescanConfig struct {
 	Block func(ctx context.Context, id int64, score float64, reason string) (*tiny.Link, error)
 	// BatchSize is how many links are read at a time (1000).
 	BatchSize int
-	// Pause is the rest between batches (2ms), which bounds what a rescan
-	// takes from redirects: the store and a core are free for that long
-	// after every batch.
-	Pause  time.Duration
-	Logger *slog.Logger
+	// Rest is how many times as long as a batch took the rescan rests
+	// after it (4), so it uses at most a fifth of a core; negative: never.
+	Rest int
+	// LowPriority runs rescans on an OS thread of the lowest priority, so
+	// they use only CPU time the redirects leave (Linux).
+	LowPriority bool
+	Logger      *slog.Logger
 }
 
 // Rescanner checks every existing link against the blocklists when they
@@ -46,8 +49,8 @@ func NewRescanner(cfg RescanConfig) *Rescanner {
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 1000
 	}
-	if cfg.Pause == 0 {
-		cfg.Pause = 2 * time.Millisecond
+	if cfg.Rest == 0 {
+		cfg.Rest = 4
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -73,6 +76,9 @@ func (r *Rescanner) Changed(set *feed.Set) {
 
 // Run performs the requested rescans until ctx ends.
 func (r *Rescanner) Run(ctx context.Context) {
+	if r.cfg.LowPriority {
+		nice.Lowest()
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -110,6 +116,7 @@ func (r *Rescanner) Rescan(ctx context.Context, set *feed.Set) (RescanResult, er
 		if len(r.pending) > 0 {
 			return res, nil // superseded; the newer lists rescan everything
 		}
+		pageStart := time.Now()
 		page, err := r.cfg.Links.LinkURLs(ctx, after, r.cfg.BatchSize)
 		if err != nil {
 			return res, err
@@ -135,10 +142,12 @@ func (r *Rescanner) Rescan(ctx context.Context, set *feed.Set) (RescanResult, er
 		if len(page) < r.cfg.BatchSize {
 			return res, nil
 		}
-		select {
-		case <-ctx.Done():
-			return res, ctx.Err()
-		case <-time.After(r.cfg.Pause):
+		if r.cfg.Rest > 0 {
+			select {
+			case <-ctx.Done():
+				return res, ctx.Err()
+			case <-time.After(time.Since(pageStart) * time.Duration(r.cfg.Rest)):
+			}
 		}
 	}
 }

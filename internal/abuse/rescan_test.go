@@ -46,7 +46,7 @@ func TestRescanBlocksMatchingLinks(t *testing.T) {
 		t.Fatalf("Resolve before the rescan = %v, %v; want a fast redirect", target, err)
 	}
 
-	r := NewRescanner(RescanConfig{Links: store, Block: links.Block, BatchSize: 7, Pause: -1})
+	r := NewRescanner(RescanConfig{Links: store, Block: links.Block, BatchSize: 7, Rest: -1})
 	res, err := r.Rescan(ctx, feed.SetOf("feed-a", "evil.example"))
 	if err != nil {
 		t.Fatal(err)

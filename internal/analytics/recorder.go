@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"tiny/internal/nice"
 	"tiny/internal/tiny"
 )
 
@@ -145,7 +146,7 @@ func (r *Recorder) Close(ctx context.Context) error {
 func (r *Recorder) run() {
 	defer close(r.done)
 	if r.cfg.LowPriority {
-		lowPriority()
+		nice.Lowest()
 	}
 	ticker := time.NewTicker(r.cfg.FlushInterval)
 	defer ticker.Stop()

@@ -1,11 +1,11 @@
-package analytics
+package nice
 
 import (
 	"syscall"
 	"testing"
 )
 
-func TestLowPriorityLowersOnlyItsThread(t *testing.T) {
+func TestLowestLowersOnlyItsThread(t *testing.T) {
 	type result struct {
 		ok        bool
 		nice, tid int
@@ -13,7 +13,7 @@ func TestLowPriorityLowersOnlyItsThread(t *testing.T) {
 	}
 	done := make(chan result)
 	go func() {
-		ok := lowPriority()
+		ok := Lowest()
 		tid := syscall.Gettid()
 		// The raw syscall answers 20 - nice.
 		p, err := syscall.Getpriority(syscall.PRIO_PROCESS, tid)
@@ -23,7 +23,7 @@ func TestLowPriorityLowersOnlyItsThread(t *testing.T) {
 	}()
 	r := <-done
 	if !r.ok || r.err != nil || r.nice != 19 {
-		t.Fatalf("after lowPriority: ok %v, nice %d, err %v; want nice 19", r.ok, r.nice, r.err)
+		t.Fatalf("after Lowest: ok %v, nice %d, err %v; want nice 19", r.ok, r.nice, r.err)
 	}
 	p, err := syscall.Getpriority(syscall.PRIO_PROCESS, syscall.Gettid())
 	if err != nil {

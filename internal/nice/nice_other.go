@@ -1,0 +1,6 @@
+//go:build !linux
+
+package nice
+
+// Lowest does nothing where a thread's priority cannot be set alone.
+func Lowest() bool { return false }
