@@ -177,11 +177,13 @@ func (p URLPolicy) NormalizeURL(raw string) (string, error) {
 		host = ip.String()
 	} else {
 		name := strings.TrimSuffix(host, ".")
-		if name == "" || strings.HasPrefix(name, ".") || strings.HasSuffix(name, ".") || strings.Contains(name, "..") {
+		if !hasDomainShape(name) {
 			return bad("url host is not a valid domain name")
 		}
+		// The shape is checked again after IDNA: a label "xn--" decodes
+		// to nothing, so "xn--.a" would come out as ".a".
 		ascii, err := idna.Lookup.ToASCII(name)
-		if err != nil || ascii == "" {
+		if err != nil || !hasDomainShape(ascii) {
 			return bad("url host is not a valid domain name")
 		}
 		host = strings.ToLower(ascii)
@@ -199,6 +201,12 @@ func (p URLPolicy) NormalizeURL(raw string) (string, error) {
 		return bad("url must be at most %d bytes", MaxURLLength)
 	}
 	return out, nil
+}
+
+// hasDomainShape reports whether name is one or more non-empty labels
+// separated by single dots.
+func hasDomainShape(name string) bool {
+	return name != "" && !strings.HasPrefix(name, ".") && !strings.HasSuffix(name, ".") && !strings.Contains(name, "..")
 }
 
 // parseIPv4Host parses a host the way the WHATWG URL standard (and so every

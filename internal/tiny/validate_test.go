@@ -83,6 +83,7 @@ func TestNormalizeURLRefuses(t *testing.T) {
 		{"IPv4 too many parts", "http://1.2.3.4.5/", "IPv4"},
 		{"empty label", "http://0../", "domain"},
 		{"empty domain label", "http://a..b/", "domain"},
+		{"empty punycode label", "http://Xn--.A/", "domain"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
