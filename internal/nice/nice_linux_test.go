@@ -1,35 +1,38 @@
 package nice
 
 import (
-	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestLowestLowersOnlyItsThread(t *testing.T) {
 	type result struct {
-		ok        bool
-		nice, tid int
-		err       error
+		ok     bool
+		policy uint32
+		err    error
 	}
 	done := make(chan result)
 	go func() {
 		ok := Lowest()
-		tid := syscall.Gettid()
-		// The raw syscall answers 20 - nice.
-		p, err := syscall.Getpriority(syscall.PRIO_PROCESS, tid)
-		done <- result{ok, 20 - p, tid, err}
+		attr, err := unix.SchedGetAttr(unix.Gettid(), 0)
+		r := result{ok: ok, err: err}
+		if err == nil {
+			r.policy = attr.Policy
+		}
+		done <- r
 		// Exiting while locked ends the thread, so no other goroutine
 		// inherits its priority.
 	}()
 	r := <-done
-	if !r.ok || r.err != nil || r.nice != 19 {
-		t.Fatalf("after Lowest: ok %v, nice %d, err %v; want nice 19", r.ok, r.nice, r.err)
+	if !r.ok || r.err != nil || r.policy != unix.SCHED_IDLE {
+		t.Fatalf("after Lowest: ok %v, policy %d, err %v; want SCHED_IDLE (%d)", r.ok, r.policy, r.err, unix.SCHED_IDLE)
 	}
-	p, err := syscall.Getpriority(syscall.PRIO_PROCESS, syscall.Gettid())
+	attr, err := unix.SchedGetAttr(unix.Gettid(), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if nice := 20 - p; nice == 19 {
-		t.Errorf("this goroutine's thread has nice %d too; only the worker's may", nice)
+	if attr.Policy == unix.SCHED_IDLE {
+		t.Error("this goroutine's thread is SCHED_IDLE too; only the one that called Lowest may be")
 	}
 }
