@@ -446,19 +446,27 @@ func isAlnum(c byte) bool {
 // learn the year a URL was collected in.
 func appendFolded(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= '0' && c <= '9':
-			if i > 0 && s[i-1] >= '0' && s[i-1] <= '9' {
-				continue
-			}
-			c = '0'
-		case c >= 'A' && c <= 'Z':
-			c += 'a' - 'A'
+		if c, ok := foldedAt(s, i); ok {
+			b = append(b, c)
 		}
-		b = append(b, c)
 	}
 	return b
+}
+
+// foldedAt returns byte i of s as appendFolded writes it, and false when
+// appendFolded drops it (a digit after a digit).
+func foldedAt(s string, i int) (byte, bool) {
+	c := s[i]
+	switch {
+	case c >= '0' && c <= '9':
+		if i > 0 && s[i-1] >= '0' && s[i-1] <= '9' {
+			return 0, false
+		}
+		return '0', true
+	case c >= 'A' && c <= 'Z':
+		return c + 'a' - 'A', true
+	}
+	return c, true
 }
 
 // FNV-1a, fixed so that slots are the same in every process and release.
@@ -479,17 +487,9 @@ func hashString(h uint32, s string) uint32 {
 // hashFolded hashes s as appendFolded would write it.
 func hashFolded(h uint32, s string) uint32 {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= '0' && c <= '9':
-			if i > 0 && s[i-1] >= '0' && s[i-1] <= '9' {
-				continue
-			}
-			c = '0'
-		case c >= 'A' && c <= 'Z':
-			c += 'a' - 'A'
+		if c, ok := foldedAt(s, i); ok {
+			h = hashByte(h, c)
 		}
-		h = hashByte(h, c)
 	}
 	return h
 }
