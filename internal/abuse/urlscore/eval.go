@@ -212,15 +212,7 @@ func lowestAt(scores []float64, malicious []bool, k int) float64 {
 			ben = append(ben, s)
 		}
 	}
-	slices.SortFunc(ben, func(a, b float64) int {
-		switch {
-		case a > b:
-			return -1
-		case a < b:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(ben, descending)
 	sorted := slices.Clone(scores)
 	slices.Sort(sorted)
 	return lowestThreshold(ben, sorted, k)

@@ -1,6 +1,7 @@
 package urlscore
 
 import (
+	"cmp"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -390,17 +391,8 @@ func ChooseThresholds(scores []float64, malicious []bool) (block, review float64
 			ben = append(ben, s)
 		}
 	}
-	desc := func(a, b float64) int {
-		switch {
-		case a > b:
-			return -1
-		case a < b:
-			return 1
-		}
-		return 0
-	}
-	slices.SortFunc(ben, desc)
-	slices.SortFunc(mal, desc)
+	slices.SortFunc(ben, descending)
+	slices.SortFunc(mal, descending)
 	sorted := slices.Clone(scores)
 	slices.Sort(sorted)
 
@@ -447,3 +439,6 @@ func lowestThreshold(ben, sorted []float64, k int) float64 {
 	}
 	return math.Nextafter(b, math.Inf(1))
 }
+
+// descending orders scores from highest to lowest.
+func descending(a, b float64) int { return cmp.Compare(b, a) }
