@@ -213,7 +213,9 @@ func (s *Service) screen(ctx context.Context, creator *tiny.User, l *tiny.Link) 
 		if err := s.store.AddAudit(ctx, refused); err != nil {
 			return s.storeErr(err)
 		}
-		return tiny.FieldErrorf(tiny.Unsafe, "url", "this destination looks unsafe (%s); if that is wrong, contact the operator", sc.Reason)
+		// The signals go to the audit log, not to the client: listing them
+		// would teach an abuser what to change.
+		return tiny.FieldErrorf(tiny.Unsafe, "url", "this destination looks unsafe, so no link was made; if that is wrong, contact the operator of this service")
 	case tiny.StatusFlagged:
 		l.Status = tiny.StatusFlagged
 		l.Safety.Auto, l.Safety.Review = tiny.StatusFlagged, tiny.ReviewFlagged
