@@ -188,6 +188,9 @@ func TestSafetyScreening(t *testing.T) {
 	if r.status != http.StatusUnprocessableEntity || r.errorCode() != "unsafe_url" || r.errorField() != "url" {
 		t.Fatalf("create of a blocklisted URL = %d %s, want 422 unsafe_url on url", r.status, r.body)
 	}
+	if strings.Contains(string(r.body), "test-feed") || strings.Contains(string(r.body), "blocklist") {
+		t.Errorf("the refusal names the signal to the client: %s", r.body)
+	}
 	audit := e.do("GET", "/api/v1/moderation/audit", e.adminKey, nil).json(t)["entries"].([]any)
 	if len(audit) != 1 || audit[0].(map[string]any)["action"] != "refused" || audit[0].(map[string]any)["actor_id"] == float64(0) ||
 		!strings.Contains(audit[0].(map[string]any)["reason"].(string), "evil.example") {
