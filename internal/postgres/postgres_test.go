@@ -284,23 +284,31 @@ func TestStoreErr(t *testing.T) {
 	}
 }
 
+// raceNodes opens two stores on one new schema, as two nodes would, with
+// the codec the race tests name links with and the first of n ids leased
+// for them.
+func raceNodes(t *testing.T, n int64) (a, b *DB, codec *tiny.Codec, first int64) {
+	t.Helper()
+	dsn := withParams(t, newSchema(t), "pool_max_conns", "20")
+	a, b = openDSN(t, dsn), openDSN(t, dsn)
+	codec, err := tiny.NewCodec([]byte("race-test-key-16"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first, err = a.LeaseIDs(t.Context(), n); err != nil {
+		t.Fatal(err)
+	}
+	return a, b, codec, first
+}
+
 // TestCreateLinkNamespaceRace races, on two nodes, pairs of creates that
 // break the shared namespace of codes and aliases if both succeed: a link
 // with the alias C, and the link whose code is C. Exactly one of each pair
 // must win, whichever comes first.
 func TestCreateLinkNamespaceRace(t *testing.T) {
-	dsn := withParams(t, newSchema(t), "pool_max_conns", "20")
-	a, b := openDSN(t, dsn), openDSN(t, dsn)
-	ctx := t.Context()
-	codec, err := tiny.NewCodec([]byte("race-test-key-16"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	const pairs = 300
-	first, err := a.LeaseIDs(ctx, 2*pairs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, b, codec, first := raceNodes(t, 2*pairs)
+	ctx := t.Context()
 	type result struct{ aliasErr, codeErr error }
 	results := make([]result, pairs)
 	start := make(chan struct{})
@@ -353,18 +361,9 @@ func TestCreateLinkNamespaceRace(t *testing.T) {
 // take the other's code as alias: one of each pair wins, and the other is a
 // conflict, never a deadlock, whatever order the two lock their names in.
 func TestCreateLinkCrossedRace(t *testing.T) {
-	dsn := withParams(t, newSchema(t), "pool_max_conns", "20")
-	a, b := openDSN(t, dsn), openDSN(t, dsn)
-	ctx := t.Context()
-	codec, err := tiny.NewCodec([]byte("race-test-key-16"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	const pairs = 300
-	first, err := a.LeaseIDs(ctx, 2*pairs)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, b, codec, first := raceNodes(t, 2*pairs)
+	ctx := t.Context()
 	errs := make([][2]error, pairs)
 	start := make(chan struct{})
 	var wg sync.WaitGroup
