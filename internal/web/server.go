@@ -129,8 +129,13 @@ func NewServer(cfg Config, links *shortener.Service, store tiny.Store, clicks *a
 // redirect fast path, which answers the same way for the requests it takes.
 func (s *Server) Handler() http.Handler { return s.handler }
 
-// Serve accepts connections on ln until Shutdown.
-func (s *Server) Serve(ln net.Listener) error { return s.http.Serve(ln) }
+// Serve accepts connections on ln until Shutdown. The connections' timeouts
+// are kept by a coarseListener, which is cheaper per request than a timer
+// per deadline.
+func (s *Server) Serve(ln net.Listener) error {
+	tick := sweepTick(s.cfg.ReadTimeout, s.cfg.WriteTimeout, s.cfg.IdleTimeout)
+	return s.http.Serve(newCoarseListener(ln, tick))
+}
 
 // Shutdown stops accepting connections and waits for in-flight requests to
 // finish, or for ctx.

@@ -1,0 +1,168 @@
+package web
+
+import (
+	"net"
+	"sync"
+	"time"
+)
+
+// coarseListener hands out connections whose read and write deadlines are
+// enforced by one sweeper goroutine every tick, instead of by a runtime timer
+// per call.
+//
+// The HTTP engine moves a connection's deadlines three times per request
+// (idle, read, write). With Go's netpoll timers each move costs a timer
+// update, about 5% of the CPU of a cached redirect; here it is a store under
+// an uncontended lock. The price is precision: a deadline fires up to one
+// tick late, never early. Timeouts are seconds and the tick is a tenth of
+// the shortest, so a slow client is cut at 110% of its timeout at most.
+type coarseListener struct {
+	net.Listener
+	tick time.Duration
+
+	mu    sync.Mutex
+	conns map[*coarseConn]struct{}
+	done  chan struct{}
+	once  sync.Once
+}
+
+// newCoarseListener wraps ln and starts its sweeper, which runs until
+// Close. tick is clamped to [10ms, 1s].
+func newCoarseListener(ln net.Listener, tick time.Duration) *coarseListener {
+	tick = min(max(tick, 10*time.Millisecond), time.Second)
+	l := &coarseListener{Listener: ln, tick: tick, conns: make(map[*coarseConn]struct{}), done: make(chan struct{})}
+	go l.sweep()
+	return l
+}
+
+// sweepTick is the sweeper period for a server with the given timeouts: a
+// tenth of the shortest one that is set.
+func sweepTick(timeouts ...time.Duration) time.Duration {
+	tick := time.Second
+	for _, d := range timeouts {
+		if d > 0 {
+			tick = min(tick, d/10)
+		}
+	}
+	return tick
+}
+
+func (l *coarseListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	cc := &coarseConn{Conn: c, owner: l}
+	l.mu.Lock()
+	l.conns[cc] = struct{}{}
+	l.mu.Unlock()
+	return cc, nil
+}
+
+func (l *coarseListener) Close() error {
+	l.once.Do(func() { close(l.done) })
+	return l.Listener.Close()
+}
+
+func (l *coarseListener) sweep() {
+	t := time.NewTicker(l.tick)
+	defer t.Stop()
+	var due []*coarseConn
+	for {
+		select {
+		case <-l.done:
+			return
+		case now := <-t.C:
+			due = due[:0]
+			l.mu.Lock()
+			for c := range l.conns {
+				due = append(due, c)
+			}
+			l.mu.Unlock()
+			for _, c := range due {
+				c.enforce(now)
+			}
+		}
+	}
+}
+
+// coarseConn is a connection of a coarseListener.
+type coarseConn struct {
+	net.Conn
+	owner *coarseListener
+
+	mu        sync.Mutex
+	deadlines [2]deadline // indexed by reading and writing
+	closed    bool
+}
+
+const (
+	reading = iota
+	writing
+)
+
+// deadline is one deadline of a coarseConn.
+type deadline struct {
+	at time.Time // zero: none
+	// armed says that the sweeper found the deadline passed and set it on
+	// the socket, which fails the pending and every later call until the
+	// deadline is moved.
+	armed bool
+}
+
+func (c *coarseConn) SetDeadline(t time.Time) error {
+	if err := c.move(reading, t); err != nil {
+		return err
+	}
+	return c.move(writing, t)
+}
+
+func (c *coarseConn) SetReadDeadline(t time.Time) error  { return c.move(reading, t) }
+func (c *coarseConn) SetWriteDeadline(t time.Time) error { return c.move(writing, t) }
+
+// move records deadline i, and clears it on the socket if the sweeper had
+// set it there.
+func (c *coarseConn) move(i int, t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d := &c.deadlines[i]
+	d.at = t
+	if !d.armed {
+		return nil
+	}
+	d.armed = false
+	return c.setOnSocket(i, time.Time{})
+}
+
+// enforce sets on the socket every deadline of c that has passed at now.
+func (c *coarseConn) enforce(now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	for i := range c.deadlines {
+		d := &c.deadlines[i]
+		if !d.armed && !d.at.IsZero() && !now.Before(d.at) {
+			d.armed = true
+			_ = c.setOnSocket(i, d.at)
+		}
+	}
+}
+
+func (c *coarseConn) setOnSocket(i int, t time.Time) error {
+	if i == reading {
+		return c.Conn.SetReadDeadline(t)
+	}
+	return c.Conn.SetWriteDeadline(t)
+}
+
+func (c *coarseConn) Close() error {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	c.owner.mu.Lock()
+	delete(c.owner.conns, c)
+	c.owner.mu.Unlock()
+	return c.Conn.Close()
+}

@@ -1,0 +1,117 @@
+package web
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"testing"
+	"time"
+)
+
+// coarsePair returns the server side of a connection accepted by a
+// coarseListener with the given tick, and the client side.
+func coarsePair(t *testing.T, tick time.Duration) (server, client net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := newCoarseListener(ln, tick)
+	t.Cleanup(func() { cl.Close() })
+	client, err = net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	server, err = cl.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { server.Close() })
+	return server, client
+}
+
+func TestCoarseReadDeadlineFiresLateNeverEarly(t *testing.T) {
+	server, _ := coarsePair(t, 20*time.Millisecond)
+	const timeout = 100 * time.Millisecond
+	start := time.Now()
+	if err := server.SetReadDeadline(start.Add(timeout)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := server.Read(make([]byte, 1))
+	waited := time.Since(start)
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Read past the deadline = %v, want a deadline error", err)
+	}
+	if waited < timeout {
+		t.Errorf("the deadline fired after %v, before the %v asked for", waited, timeout)
+	}
+	if waited > 2*time.Second {
+		t.Errorf("the deadline fired after %v, want about %v", waited, timeout)
+	}
+}
+
+// A deadline the sweeper has set on the socket stops failing calls once it
+// is moved, as net.Conn's does.
+func TestCoarseDeadlineMovedAfterFiring(t *testing.T) {
+	server, client := coarsePair(t, 10*time.Millisecond)
+	if err := server.SetReadDeadline(time.Now().Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := server.Read(make([]byte, 1)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("Read with a passed deadline = %v, want a deadline error", err)
+	}
+	if err := server.SetReadDeadline(time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Write([]byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 1)
+	if _, err := io.ReadFull(server, b); err != nil || b[0] != 'x' {
+		t.Fatalf("Read after clearing the deadline = %q, %v; want \"x\"", b, err)
+	}
+}
+
+// A client that never reads fills the socket buffers; the write deadline
+// must then cut the blocked write.
+func TestCoarseWriteDeadlineFires(t *testing.T) {
+	server, _ := coarsePair(t, 20*time.Millisecond)
+	if err := server.SetWriteDeadline(time.Now().Add(100 * time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	chunk := make([]byte, 1<<20)
+	done := make(chan error, 1)
+	go func() {
+		for {
+			if _, err := server.Write(chunk); err != nil {
+				done <- err
+				return
+			}
+		}
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("blocked Write = %v, want a deadline error", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a write to a client that never reads was not cut by its deadline")
+	}
+}
+
+func TestSweepTick(t *testing.T) {
+	for _, tc := range []struct {
+		timeouts []time.Duration
+		want     time.Duration
+	}{
+		{nil, time.Second},
+		{[]time.Duration{30 * time.Second, 0, 120 * time.Second}, time.Second},
+		{[]time.Duration{300 * time.Millisecond, 30 * time.Second}, 30 * time.Millisecond},
+	} {
+		if got := sweepTick(tc.timeouts...); got != tc.want {
+			t.Errorf("sweepTick(%v) = %v, want %v", tc.timeouts, got, tc.want)
+		}
+	}
+}
