@@ -67,23 +67,30 @@ func (l *coarseListener) Close() error {
 func (l *coarseListener) sweep() {
 	t := time.NewTicker(l.tick)
 	defer t.Stop()
-	var due []*coarseConn
+	var conns []*coarseConn
 	for {
 		select {
 		case <-l.done:
 			return
 		case now := <-t.C:
-			due = due[:0]
-			l.mu.Lock()
-			for c := range l.conns {
-				due = append(due, c)
-			}
-			l.mu.Unlock()
-			for _, c := range due {
-				c.enforce(now)
-			}
+			conns = l.sweepOnce(now, conns)
 		}
 	}
+}
+
+// sweepOnce enforces the deadlines of every connection at now. It takes
+// and returns a scratch slice to reuse.
+func (l *coarseListener) sweepOnce(now time.Time, conns []*coarseConn) []*coarseConn {
+	conns = conns[:0]
+	l.mu.Lock()
+	for c := range l.conns {
+		conns = append(conns, c)
+	}
+	l.mu.Unlock()
+	for _, c := range conns {
+		c.enforce(now)
+	}
+	return conns
 }
 
 // coarseConn is a connection of a coarseListener.
