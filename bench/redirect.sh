@@ -30,6 +30,9 @@
 #   TARGETS="nginx nginx-ka mapserver fastmap tiny"   which targets to run, in round-1 order
 #   NGINX_PORT=18081 MAPSERVER_PORT=18082 TINY_PORT=18083 FASTMAP_PORT=18084 NGINX_KA_PORT=18085
 #   COOLDOWN=2         seconds of idle between runs
+#   WARMUP=10s         before round 1, each target takes this much of the same wrk load,
+#                      not measured (0: none): tiny's click store starts empty, and its
+#                      first seconds of clicks create the rollup rows later ones update
 #   PIN=0              1: servers on CPU 1, wrk on CPU 0 (taskset); default shares both
 #   BULK_BATCH=100     links per POST /api/v1/links/bulk
 #   TINY_EXPECT_STATUS=302   redirect status tiny must answer
@@ -63,6 +66,7 @@ TINY_PORT=${TINY_PORT:-18083}
 FASTMAP_PORT=${FASTMAP_PORT:-18084}
 NGINX_KA_PORT=${NGINX_KA_PORT:-18085}
 COOLDOWN=${COOLDOWN:-2}
+WARMUP=${WARMUP:-10s}
 PIN=${PIN:-0}
 BULK_BATCH=${BULK_BATCH:-100}
 TINY_EXPECT_STATUS=${TINY_EXPECT_STATUS:-302}
@@ -454,8 +458,24 @@ run_one() {
 	log "round $round: $name ${RPS[$name:$round]} req/s, p50 ${P50[$name:$round]}, p99 ${P99[$name:$round]}"
 }
 
+# warm_up: the same load for WARMUP, not measured; only its requests/s is logged.
+warm_up() {
+	local name=$1 out=$TMP/wrk-$1-warmup.txt
+	log "warm-up: $name for $WARMUP"
+	wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -s "$ROOT/bench/codes.lua" \
+		"http://127.0.0.1:${PORT_OF[$name]}" -- "${CODES_OF[$name]}" >"$out" 2>&1 ||
+		die "wrk failed against $name during the warm-up: $(cat "$out")"
+	log "warm-up: $name $(awk '/^Requests\/sec:/ {print $2}' "$out") req/s (not counted)"
+}
+
 STARTED=$(date -u +%FT%TZ)
 n_targets=${#TARGET_LIST[@]}
+if [[ $WARMUP != 0 ]]; then
+	for t in "${TARGET_LIST[@]}"; do
+		warm_up "$t"
+		((COOLDOWN == 0)) || sleep "$COOLDOWN"
+	done
+fi
 for ((r = 1; r <= ROUNDS; r++)); do
 	for ((i = 0; i < n_targets; i++)); do
 		run_one "${TARGET_LIST[$(((i + r - 1) % n_targets))]}" "$r"
@@ -499,7 +519,7 @@ report() {
 	echo "- machine: \`nproc\` = $NPROC, $cpu_model, Linux $(uname -r), Debian $(cat /etc/debian_version 2>/dev/null || echo '?'); shared and noisy"
 	echo "- tools: $(go version | awk '{print $3}'), $(wrk -v 2>&1 | head -n 1 | awk '{print "wrk", $2}'), $NGINX_VERSION, built from commit $commit"
 	echo "- load: \`wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency -s bench/codes.lua\` (uniformly random code of $LINKS per request), HTTP/1.1 keep-alive over loopback; $pin_desc"
-	echo "- method: $ROUNDS rounds, targets interleaved, order rotated each round, ${COOLDOWN}s idle between runs$( ((QUIET_WAIT == 0)) || echo ", then up to ${QUIET_WAIT}s waiting for the machine to be at most ${NOISY_PCT}% busy"); every code checked for 302 + Location before and after"
+	echo "- method: $( [[ $WARMUP == 0 ]] || echo "a $WARMUP warm-up of each target, not counted, then ")$ROUNDS rounds, targets interleaved, order rotated each round, ${COOLDOWN}s idle between runs$( ((QUIET_WAIT == 0)) || echo ", then up to ${QUIET_WAIT}s waiting for the machine to be at most ${NOISY_PCT}% busy"); every code checked for 302 + Location before and after"
 	for t in "${TARGET_LIST[@]}"; do echo "- $t: ${DESC_OF[$t]}"; done
 	echo
 	echo "| round | target | requests/s | p50 | p99 | server CPU | wrk CPU | other load |"
