@@ -7,13 +7,17 @@
 # analytics costs a redirect; normal / off shows what the low-priority
 # worker saves.
 #
-# Usage: bench/analytics.sh     (env: ROUNDS=3 DURATION=10s CONNECTIONS=64 LINKS=1000)
+# Every node first takes WARMUP of the same load, not measured: a fresh click
+# store's first clicks create the rollup rows that later ones only update.
+#
+# Usage: bench/analytics.sh     (env: ROUNDS=3 DURATION=10s WARMUP=10s CONNECTIONS=64 LINKS=1000)
 # Needs wrk, jq and curl (installed with apt-get when missing, as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10s}
+WARMUP=${WARMUP:-10s}
 CONNECTIONS=${CONNECTIONS:-64}
 LINKS=${LINKS:-1000}
 KEY=bench-key-$RANDOM$RANDOM$RANDOM$RANDOM
@@ -47,6 +51,14 @@ for v in on off normal; do
   done <"$TMP/codes-$v.txt"
 done
 
+if [ "$WARMUP" != 0 ]; then
+  for v in on off normal; do
+    rps=$(wrk -t2 -c"$CONNECTIONS" -d"$WARMUP" -s bench/codes.lua "http://127.0.0.1:${PORT[$v]}" -- "$TMP/codes-$v.txt" | awk '/^Requests\/sec/ {printf "%d", $2}')
+    echo "warm-up: capture $v: $rps req/s (not counted)"
+    sleep 2
+  done
+fi
+
 declare -A RESULTS
 for round in $(seq "$ROUNDS"); do
   order="on off normal"; [ $((round % 2)) -eq 0 ] && order="normal off on"
@@ -67,7 +79,7 @@ on=$(median <<<"${RESULTS[on]}"); off=$(median <<<"${RESULTS[off]}"); normal=$(m
 echo
 echo "## Click capture on / off, $(date -u +%Y-%m-%dT%H:%MZ), nproc=$(nproc), commit $(git rev-parse --short HEAD)"
 echo
-echo "wrk -t2 -c$CONNECTIONS -d$DURATION, $LINKS links, $ROUNDS interleaved rounds, medians"
+echo "wrk -t2 -c$CONNECTIONS -d$DURATION, $LINKS links, $( [ "$WARMUP" = 0 ] || echo "a $WARMUP warm-up of each node, then ")$ROUNDS interleaved rounds, medians"
 echo
 echo "| capture | runs (req/s) | median req/s |"
 echo "|---|---|---:|"
