@@ -3,6 +3,7 @@ package web
 import (
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,17 +21,18 @@ type coarseListener struct {
 	net.Listener
 	tick time.Duration
 
-	mu    sync.Mutex
-	conns map[*coarseConn]struct{}
-	done  chan struct{}
-	once  sync.Once
+	mu     sync.Mutex
+	conns  map[*coarseConn]struct{}
+	closed atomic.Bool
 }
 
-// newCoarseListener wraps ln and starts its sweeper, which runs until
-// Close. tick is clamped to [10ms, 1s].
+// newCoarseListener wraps ln and starts its sweeper, which runs until the
+// listener is closed and its last connection too: a graceful shutdown
+// closes the listener first and then waits for the connections, whose
+// timeouts must still hold. tick is clamped to [10ms, 1s].
 func newCoarseListener(ln net.Listener, tick time.Duration) *coarseListener {
 	tick = min(max(tick, 10*time.Millisecond), time.Second)
-	l := &coarseListener{Listener: ln, tick: tick, conns: make(map[*coarseConn]struct{}), done: make(chan struct{})}
+	l := &coarseListener{Listener: ln, tick: tick, conns: make(map[*coarseConn]struct{})}
 	go l.sweep()
 	return l
 }
@@ -60,7 +62,7 @@ func (l *coarseListener) Accept() (net.Conn, error) {
 }
 
 func (l *coarseListener) Close() error {
-	l.once.Do(func() { close(l.done) })
+	l.closed.Store(true)
 	return l.Listener.Close()
 }
 
@@ -68,12 +70,13 @@ func (l *coarseListener) sweep() {
 	t := time.NewTicker(l.tick)
 	defer t.Stop()
 	var conns []*coarseConn
-	for {
-		select {
-		case <-l.done:
+	for now := range t.C {
+		// Read closed first: a connection accepted before it is in the
+		// snapshot, and none is accepted after.
+		closed := l.closed.Load()
+		conns = l.sweepOnce(now, conns)
+		if closed && len(conns) == 0 {
 			return
-		case now := <-t.C:
-			conns = l.sweepOnce(now, conns)
 		}
 	}
 }

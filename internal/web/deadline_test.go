@@ -10,14 +10,14 @@ import (
 )
 
 // coarsePair returns the server side of a connection accepted by a
-// coarseListener with the given tick, and the client side.
-func coarsePair(t *testing.T, tick time.Duration) (server, client net.Conn) {
+// coarseListener with the given tick, the client side, and the listener.
+func coarsePair(t *testing.T, tick time.Duration) (server, client net.Conn, cl *coarseListener) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl := newCoarseListener(ln, tick)
+	cl = newCoarseListener(ln, tick)
 	t.Cleanup(func() { cl.Close() })
 	client, err = net.Dial("tcp", ln.Addr().String())
 	if err != nil {
@@ -29,11 +29,11 @@ func coarsePair(t *testing.T, tick time.Duration) (server, client net.Conn) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { server.Close() })
-	return server, client
+	return server, client, cl
 }
 
 func TestCoarseReadDeadlineFiresLateNeverEarly(t *testing.T) {
-	server, _ := coarsePair(t, 20*time.Millisecond)
+	server, _, _ := coarsePair(t, 20*time.Millisecond)
 	const timeout = 100 * time.Millisecond
 	start := time.Now()
 	if err := server.SetReadDeadline(start.Add(timeout)); err != nil {
@@ -55,7 +55,7 @@ func TestCoarseReadDeadlineFiresLateNeverEarly(t *testing.T) {
 // A deadline the sweeper has set on the socket stops failing calls once it
 // is moved, as net.Conn's does.
 func TestCoarseDeadlineMovedAfterFiring(t *testing.T) {
-	server, client := coarsePair(t, 10*time.Millisecond)
+	server, client, _ := coarsePair(t, 10*time.Millisecond)
 	if err := server.SetReadDeadline(time.Now().Add(-time.Second)); err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func TestCoarseDeadlineMovedAfterFiring(t *testing.T) {
 // A client that never reads fills the socket buffers; the write deadline
 // must then cut the blocked write.
 func TestCoarseWriteDeadlineFires(t *testing.T) {
-	server, _ := coarsePair(t, 20*time.Millisecond)
+	server, _, _ := coarsePair(t, 20*time.Millisecond)
 	if err := server.SetWriteDeadline(time.Now().Add(100 * time.Millisecond)); err != nil {
 		t.Fatal(err)
 	}
@@ -130,5 +130,27 @@ func BenchmarkSweep10k(b *testing.B) {
 	var scratch []*coarseConn
 	for b.Loop() {
 		scratch = l.sweepOnce(time.Now(), scratch)
+	}
+}
+
+// A graceful shutdown closes the listener and then waits for the open
+// connections: their deadlines must still fire.
+func TestCoarseDeadlinesOutliveTheListener(t *testing.T) {
+	server, _, cl := coarsePair(t, 10*time.Millisecond)
+	if err := cl.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := server.SetReadDeadline(time.Now().Add(50 * time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := server.Read(make([]byte, 1)); done <- err }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("Read after the listener closed = %v, want a deadline error", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a connection's deadline did not fire once its listener was closed")
 	}
 }
