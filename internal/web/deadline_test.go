@@ -129,7 +129,7 @@ func BenchmarkSweep10k(b *testing.B) {
 	}
 	var scratch []*coarseConn
 	for b.Loop() {
-		scratch = l.sweepOnce(time.Now(), scratch)
+		scratch, _ = l.sweepOnce(time.Now(), scratch)
 	}
 }
 
