@@ -91,13 +91,19 @@ func TestCoarseWriteDeadlineFires(t *testing.T) {
 			}
 		}
 	}()
+	wantDeadlineError(t, done, "a blocked Write to a client that never reads")
+}
+
+// wantDeadlineError waits for the error of a call that a deadline must cut.
+func wantDeadlineError(t *testing.T, done <-chan error, call string) {
+	t.Helper()
 	select {
 	case err := <-done:
 		if !errors.Is(err, os.ErrDeadlineExceeded) {
-			t.Fatalf("blocked Write = %v, want a deadline error", err)
+			t.Fatalf("%s = %v, want a deadline error", call, err)
 		}
 	case <-time.After(5 * time.Second):
-		t.Fatal("a write to a client that never reads was not cut by its deadline")
+		t.Fatalf("%s was not cut by its deadline", call)
 	}
 }
 
@@ -145,12 +151,5 @@ func TestCoarseDeadlinesOutliveTheListener(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { _, err := server.Read(make([]byte, 1)); done <- err }()
-	select {
-	case err := <-done:
-		if !errors.Is(err, os.ErrDeadlineExceeded) {
-			t.Fatalf("Read after the listener closed = %v, want a deadline error", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("a connection's deadline did not fire once its listener was closed")
-	}
+	wantDeadlineError(t, done, "a Read after the listener closed")
 }
