@@ -499,7 +499,7 @@ func (s *Service) Invalidate(names ...string) {
 // ConsumeClick counts one click on a link with a click limit, exactly, in
 // the store. Gone when the limit is reached.
 func (s *Service) ConsumeClick(ctx context.Context, t *Target) error {
-	err := s.store.ConsumeClick(ctx, t.Link.ID)
+	err := s.store.ConsumeClick(ctx, t.ID())
 	if err != nil && !tiny.IsCode(err, tiny.Gone) {
 		return s.storeErr(err)
 	}

@@ -54,11 +54,11 @@ func (s *Server) serveFast(ctx *fasthttp.RequestCtx) {
 		s.slow(ctx)
 		return
 	}
-	status := t.Link.Redirect
+	status := t.Redirect()
 	h := &ctx.Response.Header
 	ctx.SetStatusCode(status)
 	query := ""
-	if t.Link.ForwardQuery {
+	if t.ForwardsQuery() {
 		query = string(ctx.URI().QueryString())
 	}
 	// The keys are canonical already, so SetCanonical spares the copy and
@@ -66,7 +66,7 @@ func (s *Server) serveFast(ctx *fasthttp.RequestCtx) {
 	h.SetCanonical(headerLocation, bytesOf(t.Location(query)))
 	h.SetCanonical(headerCacheControl, bytesOf(t.CacheControl(now)))
 	s.clicks.Record(analytics.Click{
-		LinkID:    t.Link.ID,
+		LinkID:    t.ID(),
 		At:        now,
 		IP:        s.fastClientIP(ctx),
 		UserAgent: s.interned.get(ctx.Request.Header.UserAgent()),

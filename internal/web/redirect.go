@@ -39,7 +39,7 @@ func (s *Server) visit(w http.ResponseWriter, r *http.Request) error {
 		s.renderPage(w, r, http.StatusOK, "interstitial.html", linkPage{Link: l, ShortURL: s.shortURL(l)})
 		return nil
 	}
-	return s.redirect(w, r, t, t.Link.Redirect)
+	return s.redirect(w, r, t, t.Redirect())
 }
 
 // unlock takes the password form of a protected link.
@@ -118,7 +118,7 @@ func (s *Server) redirect(w http.ResponseWriter, r *http.Request, t *shortener.T
 	w.Header().Set("Cache-Control", t.CacheControl(now))
 	w.WriteHeader(status)
 	s.clicks.Record(analytics.Click{
-		LinkID:    t.Link.ID,
+		LinkID:    t.ID(),
 		At:        now,
 		IP:        s.clientIP(r),
 		UserAgent: ua,
