@@ -125,6 +125,21 @@ func (r *Recorder) Record(c Click) bool {
 	}
 }
 
+// DropIfFull reports whether a click arriving now would be dropped, and
+// counts it as dropped if so. A caller can then skip building a click that
+// Record would throw away, which under overload, when the queue stays full,
+// is most of them.
+func (r *Recorder) DropIfFull() bool {
+	if r.cfg.Off {
+		return true
+	}
+	if r.closed.Load() || len(r.queue) == cap(r.queue) {
+		r.dropped.Add(1)
+		return true
+	}
+	return false
+}
+
 // Start runs the worker until Close.
 func (r *Recorder) Start() { go r.run() }
 

@@ -328,3 +328,35 @@ func TestRecorderStatsBeforeStart(t *testing.T) {
 		t.Errorf("Stats() = %+v, want %+v", st, want)
 	}
 }
+
+func TestRecorderDropIfFull(t *testing.T) {
+	r := NewRecorder(&fakeWriter{}, testConfig(t, Config{QueueSize: 2}))
+	for i := 0; i < 2; i++ {
+		if r.DropIfFull() {
+			t.Fatalf("DropIfFull() = true with %d of 2 queued", i)
+		}
+		r.Record(Click{LinkID: 1, UserAgent: chrome})
+	}
+	for i := 0; i < 3; i++ {
+		if !r.DropIfFull() {
+			t.Fatal("DropIfFull() = false with the queue full")
+		}
+	}
+	if st := r.Stats(); st.Dropped != 3 || st.Enqueued != 2 {
+		t.Errorf("Stats() = %+v, want the 3 skipped clicks counted as dropped", st)
+	}
+
+	r.Start()
+	closeRecorder(t, r)
+	if !r.DropIfFull() {
+		t.Error("DropIfFull() = false after Close")
+	}
+	if st := r.Stats(); st.Dropped != 4 {
+		t.Errorf("dropped after Close = %d, want 4", st.Dropped)
+	}
+
+	off := NewRecorder(&fakeWriter{}, testConfig(t, Config{Off: true}))
+	if !off.DropIfFull() || off.Stats().Dropped != 0 {
+		t.Errorf("with capture off: DropIfFull() must be true and count nothing, stats %+v", off.Stats())
+	}
+}

@@ -65,13 +65,15 @@ func (s *Server) serveFast(ctx *fasthttp.RequestCtx) {
 	// normalization of each that Set makes.
 	h.SetCanonical(headerLocation, bytesOf(t.Location(query)))
 	h.SetCanonical(headerCacheControl, bytesOf(t.CacheControl(now)))
-	s.clicks.Record(analytics.Click{
-		LinkID:    t.ID(),
-		At:        now,
-		IP:        s.fastClientIP(ctx),
-		UserAgent: s.interned.get(ctx.Request.Header.UserAgent()),
-		Referrer:  s.interned.get(ctx.Request.Header.Referer()),
-	})
+	if !s.clicks.DropIfFull() {
+		s.clicks.Record(analytics.Click{
+			LinkID:    t.ID(),
+			At:        now,
+			IP:        s.fastClientIP(ctx),
+			UserAgent: s.interned.get(ctx.Request.Header.UserAgent()),
+			Referrer:  s.interned.get(ctx.Request.Header.Referer()),
+		})
+	}
 	s.metrics.fastRequests[status].Inc()
 	s.metrics.redirect.Observe(time.Since(start).Seconds())
 }
