@@ -326,3 +326,31 @@ func FuzzLocation(f *testing.F) {
 		}
 	})
 }
+
+// TestTargetCopiesWhatARedirectReads checks the fields a target copies out
+// of its link, which the fast path reads instead of the link.
+func TestTargetCopiesWhatARedirectReads(t *testing.T) {
+	now := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	exp := now.Add(time.Minute)
+	target := newTarget(&tiny.Link{ID: 42, URL: "https://example.com/x", Redirect: 307, ForwardQuery: true, ExpiresAt: &exp, Status: tiny.StatusActive})
+	if target.ID() != 42 || target.Redirect() != 307 || !target.ForwardsQuery() || target.Location("") != "https://example.com/x" {
+		t.Errorf("target = id %d, redirect %d, forwards query %v, location %q; want 42, 307, true, the link's URL",
+			target.ID(), target.Redirect(), target.ForwardsQuery(), target.Location(""))
+	}
+	for _, tt := range []struct {
+		at   time.Time
+		want bool
+	}{
+		{now, false},
+		{exp.Add(-time.Nanosecond), false},
+		{exp, true},
+		{exp.Add(time.Hour), true},
+	} {
+		if got := target.Expired(tt.at); got != tt.want {
+			t.Errorf("Expired(%v) with expiry %v = %v, want %v", tt.at, exp, got, tt.want)
+		}
+	}
+	if newTarget(&tiny.Link{URL: "https://example.com/"}).Expired(now.AddDate(100, 0, 0)) {
+		t.Error("a link without an expiry expired")
+	}
+}
