@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-func testRecoveryHasher(t *testing.T, fill byte) *RecoveryHasher {
+func recoveryTestHasher(t *testing.T, fill byte) *RecoveryHasher {
 	t.Helper()
 	h, err := NewRecoveryHasher(bytes.Repeat([]byte{fill}, RecoveryKeySize))
 	if err != nil {
@@ -25,7 +25,7 @@ func TestNewRecoveryHasherShortKey(t *testing.T) {
 }
 
 func TestRecoveryGenerate(t *testing.T) {
-	h := testRecoveryHasher(t, 1)
+	h := recoveryTestHasher(t, 1)
 	rc, err := h.Generate()
 	if err != nil {
 		t.Fatal(err)
@@ -55,7 +55,7 @@ func TestRecoveryGenerate(t *testing.T) {
 // TestRecoveryAlphabetUsed catches a bias or a truncated alphabet: over 800
 // codes (6,400 symbols), every one of the 32 symbols turns up.
 func TestRecoveryAlphabetUsed(t *testing.T) {
-	h := testRecoveryHasher(t, 1)
+	h := recoveryTestHasher(t, 1)
 	var all strings.Builder
 	for range 80 {
 		rc, err := h.Generate()
@@ -72,7 +72,7 @@ func TestRecoveryAlphabetUsed(t *testing.T) {
 }
 
 func TestRecoveryMatch(t *testing.T) {
-	h := testRecoveryHasher(t, 1)
+	h := recoveryTestHasher(t, 1)
 	stored := []string{h.hash("7k2mq9xd"), h.hash("10abcdef"), "not hex", h.hash("zzzzzzzz")}
 	tests := []struct {
 		code string
@@ -97,7 +97,7 @@ func TestRecoveryMatch(t *testing.T) {
 			t.Errorf("Match(%q) = %d, want %d", tt.code, got, tt.want)
 		}
 	}
-	if got := testRecoveryHasher(t, 2).Match("7k2m-q9xd", stored); got != -1 {
+	if got := recoveryTestHasher(t, 2).Match("7k2m-q9xd", stored); got != -1 {
 		t.Errorf("Match under another key = %d, want -1", got)
 	}
 	if got := h.Match("7k2m-q9xd", nil); got != -1 {
