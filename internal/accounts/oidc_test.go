@@ -61,10 +61,22 @@ func (u *oidcTestUser) Claims(_ []string, base *mockoidc.IDTokenClaims) (jwt.Cla
 }
 
 // oidcAlice is the usual user: verified address in the allowed domain.
-func oidcAlice() *oidcTestUser {
-	return &oidcTestUser{sub: "alice-123", claims: map[string]any{
+func oidcAlice() *oidcTestUser { return oidcAliceWith(nil) }
+
+// oidcAliceWith is oidcAlice with claims set over hers; a nil value removes
+// the claim.
+func oidcAliceWith(claims map[string]any) *oidcTestUser {
+	u := &oidcTestUser{sub: "alice-123", claims: map[string]any{
 		"email": "alice@example.com", "email_verified": true, "name": "Alice Example",
 	}}
+	for k, v := range claims {
+		if v == nil {
+			delete(u.claims, k)
+		} else {
+			u.claims[k] = v
+		}
+	}
+	return u
 }
 
 // oidcTestServer starts mockoidc on a loopback port with the given
@@ -157,9 +169,7 @@ func oidcSignIn(t *testing.T, m *mockoidc.MockOIDC, p *OIDCProvider, user mockoi
 func TestOIDCHappyPath(t *testing.T) {
 	m := oidcTestServer(t)
 	p := oidcTestProvider(t, oidcTestConfig(m))
-	user := oidcAlice()
-	user.claims["groups"] = []string{"staff", "tiny-mods"}
-	got, err := oidcSignIn(t, m, p, user, "")
+	got, err := oidcSignIn(t, m, p, oidcAliceWith(map[string]any{"groups": []string{"staff", "tiny-mods"}}), "")
 	if err != nil {
 		t.Fatalf("Exchange error: %v", err)
 	}
@@ -316,76 +326,31 @@ func TestOIDCRejectsForgedTokens(t *testing.T) {
 // must not sign anyone in here.
 func TestOIDCRejectsBadClaims(t *testing.T) {
 	tests := []struct {
-		name string
-		user func() *oidcTestUser
-		want error
+		name   string
+		claims map[string]any // over Alice's; nil removes one
+		edit   func(*mockoidc.IDTokenClaims)
+		want   error
 	}{
-		{"wrong audience", func() *oidcTestUser {
-			u := oidcAlice()
-			u.edit = func(c *mockoidc.IDTokenClaims) { c.Audience = jwt.ClaimStrings{"another-app"} }
-			return u
-		}, ErrOIDCAudience},
-		{"us among audiences, another app authorized", func() *oidcTestUser {
-			u := oidcAlice()
-			u.claims["azp"] = "another-app"
-			return u
-		}, ErrOIDCAudience},
-		{"wrong issuer", func() *oidcTestUser {
-			u := oidcAlice()
-			u.edit = func(c *mockoidc.IDTokenClaims) { c.Issuer = "https://evil.example" }
-			return u
-		}, ErrOIDCIssuer},
-		{"not valid yet", func() *oidcTestUser {
-			u := oidcAlice()
-			u.edit = func(c *mockoidc.IDTokenClaims) { c.NotBefore = jwt.NewNumericDate(time.Now().Add(time.Hour)) }
-			return u
-		}, ErrOIDCExpired},
-		{"disallowed domain", func() *oidcTestUser {
-			u := oidcAlice()
-			u.claims["email"] = "mallory@evil.com"
-			return u
-		}, ErrOIDCDomain},
-		{"subdomain of an allowed domain", func() *oidcTestUser {
-			u := oidcAlice()
-			u.claims["email"] = "mallory@evil.example.com"
-			return u
-		}, ErrOIDCDomain},
-		{"allowed domain as a suffix", func() *oidcTestUser {
-			u := oidcAlice()
-			u.claims["email"] = "mallory@notexample.com"
-			return u
-		}, ErrOIDCDomain},
-		{"email not verified", func() *oidcTestUser {
-			u := oidcAlice()
-			u.claims["email_verified"] = false
-			return u
-		}, ErrOIDCEmailUnverified},
-		{"email_verified omitted", func() *oidcTestUser {
-			u := oidcAlice()
-			delete(u.claims, "email_verified")
-			return u
-		}, ErrOIDCEmailUnverified},
-		{"email_verified \"false\"", func() *oidcTestUser {
-			u := oidcAlice()
-			u.claims["email_verified"] = "false"
-			return u
-		}, ErrOIDCEmailUnverified},
-		{"no email", func() *oidcTestUser {
-			u := oidcAlice()
-			delete(u.claims, "email")
-			return u
-		}, ErrOIDCEmail},
-		{"two @", func() *oidcTestUser {
-			u := oidcAlice()
-			u.claims["email"] = "mallory@evil.com@example.com"
-			return u
-		}, ErrOIDCEmail},
+		{"wrong audience", nil, func(c *mockoidc.IDTokenClaims) { c.Audience = jwt.ClaimStrings{"another-app"} }, ErrOIDCAudience},
+		{"us among audiences, another app authorized", map[string]any{"azp": "another-app"}, nil, ErrOIDCAudience},
+		{"wrong issuer", nil, func(c *mockoidc.IDTokenClaims) { c.Issuer = "https://evil.example" }, ErrOIDCIssuer},
+		{"not valid yet", nil, func(c *mockoidc.IDTokenClaims) { c.NotBefore = jwt.NewNumericDate(time.Now().Add(time.Hour)) }, ErrOIDCExpired},
+		{"disallowed domain", map[string]any{"email": "mallory@evil.com"}, nil, ErrOIDCDomain},
+		{"subdomain of an allowed domain", map[string]any{"email": "mallory@evil.example.com"}, nil, ErrOIDCDomain},
+		{"allowed domain as a suffix", map[string]any{"email": "mallory@notexample.com"}, nil, ErrOIDCDomain},
+		{"email not verified", map[string]any{"email_verified": false}, nil, ErrOIDCEmailUnverified},
+		{"email_verified omitted", map[string]any{"email_verified": nil}, nil, ErrOIDCEmailUnverified},
+		{`email_verified "false"`, map[string]any{"email_verified": "false"}, nil, ErrOIDCEmailUnverified},
+		{"no email", map[string]any{"email": nil}, nil, ErrOIDCEmail},
+		{"two @", map[string]any{"email": "mallory@evil.com@example.com"}, nil, ErrOIDCEmail},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := oidcTestServer(t)
 			p := oidcTestProvider(t, oidcTestConfig(m))
-			got, err := oidcSignIn(t, m, p, tt.user(), "")
+			u := oidcAliceWith(tt.claims)
+			u.edit = tt.edit
+			got, err := oidcSignIn(t, m, p, u, "")
 			if !errors.Is(err, tt.want) || got != (OIDCIdentity{}) {
 				t.Errorf("Exchange(%s) = %+v, %v, want %v", tt.name, got, err, tt.want)
 			}
@@ -504,15 +469,11 @@ func TestOIDCRoleMapping(t *testing.T) {
 		cfg := oidcTestConfig(m)
 		cfg.RoleClaim = tt.claim
 		p := oidcTestProvider(t, cfg)
-		u := oidcAlice()
-		if tt.value != nil {
-			top, _, _ := strings.Cut(tt.claim, ".")
-			if strings.HasPrefix(tt.claim, "https://") {
-				top = tt.claim
-			}
-			u.claims[top] = tt.value
+		top, _, _ := strings.Cut(tt.claim, ".")
+		if strings.HasPrefix(tt.claim, "https://") {
+			top = tt.claim
 		}
-		got, err := oidcSignIn(t, m, p, u, "")
+		got, err := oidcSignIn(t, m, p, oidcAliceWith(map[string]any{top: tt.value}), "")
 		if err != nil || got.Role != tt.want {
 			t.Errorf("%s: Exchange(%s = %v) role = %q, %v, want %q", tt.name, tt.claim, tt.value, got.Role, err, tt.want)
 		}
@@ -538,11 +499,7 @@ func TestOIDCEmailVerifiedVariants(t *testing.T) {
 		cfg := oidcTestConfig(m)
 		cfg.AssumeEmailVerified = tt.assume
 		p := oidcTestProvider(t, cfg)
-		u := oidcAlice()
-		u.claims["email_verified"] = tt.value
-		if tt.value == nil {
-			delete(u.claims, "email_verified")
-		}
+		u := oidcAliceWith(map[string]any{"email_verified": tt.value})
 		if _, err := oidcSignIn(t, m, p, u, ""); !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
 			t.Errorf("Exchange(email_verified %#v, assume %v) = %v, want %v", tt.value, tt.assume, err, tt.want)
 		}
@@ -566,9 +523,7 @@ func TestOIDCDomainCase(t *testing.T) {
 		cfg := oidcTestConfig(m)
 		cfg.AllowedDomains = tt.domains
 		p := oidcTestProvider(t, cfg)
-		u := oidcAlice()
-		u.claims["email"] = tt.email
-		got, err := oidcSignIn(t, m, p, u, "")
+		got, err := oidcSignIn(t, m, p, oidcAliceWith(map[string]any{"email": tt.email}), "")
 		if !errors.Is(err, tt.want) || (tt.want == nil) != (err == nil) {
 			t.Errorf("Exchange(%s, domains %q) = %v, want %v", tt.email, tt.domains, err, tt.want)
 		}

@@ -22,10 +22,11 @@ import (
 )
 
 // Sign-in throttling. Every attempt is charged before the password is
-// checked, to the client address and to the account; a success takes the
-// charges back. Past a number of free attempts each further one makes the
-// next wait twice as long, up to a cap, so guessing slows to a few tries an
-// hour while a user who mistypes barely notices.
+// checked, to the client address and to the account; a success starts the
+// account afresh and refunds the address. Past a number of free attempts
+// each further one makes the next wait twice as long, up to a cap, so
+// guessing slows to a few tries an hour while a user who mistypes barely
+// notices.
 //
 // The account's wait is what an attacker could use to lock its owner out,
 // so it is bounded three ways: it never exceeds the cap; attempts refused

@@ -243,8 +243,11 @@ func TestThrottleStoreConcurrentTakes(t *testing.T) {
 
 var throttleTestKey = bytes.Repeat([]byte{7}, 32)
 
-func throttleTestNew(t *testing.T, s ThrottleStore, clock *throttleClock) *Throttle {
+// throttleTestNew returns a Throttle with the default policies and device
+// tokens on store s, and the clock it runs on.
+func throttleTestNew(t *testing.T, s ThrottleStore) (*Throttle, *throttleClock) {
 	t.Helper()
+	clock := throttleNewClock()
 	cfg := ThrottleDefaults()
 	cfg.DeviceKey = throttleTestKey
 	cfg.Now = clock.Now
@@ -252,19 +255,23 @@ func throttleTestNew(t *testing.T, s ThrottleStore, clock *throttleClock) *Throt
 	if err != nil {
 		t.Fatal(err)
 	}
-	return th
+	return th, clock
+}
+
+// throttleAllow stops the test unless Begin allows a; what says why it should.
+func throttleAllow(t *testing.T, th *Throttle, a ThrottleAttempt, what string) {
+	t.Helper()
+	if d, err := th.Begin(t.Context(), a); err != nil || !d.Allowed {
+		t.Fatalf("Begin(%s) = %+v, %v, want allowed", what, d, err)
+	}
 }
 
 // throttleFail makes one failed attempt and returns what Failed reported; the
 // attempt must be allowed.
 func throttleFail(t *testing.T, th *Throttle, a ThrottleAttempt) ThrottleDecision {
 	t.Helper()
-	ctx := context.Background()
-	d, err := th.Begin(ctx, a)
-	if err != nil || !d.Allowed {
-		t.Fatalf("Begin(%+v) = %+v, %v, want allowed", a, d, err)
-	}
-	d, err = th.Failed(ctx, a)
+	throttleAllow(t, th, a, fmt.Sprintf("%+v", a))
+	d, err := th.Failed(t.Context(), a)
 	if err != nil {
 		t.Fatalf("Failed(%+v) error: %v", a, err)
 	}
@@ -296,8 +303,7 @@ func throttleLockToCap(t *testing.T, th *Throttle, clock *throttleClock, account
 func TestThrottleGrowingDelay(t *testing.T) {
 	throttleForEachStore(t, func(t *testing.T, s ThrottleStore) {
 		ctx := context.Background()
-		clock := throttleNewClock()
-		th := throttleTestNew(t, s, clock)
+		th, clock := throttleTestNew(t, s)
 		attempt := func(i int) ThrottleAttempt {
 			return ThrottleAttempt{Account: "alice@example.com", Address: fmt.Sprintf("192.0.2.%d", i)}
 		}
@@ -323,9 +329,7 @@ func TestThrottleGrowingDelay(t *testing.T) {
 		}
 		clock.Advance(want)
 		a := attempt(99)
-		if d, err := th.Begin(ctx, a); err != nil || !d.Allowed {
-			t.Fatalf("Begin after the cap = %+v, %v, want allowed", d, err)
-		}
+		throttleAllow(t, th, a, "after the cap")
 		if err := th.Succeeded(ctx, a); err != nil {
 			t.Fatal(err)
 		}
@@ -343,8 +347,7 @@ func TestThrottleGrowingDelay(t *testing.T) {
 func TestThrottleLockoutNeverOutlastsCap(t *testing.T) {
 	throttleForEachStore(t, func(t *testing.T, s ThrottleStore) {
 		ctx := context.Background()
-		clock := throttleNewClock()
-		th := throttleTestNew(t, s, clock)
+		th, clock := throttleTestNew(t, s)
 		throttleLockToCap(t, th, clock, "alice@example.com")
 		lockedAt := clock.Now()
 		capWait := th.cfg.Account.Cap
@@ -359,9 +362,7 @@ func TestThrottleLockoutNeverOutlastsCap(t *testing.T) {
 		}
 		clock.Advance(lockedAt.Add(capWait).Sub(clock.Now())) // exactly the cap
 		owner := ThrottleAttempt{Account: "alice@example.com", Address: "192.0.2.1"}
-		if d, err := th.Begin(ctx, owner); err != nil || !d.Allowed {
-			t.Errorf("owner's Begin at the cap after hammering = %+v, %v, want allowed", d, err)
-		}
+		throttleAllow(t, th, owner, "the owner, at the cap after hammering")
 	})
 }
 
@@ -371,8 +372,7 @@ func TestThrottleLockoutNeverOutlastsCap(t *testing.T) {
 func TestThrottleKnownDevice(t *testing.T) {
 	throttleForEachStore(t, func(t *testing.T, s ThrottleStore) {
 		ctx := context.Background()
-		clock := throttleNewClock()
-		th := throttleTestNew(t, s, clock)
+		th, clock := throttleTestNew(t, s)
 		token, err := th.DeviceToken("Alice@Example.com")
 		if err != nil || token == "" {
 			t.Fatalf("DeviceToken = %q, %v, want a token", token, err)
@@ -381,9 +381,7 @@ func TestThrottleKnownDevice(t *testing.T) {
 		throttleLockToCap(t, th, clock, "alice@example.com")
 
 		owner := ThrottleAttempt{Account: "alice@example.com", Address: "192.0.2.1", DeviceToken: token}
-		if d, err := th.Begin(ctx, owner); err != nil || !d.Allowed {
-			t.Fatalf("owner's Begin with a device token = %+v, %v, want allowed", d, err)
-		}
+		throttleAllow(t, th, owner, "the owner with a device token, account locked")
 		if err := th.Succeeded(ctx, owner); err != nil {
 			t.Fatal(err)
 		}
@@ -420,8 +418,7 @@ func TestThrottleKnownDevice(t *testing.T) {
 func TestThrottleAddressSpray(t *testing.T) {
 	throttleForEachStore(t, func(t *testing.T, s ThrottleStore) {
 		ctx := context.Background()
-		clock := throttleNewClock()
-		th := throttleTestNew(t, s, clock)
+		th, clock := throttleTestNew(t, s)
 		const sprayer = "2001:db8:1:2::/64"
 		for i := 1; i <= 20; i++ {
 			d := throttleFail(t, th, ThrottleAttempt{Account: fmt.Sprintf("user%d@example.com", i), Address: sprayer})
@@ -434,9 +431,7 @@ func TestThrottleAddressSpray(t *testing.T) {
 			t.Errorf("sprayer's 21st Begin = %+v, %v, want refused for 1s by address, no account lockout", d, err)
 		}
 		other := ThrottleAttempt{Account: "carol@example.com", Address: "192.0.2.9"}
-		if d, err := th.Begin(ctx, other); err != nil || !d.Allowed {
-			t.Errorf("another address on the same account = %+v, %v, want allowed", d, err)
-		}
+		throttleAllow(t, th, other, "another address on the sprayed-at account")
 		clock.Advance(time.Second)
 		if d := throttleFail(t, th, fresh); d.RetryAfter != 2*time.Second {
 			t.Errorf("sprayer's next failure = %+v, want a 2s wait", d)
@@ -450,8 +445,7 @@ func TestThrottleAddressSpray(t *testing.T) {
 func TestThrottleAddressCountsFailuresOnly(t *testing.T) {
 	throttleForEachStore(t, func(t *testing.T, s ThrottleStore) {
 		ctx := context.Background()
-		clock := throttleNewClock()
-		th := throttleTestNew(t, s, clock)
+		th, _ := throttleTestNew(t, s)
 		const office = "192.0.2.0"
 		// Five failures lock dave; fifty more tries are refused by the lock.
 		dave := ThrottleAttempt{Account: "dave@example.com", Address: office}
@@ -485,8 +479,7 @@ func TestThrottleAddressCountsFailuresOnly(t *testing.T) {
 
 func TestThrottleAccountNameFolded(t *testing.T) {
 	throttleForEachStore(t, func(t *testing.T, s ThrottleStore) {
-		clock := throttleNewClock()
-		th := throttleTestNew(t, s, clock)
+		th, _ := throttleTestNew(t, s)
 		names := []string{"alice@example.com", "Alice@Example.com", " ALICE@example.COM ", "alice@EXAMPLE.com", "aLiCe@example.com"}
 		var d ThrottleDecision
 		for i, n := range names {
@@ -501,8 +494,7 @@ func TestThrottleAccountNameFolded(t *testing.T) {
 func TestThrottleUnlock(t *testing.T) {
 	throttleForEachStore(t, func(t *testing.T, s ThrottleStore) {
 		ctx := context.Background()
-		clock := throttleNewClock()
-		th := throttleTestNew(t, s, clock)
+		th, clock := throttleTestNew(t, s)
 		throttleLockToCap(t, th, clock, "erin@example.com")
 		a := ThrottleAttempt{Account: "erin@example.com", Address: "192.0.2.1"}
 		if d, _ := th.Begin(ctx, a); d.Allowed {
@@ -511,9 +503,7 @@ func TestThrottleUnlock(t *testing.T) {
 		if err := th.Unlock(ctx, "Erin@example.com"); err != nil {
 			t.Fatal(err)
 		}
-		if d, err := th.Begin(ctx, a); err != nil || !d.Allowed {
-			t.Errorf("Begin after Unlock = %+v, %v, want allowed", d, err)
-		}
+		throttleAllow(t, th, a, "after Unlock")
 	})
 }
 
@@ -567,8 +557,7 @@ func TestThrottleRedisDown(t *testing.T) {
 // every key expires.
 func TestThrottleRedisKeys(t *testing.T) {
 	r := throttleTestRedis(t)
-	clock := throttleNewClock()
-	th := throttleTestNew(t, r, clock)
+	th, _ := throttleTestNew(t, r)
 	throttleFail(t, th, ThrottleAttempt{Account: "alice@example.com", Address: "203.0.113.7"})
 	ctx := context.Background()
 	keys := r.client.Keys(ctx, r.prefix+"*").Val()
