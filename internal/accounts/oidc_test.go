@@ -112,9 +112,9 @@ func oidcTestConfig(m *mockoidc.MockOIDC) OIDCConfig {
 		Scopes:         []string{"email", "profile", "groups"},
 		AllowedDomains: []string{"example.com", "Example.ORG"},
 		RoleClaim:      "groups",
-		RoleMap:        map[string]string{"tiny-admins": "admin", "tiny-mods": "moderator", "staff": "user"},
-		RolePrecedence: []string{"admin", "moderator", "user"},
-		DefaultRole:    "user",
+		RoleMap:        map[string]string{"tiny-admins": "admin", "tiny-mods": "moderator", "staff": "member"},
+		RolePrecedence: []string{"admin", "moderator", "member"},
+		DefaultRole:    "member",
 		AllowSignUp:    true,
 	}
 }
@@ -453,14 +453,14 @@ func TestOIDCRoleMapping(t *testing.T) {
 		value any // nil: no claim
 		want  string
 	}{
-		{"no claim", "groups", nil, "user"},
-		{"unmapped group", "groups", []string{"engineering"}, "user"},
+		{"no claim", "groups", nil, "member"},
+		{"unmapped group", "groups", []string{"engineering"}, "member"},
 		{"one mapped group", "groups", []string{"engineering", "tiny-mods"}, "moderator"},
 		{"most privileged wins", "groups", []string{"tiny-mods", "staff", "tiny-admins"}, "admin"},
 		{"a string claim", "groups", "tiny-admins", "admin"},
-		{"not strings", "groups", []any{1, true}, "user"},
-		{"a number", "groups", 7, "user"},
-		{"case matters", "groups", []string{"TINY-ADMINS"}, "user"},
+		{"not strings", "groups", []any{1, true}, "member"},
+		{"a number", "groups", 7, "member"},
+		{"case matters", "groups", []string{"TINY-ADMINS"}, "member"},
 		{"nested (Keycloak realm roles)", "realm_access.roles", map[string]any{"roles": []string{"tiny-admins"}}, "admin"},
 		{"dotted top-level name (namespaced claim)", "https://tiny.example/roles", []string{"tiny-mods"}, "moderator"},
 	}
@@ -549,7 +549,7 @@ func TestOIDCConfigValidate(t *testing.T) {
 		{"no default role", func(c *OIDCConfig) { c.DefaultRole = "" }, false},
 		{"address as domain", func(c *OIDCConfig) { c.AllowedDomains = []string{"a@example.com"} }, false},
 		{"roles without precedence", func(c *OIDCConfig) { c.RolePrecedence = nil }, false},
-		{"a role missing from precedence", func(c *OIDCConfig) { c.RolePrecedence = []string{"admin", "user"} }, false},
+		{"a role missing from precedence", func(c *OIDCConfig) { c.RolePrecedence = []string{"admin", "member"} }, false},
 		{"one role needs no precedence", func(c *OIDCConfig) {
 			c.RoleMap, c.RolePrecedence = map[string]string{"tiny-admins": "admin"}, nil
 		}, true},

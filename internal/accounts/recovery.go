@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"fmt"
 	"strings"
 )
@@ -27,10 +26,10 @@ const (
 )
 
 // RecoveryCodes is a fresh set of codes: Plain to show the user once, Hashes
-// (same order, hex) to store.
+// (same order, 32 bytes each) to store.
 type RecoveryCodes struct {
 	Plain  []string
-	Hashes []string
+	Hashes [][]byte
 }
 
 // RecoveryHasher hashes recovery codes with HMAC-SHA256 under a server key.
@@ -60,7 +59,7 @@ func NewRecoveryHasher(key []byte) (*RecoveryHasher, error) {
 // Generate returns RecoveryCount new codes, e.g. "7k2m-q9xd", and their
 // hashes. A new set replaces the whole old one.
 func (h *RecoveryHasher) Generate() (RecoveryCodes, error) {
-	out := RecoveryCodes{Plain: make([]string, RecoveryCount), Hashes: make([]string, RecoveryCount)}
+	out := RecoveryCodes{Plain: make([]string, RecoveryCount), Hashes: make([][]byte, RecoveryCount)}
 	var raw [recoveryLen]byte
 	for i := range RecoveryCount {
 		if _, err := rand.Read(raw[:]); err != nil {
@@ -74,42 +73,48 @@ func (h *RecoveryHasher) Generate() (RecoveryCodes, error) {
 			b.WriteByte(recoveryAlphabet[r&31]) // 256 is a multiple of 32: no bias
 		}
 		out.Plain[i] = b.String()
-		out.Hashes[i] = h.hash(recoveryNormalize(out.Plain[i]))
+		out.Hashes[i] = h.Hash(out.Plain[i])
 	}
 	return out, nil
 }
 
-// Match reports which of hashes the code typed matches, and -1 when none
-// does. Typing is forgiven: case, spaces, a missing hyphen, and i, l, o for
-// 1, 1, 0. Every hash is compared, in constant time, whatever matches, so
-// the time taken tells nothing. The service deletes the matched hash: a
-// code works once.
-func (h *RecoveryHasher) Match(code string, hashes []string) int {
+// Hash returns the hash of the code typed, to look up among the stored
+// ones, and nil for what cannot be a code. Typing is forgiven: case,
+// spaces, a missing hyphen, and i, l, o for 1, 1, 0. A lookup by hash in
+// the database is safe although not constant-time: timing could at most
+// tell how much of the HMAC of a guess matches a stored one, which does
+// not lead to a code.
+func (h *RecoveryHasher) Hash(code string) []byte {
 	norm := recoveryNormalize(code)
-	if len(norm) != recoveryLen {
+	if len(norm) != recoveryLen || strings.Trim(norm, recoveryAlphabet) != "" {
+		return nil
+	}
+	m := hmac.New(sha256.New, h.key)
+	m.Write([]byte("tiny recovery code\x00")) // keeps the key's uses apart
+	m.Write([]byte(norm))
+	return m.Sum(nil)
+}
+
+// Match reports which of hashes the code typed matches (see Hash), and -1
+// when none does. Every hash is compared, in constant time, whatever
+// matches, so the time taken tells nothing. The service deletes the matched
+// hash: a code works once.
+func (h *RecoveryHasher) Match(code string, hashes [][]byte) int {
+	want := h.Hash(code)
+	if want == nil {
 		return -1
 	}
-	want, _ := hex.DecodeString(h.hash(norm))
 	found := -1
-	for i, s := range hashes {
-		got, err := hex.DecodeString(s)
-		if err == nil && subtle.ConstantTimeCompare(got, want) == 1 && found < 0 {
+	for i, got := range hashes {
+		if subtle.ConstantTimeCompare(got, want) == 1 && found < 0 {
 			found = i
 		}
 	}
 	return found
 }
 
-func (h *RecoveryHasher) hash(normalized string) string {
-	m := hmac.New(sha256.New, h.key)
-	m.Write([]byte("tiny recovery code\x00")) // keeps the key's uses apart
-	m.Write([]byte(normalized))
-	return hex.EncodeToString(m.Sum(nil))
-}
-
 // recoveryNormalize returns code without separators, in lower case, with
-// the look-alikes Crockford's alphabet leaves out read as what they resemble;
-// any other symbol outside the alphabet is kept, so the code matches nothing.
+// the look-alikes Crockford's alphabet leaves out read as what they resemble.
 func recoveryNormalize(code string) string {
 	var b strings.Builder
 	for _, r := range strings.ToLower(code) {

@@ -43,8 +43,8 @@ func TestRecoveryGenerate(t *testing.T) {
 			t.Errorf("Generate() code %q twice", c)
 		}
 		seen[c] = true
-		if len(rc.Hashes[i]) != 64 || strings.Contains(rc.Hashes[i], c) {
-			t.Errorf("Generate() hash %q, want 64 hex digits", rc.Hashes[i])
+		if len(rc.Hashes[i]) != 32 || !bytes.Equal(rc.Hashes[i], h.Hash(c)) {
+			t.Errorf("Generate() hash of %q = %x, want Hash(%[1]q) = %x", c, rc.Hashes[i], h.Hash(c))
 		}
 		if got := h.Match(c, rc.Hashes); got != i {
 			t.Errorf("Match(%q, hashes) = %d, want %d", c, got, i)
@@ -73,7 +73,7 @@ func TestRecoveryAlphabetUsed(t *testing.T) {
 
 func TestRecoveryMatch(t *testing.T) {
 	h := recoveryTestHasher(t, 1)
-	stored := []string{h.hash("7k2mq9xd"), h.hash("10abcdef"), "not hex", h.hash("zzzzzzzz")}
+	stored := [][]byte{h.Hash("7k2mq9xd"), h.Hash("10abcdef"), []byte("short"), h.Hash("zzzzzzzz")}
 	tests := []struct {
 		code string
 		want int
@@ -102,5 +102,26 @@ func TestRecoveryMatch(t *testing.T) {
 	}
 	if got := h.Match("7k2m-q9xd", nil); got != -1 {
 		t.Errorf("Match(no hashes) = %d, want -1", got)
+	}
+}
+
+func TestRecoveryHash(t *testing.T) {
+	h := recoveryTestHasher(t, 1)
+	want := h.Hash("7k2m-q9xd")
+	if len(want) != 32 {
+		t.Fatalf("Hash(7k2m-q9xd) = %x, want 32 bytes", want)
+	}
+	for _, typed := range []string{"7K2M-Q9XD", "7k2m q9xd", "7k2mq9xd"} {
+		if got := h.Hash(typed); !bytes.Equal(got, want) {
+			t.Errorf("Hash(%q) = %x, want %x as for 7k2m-q9xd", typed, got, want)
+		}
+	}
+	if got := recoveryTestHasher(t, 2).Hash("7k2m-q9xd"); bytes.Equal(got, want) {
+		t.Errorf("Hash under another key = the same %x", got)
+	}
+	for _, bad := range []string{"", "7k2m-q9x", "7k2m-q9xdd", "7k2m-q9xu", "7k2m-q9x!"} {
+		if got := h.Hash(bad); got != nil {
+			t.Errorf("Hash(%q) = %x, want nil (not a code)", bad, got)
+		}
 	}
 }
