@@ -145,7 +145,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.enricher, err = analytics.NewEnricher(analytics.EnricherConfig{
-		GeoIPPath: cfg.GeoIPDB, Secrets: analytics.SettingSecrets(store), Logger: m.logger,
+		GeoIPPath: cfg.GeoIPDB, Secrets: analytics.SettingSecrets(store), IPv6Prefix: int(cfg.IPv6Prefix), Logger: m.logger,
 	})
 	if err != nil {
 		return fmt.Errorf("--geoip-db: %w", err)
@@ -180,14 +180,15 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.server, err = web.NewServer(web.Config{
-		BaseURL:      base,
-		ReadTimeout:  cfg.ReadTimeout,
-		WriteTimeout: cfg.WriteTimeout,
-		IdleTimeout:  cfg.IdleTimeout,
-		MaxBodyBytes: cfg.MaxBodyBytes,
-		Logger:       m.logger,
-		TrustProxy:   cfg.TrustProxy,
-		RateLimiter:  limiter,
+		BaseURL:        base,
+		ReadTimeout:    cfg.ReadTimeout,
+		WriteTimeout:   cfg.WriteTimeout,
+		IdleTimeout:    cfg.IdleTimeout,
+		MaxBodyBytes:   cfg.MaxBodyBytes,
+		Logger:         m.logger,
+		TrustedProxies: cfg.TrustProxy,
+		IPv6Prefix:     int(cfg.IPv6Prefix),
+		RateLimiter:    limiter,
 		Limits: web.Limits{
 			PerIP:  ratelimit.Limit(cfg.RateIP),
 			PerKey: ratelimit.Limit(cfg.RateKey),
