@@ -145,7 +145,8 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.enricher, err = analytics.NewEnricher(analytics.EnricherConfig{
-		GeoIPPath: cfg.GeoIPDB, Secrets: analytics.SettingSecrets(store), IPv6Prefix: int(cfg.IPv6Prefix), Logger: m.logger,
+		GeoIPPath: cfg.GeoIPDB, Secrets: analytics.SettingSecrets(store), Logger: m.logger,
+		IPv6Prefix: int(cfg.IPv6Prefix), // one subscriber's network is one visitor, as in rate limits
 	})
 	if err != nil {
 		return fmt.Errorf("--geoip-db: %w", err)

@@ -48,7 +48,7 @@ func (rl *rateLimiter) check(w http.ResponseWriter, r *http.Request, key string,
 	return res.Err()
 }
 
-// limitByIP applies the per-IP limit before authentication.
+// limitByIP applies the per-IP limit before authentication, per clientKey.
 func (s *Server) limitByIP(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := s.limits.check(w, r, "api:ip:"+s.clientKey(r), s.limits.limits.PerIP, 1); err != nil {
@@ -75,7 +75,7 @@ func (s *Server) limitCreates(w http.ResponseWriter, r *http.Request, n int) err
 	return s.limits.check(w, r, "create:key:"+strconv.FormatInt(currentKeyID(r), 10), s.limits.limits.Create, n)
 }
 
-// limitReports counts one abuse report against the client's address.
+// limitReports counts one abuse report against the client's clientKey.
 func (s *Server) limitReports(w http.ResponseWriter, r *http.Request) error {
 	return s.limits.check(w, r, "report:ip:"+s.clientKey(r), s.limits.limits.Report, 1)
 }
