@@ -1,14 +1,17 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"tiny/internal/clientaddr"
 	"tiny/internal/ratelimit"
 
 	"github.com/peterbourgon/ff/v3/ffcli"
@@ -38,7 +41,8 @@ type Config struct {
 	IdleTimeout           time.Duration
 	ShutdownTimeout       time.Duration
 	MaxBodyBytes          int
-	TrustProxy            bool
+	TrustProxy            proxiesFlag
+	IPv6Prefix            ipv6PrefixFlag
 	GeoIPDB               string
 	ClickRetention        time.Duration
 	Analytics             bool
@@ -76,6 +80,7 @@ func DefaultConfig() Config {
 		IdleTimeout:           120 * time.Second,
 		ShutdownTimeout:       20 * time.Second,
 		MaxBodyBytes:          16 << 20,
+		IPv6Prefix:            clientaddr.DefaultIPv6Prefix,
 		ClickRetention:        90 * 24 * time.Hour,
 		Analytics:             true,
 		BackgroundLowPriority: true,
@@ -111,7 +116,8 @@ func (c *Config) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Analytics, "analytics", c.Analytics, "record clicks; false turns click capture off")
 	fs.BoolVar(&c.BackgroundLowPriority, "low-priority-background", c.BackgroundLowPriority, "run click writes and blocklist rescans on threads of the lowest OS priority, with CPU time redirects leave (Linux)")
 	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "address for Go's profiler (/debug/pprof/); keep it private (default off)")
-	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "take the client address from X-Forwarded-For (only behind a proxy that sets it)")
+	fs.Var(&c.TrustProxy, "trust-proxy", "addresses or CIDR networks of the proxies in front (comma-separated, repeatable): from them, the client is the rightmost X-Forwarded-For address not in this list (default none: the socket's address)")
+	fs.Var(&c.IPv6Prefix, "ipv6-prefix", "prefix length an IPv6 client is rate-limited and counted as a visitor on: one network of this size is one client (32..128)")
 	fs.StringVar(&c.Redis, "redis", c.Redis, "redis:// URL: share rate limits across the nodes of a cluster (default per node)")
 	fs.Var(&c.RateIP, "rate-ip", "API calls per client address: RATE/PERIOD[:BURST], or off")
 	fs.Var(&c.RateKey, "rate-key", "API calls per API key: RATE/PERIOD[:BURST], or off")
@@ -233,4 +239,68 @@ func shortDuration(d time.Duration) string {
 	s := d.String()
 	s = strings.TrimSuffix(s, "0s")
 	return strings.TrimSuffix(s, "0m")
+}
+
+// proxiesFlag is --trust-proxy: the addresses and networks of the trusted
+// proxies, comma-separated or given again. It was a boolean once: "false"
+// still means none, and "true" (which trusted whoever connected) is refused
+// with a message that says what to give instead.
+type proxiesFlag []netip.Prefix
+
+func (p *proxiesFlag) String() string {
+	if p == nil {
+		return ""
+	}
+	parts := make([]string, len(*p))
+	for i, pr := range *p {
+		parts[i] = pr.String()
+	}
+	return strings.Join(parts, ",")
+}
+
+func (p *proxiesFlag) Set(v string) error {
+	switch strings.TrimSpace(v) {
+	case "", "false":
+		*p = nil
+		return nil
+	case "true":
+		return errors.New(`list the proxies' addresses or networks instead, e.g. --trust-proxy 127.0.0.1 or 10.0.0.0/8,::1 ("true" trusted every client's X-Forwarded-For)`)
+	}
+	if strings.HasPrefix(v, "-") {
+		return fmt.Errorf("%q is a flag: --trust-proxy takes the proxies' addresses or networks, e.g. --trust-proxy 127.0.0.1", v)
+	}
+	for _, part := range strings.Split(v, ",") {
+		if strings.TrimSpace(part) == "" {
+			continue
+		}
+		pr, err := clientaddr.ParseProxy(part)
+		if err != nil {
+			return err
+		}
+		*p = append(*p, pr)
+	}
+	return nil
+}
+
+// ipv6PrefixFlag is --ipv6-prefix, a prefix length in
+// clientaddr.MinIPv6Prefix..clientaddr.MaxIPv6Prefix.
+type ipv6PrefixFlag int
+
+func (f *ipv6PrefixFlag) String() string {
+	if f == nil {
+		return ""
+	}
+	return strconv.Itoa(int(*f))
+}
+
+func (f *ipv6PrefixFlag) Set(v string) error {
+	n, err := strconv.Atoi(strings.TrimPrefix(strings.TrimSpace(v), "/"))
+	if err != nil {
+		return fmt.Errorf("%q is not a prefix length like 64", v)
+	}
+	if err := clientaddr.CheckIPv6Prefix(n); err != nil {
+		return err
+	}
+	*f = ipv6PrefixFlag(n)
+	return nil
 }

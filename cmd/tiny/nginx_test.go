@@ -20,7 +20,7 @@ func TestClusterBehindNginx(t *testing.T) {
 	nginx := testservice.NginxPath(t)
 	dsn := clusterDatabase(t)
 	front := freeAddr(t)
-	nodes := startCluster(t, 2, dsn, "--trust-proxy", "--base-url", "http://"+front)
+	nodes := startCluster(t, 2, dsn, "--trust-proxy", "127.0.0.1", "--base-url", "http://"+front)
 
 	example, err := os.ReadFile("../../deploy/nginx.conf")
 	if err != nil {

@@ -146,6 +146,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.enricher, err = analytics.NewEnricher(analytics.EnricherConfig{
 		GeoIPPath: cfg.GeoIPDB, Secrets: analytics.SettingSecrets(store), Logger: m.logger,
+		IPv6Prefix: int(cfg.IPv6Prefix), // one subscriber's network is one visitor, as in rate limits
 	})
 	if err != nil {
 		return fmt.Errorf("--geoip-db: %w", err)
@@ -180,14 +181,15 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.server, err = web.NewServer(web.Config{
-		BaseURL:      base,
-		ReadTimeout:  cfg.ReadTimeout,
-		WriteTimeout: cfg.WriteTimeout,
-		IdleTimeout:  cfg.IdleTimeout,
-		MaxBodyBytes: cfg.MaxBodyBytes,
-		Logger:       m.logger,
-		TrustProxy:   cfg.TrustProxy,
-		RateLimiter:  limiter,
+		BaseURL:        base,
+		ReadTimeout:    cfg.ReadTimeout,
+		WriteTimeout:   cfg.WriteTimeout,
+		IdleTimeout:    cfg.IdleTimeout,
+		MaxBodyBytes:   cfg.MaxBodyBytes,
+		Logger:         m.logger,
+		TrustedProxies: cfg.TrustProxy,
+		IPv6Prefix:     int(cfg.IPv6Prefix),
+		RateLimiter:    limiter,
 		Limits: web.Limits{
 			PerIP:  ratelimit.Limit(cfg.RateIP),
 			PerKey: ratelimit.Limit(cfg.RateKey),

@@ -22,6 +22,10 @@ type EnricherConfig struct {
 	// production, a MemorySecretStore in tests.
 	Secrets SecretStore
 
+	// IPv6Prefix is the prefix length an IPv6 visitor is counted on: one
+	// network of that size is one visitor (0: 64, as rate limits).
+	IPv6Prefix int
+
 	Logger *slog.Logger // nil: slog.Default()
 }
 
@@ -52,10 +56,10 @@ const (
 )
 
 // NewEnricher opens the GeoIP database, if any, and returns an Enricher.
-// Close it when done. Errors: invalid when Secrets is nil or the database
-// cannot be opened.
+// Close it when done. Errors: invalid when Secrets is nil, IPv6Prefix is
+// out of range or the database cannot be opened.
 func NewEnricher(cfg EnricherConfig) (*Enricher, error) {
-	visitors, err := NewVisitorHasher(cfg.Secrets, cfg.Logger)
+	visitors, err := NewVisitorHasher(cfg.Secrets, cfg.IPv6Prefix, cfg.Logger)
 	if err != nil {
 		return nil, err
 	}

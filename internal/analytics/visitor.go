@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"tiny/internal/clientaddr"
 	"tiny/internal/tiny"
 )
 
@@ -137,7 +138,9 @@ const (
 // VisitorHasher computes the visitor hash of a click: the first 8 bytes of
 // HMAC-SHA256(secret of the day, IP bytes ‖ 0 ‖ user agent), read big
 // endian. The same visitor gets the same hash all day, on every node that
-// shares the SecretStore, and a different one the next day.
+// shares the SecretStore, and a different one the next day. The IP is the
+// client's key (clientaddr.Policy.Key): an IPv6 address counts as its /64,
+// as rate limits count it, so one subscriber's network is one visitor.
 //
 // Each UTC day has its own 32 random bytes, made by the first node that
 // needs them (the store keeps the first writer's) and kept in memory after
@@ -159,6 +162,7 @@ type VisitorHasher struct {
 	store  SecretStore
 	logger *slog.Logger
 	now    func() time.Time // the clock; tests replace it
+	keys   clientaddr.Policy
 
 	secrets map[string]*daySecret
 	today   time.Time // UTC midnight of the last rotation, zero before
@@ -174,11 +178,17 @@ type VisitorHasher struct {
 	inner, outer [sha256.Size]byte
 }
 
-// NewVisitorHasher returns a hasher that keeps its daily secrets in store.
-// A nil logger means slog.Default().
-func NewVisitorHasher(store SecretStore, logger *slog.Logger) (*VisitorHasher, error) {
+// NewVisitorHasher returns a hasher that keeps its daily secrets in store
+// and hashes an IPv6 address as its first ipv6Prefix bits (0: 64). A nil
+// logger means slog.Default(). Errors: invalid without a store or with a
+// prefix length clientaddr.New refuses.
+func NewVisitorHasher(store SecretStore, ipv6Prefix int, logger *slog.Logger) (*VisitorHasher, error) {
 	if store == nil {
 		return nil, tiny.Errorf(tiny.Invalid, "visitor hasher: no secret store")
+	}
+	keys, err := clientaddr.New(nil, ipv6Prefix)
+	if err != nil {
+		return nil, tiny.Errorf(tiny.Invalid, "visitor hasher: %v", err)
 	}
 	if logger == nil {
 		logger = slog.Default()
@@ -187,6 +197,7 @@ func NewVisitorHasher(store SecretStore, logger *slog.Logger) (*VisitorHasher, e
 		store:   store,
 		logger:  logger,
 		now:     time.Now,
+		keys:    keys,
 		secrets: make(map[string]*daySecret),
 		digest:  sha256.New(),
 	}, nil
@@ -236,13 +247,14 @@ func (s *daySecret) destroy() {
 }
 
 // Hash returns the visitor hash of (ip, ua) on the UTC date of day. An
-// IPv4-mapped IPv6 address hashes as its IPv4 address, and a zone is
-// ignored. The IP is copied only into a scratch buffer, which is wiped
-// before Hash returns.
+// IPv6 address hashes as its network (/64 unless configured), an
+// IPv4-mapped IPv6 address as its IPv4 address, and a zone is ignored. The
+// IP is copied only into a scratch buffer, which is wiped before Hash
+// returns.
 func (h *VisitorHasher) Hash(day time.Time, ip netip.Addr, ua string) uint64 {
 	s := h.secretFor(day)
 
-	ip = ip.Unmap()
+	ip = h.keys.Key(ip).Addr()
 	msg := h.msg[:0]
 	switch {
 	case ip.Is4():

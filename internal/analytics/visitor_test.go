@@ -26,7 +26,7 @@ var quietLogger = slog.New(slog.NewTextHandler(io.Discard, nil))
 // newTestHasher returns a hasher on store whose clock reads *now.
 func newTestHasher(t *testing.T, store SecretStore, now *time.Time) *VisitorHasher {
 	t.Helper()
-	h, err := NewVisitorHasher(store, quietLogger)
+	h, err := NewVisitorHasher(store, 0, quietLogger)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,6 +89,39 @@ func TestVisitorHash(t *testing.T) {
 	}
 }
 
+// TestVisitorHashIPv6Network: one IPv6 subscriber, who may use a fresh
+// address of their /64 for every request, is one visitor; the configured
+// prefix decides what one network is.
+func TestVisitorHashIPv6Network(t *testing.T) {
+	now := testNow()
+	store := NewMemorySecretStore()
+	for _, tt := range []struct {
+		bits       int
+		same, diff []string // addresses with the hash of 2001:db8:7:7::1, and without it
+	}{
+		{0, []string{"2001:db8:7:7::2", "2001:db8:7:7:ffff:ffff:ffff:ffff", "2001:db8:7:7::1%eth0"}, []string{"2001:db8:7:8::1", "2001:db8:8:7::1"}},
+		{48, []string{"2001:db8:7:7::2", "2001:db8:7:8::1"}, []string{"2001:db8:8:7::1"}},
+		{128, nil, []string{"2001:db8:7:7::2", "2001:db8:7:8::1"}},
+	} {
+		h, err := NewVisitorHasher(store, tt.bits, quietLogger)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.now = func() time.Time { return now }
+		base := h.Hash(now, netip.MustParseAddr("2001:db8:7:7::1"), uaChrome)
+		for _, a := range tt.same {
+			if got := h.Hash(now, netip.MustParseAddr(a), uaChrome); got != base {
+				t.Errorf("/%d: Hash(%s) = %#x, want %#x as 2001:db8:7:7::1", tt.bits, a, got, base)
+			}
+		}
+		for _, a := range tt.diff {
+			if got := h.Hash(now, netip.MustParseAddr(a), uaChrome); got == base {
+				t.Errorf("/%d: Hash(%s) = %#x, the hash of 2001:db8:7:7::1", tt.bits, a, got)
+			}
+		}
+	}
+}
+
 // TestVisitorHashIsHMAC checks the hash against crypto/hmac, with the
 // day's secret read from the store.
 func TestVisitorHashIsHMAC(t *testing.T) {
@@ -96,16 +129,18 @@ func TestVisitorHashIsHMAC(t *testing.T) {
 	store := NewMemorySecretStore()
 	h := newTestHasher(t, store, &now)
 	for _, tt := range []struct {
-		ip string
-		ua string
+		in     string
+		hashed string // the address whose bytes are hashed
+		ua     string
 	}{
-		{"192.0.2.1", uaChrome},
-		{"2001:db8::1", uaFirefox},
-		{"203.0.113.9", ""},
-		{"198.51.100.1", string(bytes.Repeat([]byte("long agent "), 100))},
+		{"192.0.2.1", "192.0.2.1", uaChrome},
+		{"2001:db8::1", "2001:db8::", uaFirefox},
+		{"2001:db8:7:7:aaaa:bbbb:cccc:dddd", "2001:db8:7:7::", uaFirefox},
+		{"::ffff:203.0.113.9", "203.0.113.9", ""},
+		{"198.51.100.1", "198.51.100.1", string(bytes.Repeat([]byte("long agent "), 100))},
 	} {
-		ip := netip.MustParseAddr(tt.ip)
-		got := h.Hash(now, ip, tt.ua)
+		ip := netip.MustParseAddr(tt.hashed)
+		got := h.Hash(now, netip.MustParseAddr(tt.in), tt.ua)
 		secret, err := store.DailySecret(context.Background(), "2026-11-26", nil)
 		if err != nil || len(secret) != 32 {
 			t.Fatalf("DailySecret(2026-11-26) = %x, %v, want 32 bytes", secret, err)
@@ -115,7 +150,7 @@ func TestVisitorHashIsHMAC(t *testing.T) {
 		mac.Write([]byte{0})
 		mac.Write([]byte(tt.ua))
 		if want := binary.BigEndian.Uint64(mac.Sum(nil)); got != want {
-			t.Errorf("Hash(%s, %.20q) = %#x, want HMAC-SHA256 prefix %#x", tt.ip, tt.ua, got, want)
+			t.Errorf("Hash(%s, %.20q) = %#x, want HMAC-SHA256 prefix %#x of %s", tt.in, tt.ua, got, want, tt.hashed)
 		}
 	}
 	if slices.ContainsFunc(h.msg[:cap(h.msg)], func(b byte) bool { return b != 0 }) {
@@ -289,8 +324,13 @@ func TestVisitorRotateStoreDown(t *testing.T) {
 }
 
 func TestNewVisitorHasherNoStore(t *testing.T) {
-	if _, err := NewVisitorHasher(nil, nil); !tiny.IsCode(err, tiny.Invalid) {
+	if _, err := NewVisitorHasher(nil, 0, nil); !tiny.IsCode(err, tiny.Invalid) {
 		t.Errorf("NewVisitorHasher(nil) = %v, want an invalid error", err)
+	}
+	for _, bits := range []int{16, 129} {
+		if _, err := NewVisitorHasher(NewMemorySecretStore(), bits, nil); !tiny.IsCode(err, tiny.Invalid) {
+			t.Errorf("NewVisitorHasher(store, %d) = %v, want an invalid error", bits, err)
+		}
 	}
 	if _, err := NewEnricher(EnricherConfig{}); !tiny.IsCode(err, tiny.Invalid) {
 		t.Errorf("NewEnricher(no Secrets) = %v, want an invalid error", err)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net"
+	"net/netip"
 	"testing"
 
 	"github.com/valyala/fasthttp"
@@ -11,15 +12,28 @@ import (
 // metrics and click capture on, as a real request sees it: a user agent and
 // a referrer that the click keeps. The target is at most 3 allocations.
 func BenchmarkRedirectCached(b *testing.B) {
-	e := newEnv(b)
+	benchmarkRedirect(b, newEnv(b), &net.TCPAddr{IP: net.IPv4(192, 0, 2, 7), Port: 40000})
+}
+
+// BenchmarkRedirectCachedBehindProxy is BenchmarkRedirectCached from a
+// trusted proxy, whose X-Forwarded-For lines name the client.
+func BenchmarkRedirectCachedBehindProxy(b *testing.B) {
+	e := newEnv(b, func(c *Config) { c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")} })
+	benchmarkRedirect(b, e, &net.TCPAddr{IP: net.IPv4(10, 0, 0, 2), Port: 40000}, "192.0.2.66, 2001:db8:7:7::1", "10.0.0.3")
+}
+
+func benchmarkRedirect(b *testing.B, e *env, peer net.Addr, xff ...string) {
 	l := e.create(e.adminKey, map[string]any{"url": "https://example.com/some/long/destination?with=query"})
 	uri := "/" + l["code"].(string)
 	var ctx fasthttp.RequestCtx
 	var req fasthttp.Request
-	ctx.Init(&req, &net.TCPAddr{IP: net.IPv4(192, 0, 2, 7), Port: 40000}, nil)
+	ctx.Init(&req, peer, nil)
 	ctx.Request.SetRequestURI(uri)
 	ctx.Request.Header.SetUserAgent("Mozilla/5.0 (X11; Linux x86_64; rv:130.0) Gecko/20100101 Firefox/130.0")
 	ctx.Request.Header.SetReferer("https://news.example.org/item?id=1")
+	for _, line := range xff {
+		ctx.Request.Header.Add("X-Forwarded-For", line)
+	}
 	e.server.serveFast(&ctx) // the first visit fills the cache
 	if ctx.Response.StatusCode() != 302 {
 		b.Fatalf("warm-up status = %d, want 302", ctx.Response.StatusCode())

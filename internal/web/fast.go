@@ -1,10 +1,7 @@
 package web
 
 import (
-	"bytes"
 	"context"
-	"net"
-	"net/netip"
 	"strings"
 	"time"
 	"unsafe"
@@ -86,31 +83,3 @@ var (
 // bytesOf returns the bytes of s without copying them. fasthttp copies a
 // header value it is given, and never writes to it.
 func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
-
-// fastClientIP is clientIP for a fasthttp request, without allocating.
-func (s *Server) fastClientIP(ctx *fasthttp.RequestCtx) netip.Addr {
-	if s.cfg.TrustProxy {
-		if xff := ctx.Request.Header.Peek("X-Forwarded-For"); len(xff) > 0 {
-			if i := bytes.LastIndexByte(xff, ','); i >= 0 {
-				xff = xff[i+1:]
-			}
-			xff = bytes.TrimSpace(xff)
-			if len(xff) > 0 {
-				// The string only lives for the parse; Addr copies what it needs.
-				if ip, err := netip.ParseAddr(unsafe.String(&xff[0], len(xff))); err == nil {
-					return ip.Unmap()
-				}
-			}
-		}
-	}
-	return remoteAddr(ctx)
-}
-
-// remoteAddr returns the client address of a fasthttp request without
-// allocating.
-func remoteAddr(ctx *fasthttp.RequestCtx) netip.Addr {
-	if a, ok := ctx.RemoteAddr().(*net.TCPAddr); ok {
-		return a.AddrPort().Addr().Unmap()
-	}
-	return netip.Addr{}
-}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -59,6 +60,12 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// trustLoopback configures a server behind a proxy on 127.0.0.1, where the
+// test's requests come from: their X-Forwarded-For names the client.
+func trustLoopback(c *Config) {
+	c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 }
 
 func newEnv(t testing.TB, configure ...func(*Config)) *env {
@@ -211,8 +218,9 @@ func (e *env) doWith(client *http.Client, method, path, key string, body any, ra
 	if key != "" {
 		req.Header.Set("Authorization", "Bearer "+key)
 	}
+	// A name given twice is sent as two header lines.
 	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
+		req.Header.Add(header[i], header[i+1])
 	}
 	if raw {
 		req = contract.SkipRequestValidation(req)

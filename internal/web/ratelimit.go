@@ -2,9 +2,7 @@ package web
 
 import (
 	"net/http"
-	"net/netip"
 	"strconv"
-	"strings"
 	"sync/atomic"
 
 	"tiny/internal/ratelimit"
@@ -50,10 +48,10 @@ func (rl *rateLimiter) check(w http.ResponseWriter, r *http.Request, key string,
 	return res.Err()
 }
 
-// limitByIP applies the per-IP limit before authentication.
+// limitByIP applies the per-IP limit before authentication, per clientKey.
 func (s *Server) limitByIP(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := s.limits.check(w, r, "api:ip:"+s.clientIP(r).String(), s.limits.limits.PerIP, 1); err != nil {
+		if err := s.limits.check(w, r, "api:ip:"+s.clientKey(r), s.limits.limits.PerIP, 1); err != nil {
 			s.renderError(w, r, err)
 			return
 		}
@@ -77,25 +75,7 @@ func (s *Server) limitCreates(w http.ResponseWriter, r *http.Request, n int) err
 	return s.limits.check(w, r, "create:key:"+strconv.FormatInt(currentKeyID(r), 10), s.limits.limits.Create, n)
 }
 
-// limitReports counts one abuse report against the client's address.
+// limitReports counts one abuse report against the client's clientKey.
 func (s *Server) limitReports(w http.ResponseWriter, r *http.Request) error {
-	return s.limits.check(w, r, "report:ip:"+s.clientIP(r).String(), s.limits.limits.Report, 1)
-}
-
-// clientIP is the address of the client. Behind a trusted proxy it is the
-// last address of X-Forwarded-For, the one the proxy itself appended;
-// earlier entries are whatever the client claimed.
-func (s *Server) clientIP(r *http.Request) netip.Addr {
-	if s.cfg.TrustProxy {
-		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
-			last := xff[len(xff)-1]
-			if i := strings.LastIndexByte(last, ','); i >= 0 {
-				last = last[i+1:]
-			}
-			if ip, err := netip.ParseAddr(strings.TrimSpace(last)); err == nil {
-				return ip.Unmap()
-			}
-		}
-	}
-	return clientIP(r)
+	return s.limits.check(w, r, "report:ip:"+s.clientKey(r), s.limits.limits.Report, 1)
 }

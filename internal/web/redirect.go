@@ -1,9 +1,7 @@
 package web
 
 import (
-	"net"
 	"net/http"
-	"net/netip"
 	"strings"
 	"time"
 
@@ -127,14 +125,4 @@ func (s *Server) redirect(w http.ResponseWriter, r *http.Request, t *shortener.T
 	})
 	s.metrics.redirect.Observe(time.Since(now).Seconds())
 	return nil
-}
-
-// clientIP is the address the request came from.
-func clientIP(r *http.Request) netip.Addr {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	ip, _ := netip.ParseAddr(host)
-	return ip.Unmap()
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 
 	"tiny/internal/analytics"
+	"tiny/internal/clientaddr"
 	"tiny/internal/ratelimit"
 	"tiny/internal/shortener"
 	"tiny/internal/tiny"
@@ -39,9 +41,13 @@ type Config struct {
 	MaxBodyBytes int
 	// Logger receives request and error logs.
 	Logger *slog.Logger
-	// TrustProxy makes the client address come from X-Forwarded-For; set it
-	// only behind a proxy that sets that header.
-	TrustProxy bool
+	// TrustedProxies are the proxies in front of tiny, as addresses (/32,
+	// /128) and networks. A request from one of them has its client taken
+	// from X-Forwarded-For, the rightmost entry that is not one of them
+	// (see package clientaddr). Empty: the socket's peer is the client.
+	TrustedProxies []netip.Prefix
+	// IPv6Prefix is the prefix length an IPv6 client is limited on (64).
+	IPv6Prefix int
 	// RateLimiter enforces Limits; nil enforces none.
 	RateLimiter ratelimit.Limiter
 	// Limits are the API's rate limits.
@@ -61,6 +67,8 @@ type Server struct {
 	metrics *metrics
 	pages   *template.Template
 	limits  *rateLimiter
+	// clients decides who the client of a request is (client.go).
+	clients clientaddr.Policy
 	// interned shares the strings of repeated user agents and referrers
 	// between the clicks of the fast path.
 	interned *internTable
@@ -89,6 +97,10 @@ func NewServer(cfg Config, links *shortener.Service, store tiny.Store, clicks *a
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	clients, err := clientaddr.New(cfg.TrustedProxies, cfg.IPv6Prefix)
+	if err != nil {
+		return nil, tiny.Errorf(tiny.Invalid, "client addresses: %v", err)
+	}
 	pages, err := parseTemplates()
 	if err != nil {
 		return nil, err
@@ -103,6 +115,7 @@ func NewServer(cfg Config, links *shortener.Service, store tiny.Store, clicks *a
 		now:    time.Now,
 		limits: &rateLimiter{limiter: cfg.RateLimiter, limits: cfg.Limits},
 
+		clients:  clients,
 		interned: newInternTable(),
 	}
 	s.metrics = newMetrics(links, clicks, s.limits)

@@ -152,7 +152,7 @@ func TestClicksCSV(t *testing.T) {
 // trusted proxy header, and as the connection's own address) and then
 // searches the database files and the logs for it.
 func TestNoIPAddressIsStored(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.TrustProxy = true })
+	e := newEnv(t, trustLoopback)
 	l := e.create(e.adminKey, map[string]any{"url": "https://example.com/private"})
 	slow := e.create(e.adminKey, map[string]any{"url": "https://example.com/private-slow", "max_clicks": 10})
 	const ip = "203.0.113.77"
