@@ -1,19 +1,24 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"tiny/internal/tiny"
 )
 
-// startMain runs tiny in this process on a new SQLite file, with testKey as
-// its initial admin key and logs at debug, and closes it when the test ends.
-// edit, if not nil, changes the configuration first.
-func startMain(t *testing.T, edit func(*Config)) (*Main, *syncBuffer) {
+// newTestMain returns a Main on a new SQLite file, with testKey as its
+// initial admin key, logging at debug; edit, if not nil, changes the
+// configuration first.
+func newTestMain(t *testing.T, edit func(*Config)) (*Main, *syncBuffer) {
 	t.Helper()
 	cfg := DefaultConfig()
 	cfg.Addr = "127.0.0.1:0"
@@ -25,7 +30,14 @@ func startMain(t *testing.T, edit func(*Config)) (*Main, *syncBuffer) {
 		edit(&cfg)
 	}
 	log := &syncBuffer{}
-	m := NewMain(cfg, io.Discard, log)
+	return NewMain(cfg, io.Discard, log), log
+}
+
+// startMain runs a newTestMain in this process and closes it when the test
+// ends.
+func startMain(t *testing.T, edit func(*Config)) (*Main, *syncBuffer) {
+	t.Helper()
+	m, log := newTestMain(t, edit)
 	if err := m.Run(t.Context()); err != nil {
 		m.Close()
 		t.Fatalf("Run() = %v, want nil\n%s", err, log)
@@ -55,5 +67,63 @@ func TestInitialKeyPrefixRevealsLittle(t *testing.T) {
 	}
 	if strings.Contains(log.String(), testKey[:most+1]) {
 		t.Errorf("the log holds %q, the start of the initial key:\n%s", testKey[:most+1], log)
+	}
+}
+
+// watchedStore is a store whose LinkURLs, the rescan's read, is slow to
+// end: it runs until its context is cancelled and then takes a moment
+// more, as a query in flight does. It counts the calls still running
+// when Close is called.
+type watchedStore struct {
+	tiny.Store
+	started  chan struct{}
+	once     sync.Once
+	inFlight atomic.Int32
+	late     atomic.Int32 // calls running when Close was called
+}
+
+func (s *watchedStore) LinkURLs(ctx context.Context, afterID int64, limit int) ([]tiny.LinkURL, error) {
+	s.inFlight.Add(1)
+	defer s.inFlight.Add(-1)
+	s.once.Do(func() { close(s.started) })
+	<-ctx.Done()
+	time.Sleep(100 * time.Millisecond)
+	return nil, ctx.Err()
+}
+
+func (s *watchedStore) Close() error {
+	s.late.Add(s.inFlight.Load())
+	return s.Store.Close()
+}
+
+// TestCloseWaitsForBackgroundWork starts tiny with a blocklist, so a rescan
+// runs at start, and closes it during the rescan: the store must be closed
+// only after the rescan has returned.
+func TestCloseWaitsForBackgroundWork(t *testing.T) {
+	feedPath := filepath.Join(t.TempDir(), "blocklist.txt")
+	if err := os.WriteFile(feedPath, []byte("bad.example\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	watched := &watchedStore{started: make(chan struct{})}
+	m, _ := newTestMain(t, func(c *Config) {
+		c.Blocklists = stringsFlag{feedPath}
+		c.BlocklistEvery = time.Hour
+	})
+	m.wrapStore = func(s tiny.Store) tiny.Store { watched.Store = s; return watched }
+	if err := m.Run(t.Context()); err != nil {
+		m.Close()
+		t.Fatalf("Run() = %v, want nil", err)
+	}
+	select {
+	case <-watched.started:
+	case <-time.After(10 * time.Second):
+		m.Close()
+		t.Fatal("the rescan at start did not read the links within 10s")
+	}
+	if err := m.Close(); err != nil {
+		t.Errorf("Close() = %v, want nil", err)
+	}
+	if n := watched.late.Load(); n != 0 {
+		t.Errorf("store calls still running when the store was closed = %d, want 0", n)
 	}
 }
