@@ -50,9 +50,14 @@ func serveCommand(stdout, stderr io.Writer) *ffcli.Command {
 		Options:   []ff.Option{ff.WithEnvVarPrefix(envPrefix)},
 		UsageFunc: usage,
 		Exec: func(ctx context.Context, _ []string) error {
+			fixed, err := applyConfigFile(fs, cfg.ConfigFile)
+			if err != nil {
+				return err
+			}
 			ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			m := NewMain(cfg, stdout, stderr)
+			m.fixed = fixed
 			if err := m.Run(ctx); err != nil {
 				m.Close()
 				return err
@@ -73,6 +78,11 @@ type Main struct {
 	Config Config
 	stdout io.Writer
 	logger *slog.Logger
+	level  *slog.LevelVar // the logger's; Reload sets it
+	// fixed are the flags set by the command line or the environment,
+	// which outrank --config on a reload as at start.
+	fixed   map[string]bool
+	hangups chan os.Signal // SIGHUP: Reload
 
 	store    tiny.Store
 	links    *shortener.Service
@@ -85,7 +95,7 @@ type Main struct {
 	redis    *redis.Client
 
 	// background is the work Run starts besides serving (the change feed,
-	// raw-click retention, rescans, feed reloads); Close cancels it
+	// raw-click retention, rescans, feed reloads, SIGHUP); Close cancels it
 	// through stopBackground and waits for it before it closes the store.
 	background     sync.WaitGroup
 	backgroundCtx  context.Context
@@ -106,14 +116,18 @@ type Main struct {
 // NewMain returns a Main that logs to stderr and prints the first admin key
 // to stdout.
 func NewMain(cfg Config, stdout, stderr io.Writer) *Main {
-	return &Main{Config: cfg, stdout: stdout, logger: newLogger(cfg, stderr), serveErr: make(chan error, 1)}
+	level := new(slog.LevelVar)
+	return &Main{Config: cfg, stdout: stdout, logger: newLogger(cfg, stderr, level), level: level, serveErr: make(chan error, 1)}
 }
 
-func newLogger(cfg Config, w io.Writer) *slog.Logger {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
-		level = slog.LevelInfo
+// newLogger returns the logger of cfg, which sets level to cfg.LogLevel;
+// changing level later changes what the logger writes.
+func newLogger(cfg Config, w io.Writer, level *slog.LevelVar) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		l = slog.LevelInfo
 	}
+	level.Set(l)
 	opts := &slog.HandlerOptions{Level: level}
 	if cfg.LogFormat == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
@@ -124,6 +138,10 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 // Run opens the store, prepares the first admin key, and starts serving.
 // It returns once the listener is open; Addr then gives its address.
 func (m *Main) Run(ctx context.Context) error {
+	// Caught from the start: a SIGHUP must never kill the process, and one
+	// that comes during the start is handled once the reloader runs.
+	m.hangups = make(chan os.Signal, 1)
+	signal.Notify(m.hangups, syscall.SIGHUP)
 	m.backgroundCtx, m.stopBackground = context.WithCancel(context.Background())
 	base, err := m.Config.baseURL()
 	if err != nil {
@@ -142,6 +160,8 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	collectors := m.startBackground()
+	// Last, once everything a reload touches is in place.
+	m.goBackground(m.reloadOnHangup)
 	return m.startServer(base, collectors)
 }
 
@@ -330,6 +350,9 @@ func (m *Main) close() error {
 	if m.stopBackground != nil {
 		m.stopBackground()
 		errs = append(errs, m.waitBackground(ctx))
+	}
+	if m.hangups != nil {
+		signal.Stop(m.hangups)
 	}
 	if m.enricher != nil {
 		errs = append(errs, m.enricher.Close())
