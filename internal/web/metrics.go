@@ -32,7 +32,7 @@ func newMetrics(links *shortener.Service, clicks *analytics.Recorder, limits *ra
 		}, []string{"route", "code"}),
 		unreadable: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tiny_http_unreadable_requests_total",
-			Help: "Requests that could not be read as HTTP, by class: malformed, headers_too_large, body_too_large, timeout.",
+			Help: "Requests that could not be read as HTTP, by class: malformed, headers_too_large, body_too_large, timeout, connection.",
 		}, []string{"class"}),
 		redirect: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "tiny_redirect_duration_seconds",
