@@ -30,6 +30,7 @@ type Config struct {
 	InitialAPIKey         string
 	LogLevel              string
 	LogFormat             string
+	ConfigFile            string // settings file; SIGHUP re-reads its log-level
 	CacheSize             int
 	CacheTTL              time.Duration
 	IDBlockSize           int64
@@ -100,6 +101,7 @@ func (c *Config) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.InitialAPIKey, "initial-api-key", c.InitialAPIKey, "secret of the admin key created on the first start (default random, printed once)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "log level: debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "log format: text or json")
+	fs.StringVar(&c.ConfigFile, "config", c.ConfigFile, "file of settings, one \"flag-name value\" per line; flags and the environment outrank it; SIGHUP re-reads its log-level")
 	fs.IntVar(&c.CacheSize, "cache-size", c.CacheSize, "links held in the redirect cache")
 	fs.DurationVar(&c.CacheTTL, "cache-ttl", c.CacheTTL, "how long a link stays in the redirect cache")
 	fs.Int64Var(&c.IDBlockSize, "id-block", c.IDBlockSize, "link ids leased from the store at a time")

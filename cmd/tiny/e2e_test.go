@@ -87,12 +87,19 @@ func startTiny(t *testing.T, db, addr string, env ...string) *process {
 	return startTinyWith(t, addr, []string{"--database", db}, env...)
 }
 
-// startTinyWith starts `tiny serve` on addr with more flags, and waits until
-// it is ready.
+// startTinyWith starts `tiny serve` on addr, logging at warn, with more
+// flags, and waits until it is ready.
 func startTinyWith(t *testing.T, addr string, args []string, env ...string) *process {
 	t.Helper()
+	return startTinyArgs(t, addr, append([]string{"--log-level", "warn"}, args...), env...)
+}
+
+// startTinyArgs starts `tiny serve` on addr with args alone, and waits
+// until it is ready.
+func startTinyArgs(t *testing.T, addr string, args []string, env ...string) *process {
+	t.Helper()
 	p := &process{addr: addr, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan error, 1)}
-	p.cmd = exec.Command(tinyBinary(t), append([]string{"serve", "--addr", addr, "--log-level", "warn"}, args...)...)
+	p.cmd = exec.Command(tinyBinary(t), append([]string{"serve", "--addr", addr}, args...)...)
 	p.cmd.Env = append(os.Environ(), env...)
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	if err := p.cmd.Start(); err != nil {
@@ -328,7 +335,7 @@ func TestServeHelpListsEverySetting(t *testing.T) {
 	for _, want := range []string{
 		"--addr", "TINY_ADDR", "--database", "TINY_DATABASE", "--base-url", "TINY_BASE_URL",
 		"--initial-api-key", "TINY_INITIAL_API_KEY", "--click-flush", "TINY_CLICK_FLUSH",
-		"--read-timeout", "TINY_READ_TIMEOUT", "--max-body", "TINY_MAX_BODY",
+		"--read-timeout", "TINY_READ_TIMEOUT", "--max-body", "TINY_MAX_BODY", "--config", "TINY_CONFIG",
 		"--trust-proxy", "TINY_TRUST_PROXY", "--ipv6-prefix", "TINY_IPV6_PREFIX",
 	} {
 		if !strings.Contains(string(out), want) {

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -49,9 +50,14 @@ func serveCommand(stdout, stderr io.Writer) *ffcli.Command {
 		Options:   []ff.Option{ff.WithEnvVarPrefix(envPrefix)},
 		UsageFunc: usage,
 		Exec: func(ctx context.Context, _ []string) error {
+			fixed, err := applyConfigFile(fs, cfg.ConfigFile)
+			if err != nil {
+				return err
+			}
 			ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			m := NewMain(cfg, stdout, stderr)
+			m.fixed = fixed
 			if err := m.Run(ctx); err != nil {
 				m.Close()
 				return err
@@ -72,6 +78,11 @@ type Main struct {
 	Config Config
 	stdout io.Writer
 	logger *slog.Logger
+	level  *slog.LevelVar // the logger's; Reload sets it
+	// fixed are the flags set by the command line or the environment,
+	// which outrank --config on a reload as at start.
+	fixed   map[string]bool
+	hangups chan os.Signal // SIGHUP: Reload
 
 	store    tiny.Store
 	links    *shortener.Service
@@ -79,12 +90,21 @@ type Main struct {
 	server   *web.Server
 	listener net.Listener
 	serveErr chan error
-	// stopFollowing ends the background work: the subscription to the
-	// store's change feed and the retention of raw clicks.
-	stopFollowing context.CancelFunc
-	enricher      *analytics.Enricher
-	debug         *http.Server
-	redis         *redis.Client
+	enricher *analytics.Enricher
+	debug    *http.Server
+	redis    *redis.Client
+
+	// background is the work Run starts besides serving (the change feed,
+	// raw-click retention, rescans, feed reloads, SIGHUP); Close cancels it
+	// through stopBackground and waits for it before it closes the store.
+	background     sync.WaitGroup
+	backgroundCtx  context.Context
+	stopBackground context.CancelFunc
+	// wrapStore, if set, wraps the store Run opens (tests watch its calls).
+	wrapStore func(tiny.Store) tiny.Store
+
+	closeOnce sync.Once
+	closeErr  error
 
 	// The link-safety check; nil with --safety=false.
 	checker   *abuse.Checker
@@ -96,14 +116,18 @@ type Main struct {
 // NewMain returns a Main that logs to stderr and prints the first admin key
 // to stdout.
 func NewMain(cfg Config, stdout, stderr io.Writer) *Main {
-	return &Main{Config: cfg, stdout: stdout, logger: newLogger(cfg, stderr), serveErr: make(chan error, 1)}
+	level := new(slog.LevelVar)
+	return &Main{Config: cfg, stdout: stdout, logger: newLogger(cfg, stderr, level), level: level, serveErr: make(chan error, 1)}
 }
 
-func newLogger(cfg Config, w io.Writer) *slog.Logger {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
-		level = slog.LevelInfo
+// newLogger returns the logger of cfg, which sets level to cfg.LogLevel;
+// changing level later changes what the logger writes.
+func newLogger(cfg Config, w io.Writer, level *slog.LevelVar) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		l = slog.LevelInfo
 	}
+	level.Set(l)
 	opts := &slog.HandlerOptions{Level: level}
 	if cfg.LogFormat == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
@@ -114,16 +138,50 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 // Run opens the store, prepares the first admin key, and starts serving.
 // It returns once the listener is open; Addr then gives its address.
 func (m *Main) Run(ctx context.Context) error {
-	cfg := m.Config
-	base, err := cfg.baseURL()
+	// Caught from the start: a SIGHUP must never kill the process, and one
+	// that comes during the start is handled once the reloader runs.
+	m.hangups = make(chan os.Signal, 1)
+	signal.Notify(m.hangups, syscall.SIGHUP)
+	m.backgroundCtx, m.stopBackground = context.WithCancel(context.Background())
+	base, err := m.Config.baseURL()
 	if err != nil {
 		return err
 	}
-	store, err := openStore(ctx, cfg.Database)
+	if err := m.openDatabase(ctx); err != nil {
+		return err
+	}
+	if err := m.startLinks(ctx, base); err != nil {
+		return err
+	}
+	if err := m.ensureAdminKey(ctx); err != nil {
+		return err
+	}
+	if err := m.startAnalytics(); err != nil {
+		return err
+	}
+	collectors := m.startBackground()
+	// Last, once everything a reload touches is in place.
+	m.goBackground(m.reloadOnHangup)
+	return m.startServer(base, collectors)
+}
+
+// openDatabase opens the store of --database.
+func (m *Main) openDatabase(ctx context.Context) error {
+	store, err := openStore(ctx, m.Config.Database)
 	if err != nil {
-		return fmt.Errorf("opening the database %s: %w", redactDSN(cfg.Database), err)
+		return fmt.Errorf("opening the database %s: %w", redactDSN(m.Config.Database), err)
+	}
+	if m.wrapStore != nil {
+		store = m.wrapStore(store)
 	}
 	m.store = store
+	return nil
+}
+
+// startLinks starts the link service, behind the link-safety check unless
+// --safety=false.
+func (m *Main) startLinks(ctx context.Context, base *url.URL) error {
+	cfg := m.Config
 	var screener shortener.Screener
 	if cfg.Safety {
 		if err := m.startSafety(ctx); err != nil {
@@ -131,7 +189,8 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		screener = m.checker
 	}
-	m.links, err = shortener.New(ctx, store, shortener.Config{
+	var err error
+	m.links, err = shortener.New(ctx, m.store, shortener.Config{
 		URLPolicy:   tiny.URLPolicy{OwnHosts: cfg.ownHosts(base)},
 		IDBlockSize: cfg.IDBlockSize,
 		CacheSize:   cfg.CacheSize,
@@ -141,41 +200,63 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("starting the link service: %w", err)
 	}
-	if err := m.ensureAdminKey(ctx); err != nil {
-		return err
-	}
+	return nil
+}
+
+// startAnalytics starts the click recorder and its enricher.
+func (m *Main) startAnalytics() error {
+	cfg := m.Config
+	var err error
 	m.enricher, err = analytics.NewEnricher(analytics.EnricherConfig{
-		GeoIPPath: cfg.GeoIPDB, Secrets: analytics.SettingSecrets(store), Logger: m.logger,
+		GeoIPPath: cfg.GeoIPDB, Secrets: analytics.SettingSecrets(m.store), Logger: m.logger,
 		IPv6Prefix: int(cfg.IPv6Prefix), // one subscriber's network is one visitor, as in rate limits
 	})
 	if err != nil {
 		return fmt.Errorf("--geoip-db: %w", err)
 	}
-	m.clicks = analytics.NewRecorder(store, analytics.Config{
+	m.clicks = analytics.NewRecorder(m.store, analytics.Config{
 		QueueSize: cfg.ClickQueue, BatchSize: cfg.ClickBatch, FlushInterval: cfg.ClickFlush, Logger: m.logger,
 		Enricher: m.enricher, Off: !cfg.Analytics, LowPriority: cfg.BackgroundLowPriority,
 	})
 	m.clicks.Start()
-	var followCtx context.Context
-	followCtx, m.stopFollowing = context.WithCancel(context.Background())
-	go m.links.FollowChanges(followCtx, m.logger)
-	go analytics.KeepRawClicks(followCtx, store, cfg.ClickRetention, time.Hour, m.logger)
-	collectors := []prometheus.Collector{&abuse.Collector{Decisions: store.DecisionCounts, Logger: m.logger}}
-	if m.checker != nil {
-		m.rescanner = abuse.NewRescanner(abuse.RescanConfig{Links: store, Block: m.links.Block,
-			LowPriority: cfg.BackgroundLowPriority, Logger: m.logger})
-		go m.rescanner.Run(followCtx)
-		if len(cfg.Blocklists) > 0 {
-			// The feeds may have changed while this node was down.
-			m.rescanner.Changed(m.feeds.Current())
-			go func() { _ = m.feeds.Run(followCtx) }()
-		}
-		if len(cfg.Allowlists) > 0 {
-			go func() { _ = m.allowed.Run(followCtx) }()
-		}
-		collectors[0] = &abuse.Collector{Checker: m.checker, Feeds: m.feeds, Rescanner: m.rescanner,
-			Decisions: store.DecisionCounts, Logger: m.logger}
+	return nil
+}
+
+// startBackground starts the work that runs beside serving, and returns
+// the metrics of link safety.
+func (m *Main) startBackground() []prometheus.Collector {
+	cfg, store := m.Config, m.store
+	m.goBackground(func(ctx context.Context) { m.links.FollowChanges(ctx, m.logger) })
+	m.goBackground(func(ctx context.Context) {
+		analytics.KeepRawClicks(ctx, store, cfg.ClickRetention, time.Hour, m.logger)
+	})
+	if m.checker == nil {
+		return []prometheus.Collector{&abuse.Collector{Decisions: store.DecisionCounts, Logger: m.logger}}
 	}
+	m.rescanner = abuse.NewRescanner(abuse.RescanConfig{Links: store, Block: m.links.Block,
+		LowPriority: cfg.BackgroundLowPriority, Logger: m.logger})
+	m.goBackground(m.rescanner.Run)
+	if len(cfg.Blocklists) > 0 {
+		// The feeds may have changed while this node was down.
+		m.rescanner.Changed(m.feeds.Current())
+		m.goBackground(func(ctx context.Context) { _ = m.feeds.Run(ctx) })
+	}
+	if len(cfg.Allowlists) > 0 {
+		m.goBackground(func(ctx context.Context) { _ = m.allowed.Run(ctx) })
+	}
+	return []prometheus.Collector{&abuse.Collector{Checker: m.checker, Feeds: m.feeds, Rescanner: m.rescanner,
+		Decisions: store.DecisionCounts, Logger: m.logger}}
+}
+
+// goBackground runs f until Close, which cancels its context and waits for
+// it to return before it closes the store.
+func (m *Main) goBackground(f func(ctx context.Context)) {
+	m.background.Go(func() { f(m.backgroundCtx) })
+}
+
+// startServer opens the listener and serves on it.
+func (m *Main) startServer(base *url.URL, collectors []prometheus.Collector) error {
+	cfg := m.Config
 	limiter, err := m.rateLimiter()
 	if err != nil {
 		return err
@@ -197,7 +278,7 @@ func (m *Main) Run(ctx context.Context) error {
 			Report: ratelimit.Limit(cfg.RateReport),
 		},
 		Collectors: collectors,
-	}, m.links, store, m.clicks)
+	}, m.links, m.store, m.clicks)
 	if err != nil {
 		return err
 	}
@@ -249,9 +330,16 @@ func (m *Main) startSafety(ctx context.Context) error {
 // Addr is the address the server listens on.
 func (m *Main) Addr() string { return m.listener.Addr().String() }
 
-// Close shuts down gracefully: in-flight requests finish, queued clicks are
-// written, and the store is closed cleanly.
+// Close shuts down gracefully, in order: the server stops accepting and
+// finishes in-flight requests, queued clicks are written, the background
+// work is cancelled and waited for, and only then is the store closed. A
+// second call returns the first one's result.
 func (m *Main) Close() error {
+	m.closeOnce.Do(func() { m.closeErr = m.close() })
+	return m.closeErr
+}
+
+func (m *Main) close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), m.Config.ShutdownTimeout)
 	defer cancel()
 	var errs []error
@@ -261,8 +349,12 @@ func (m *Main) Close() error {
 	if m.clicks != nil {
 		errs = append(errs, m.clicks.Close(ctx))
 	}
-	if m.stopFollowing != nil {
-		m.stopFollowing()
+	if m.stopBackground != nil {
+		m.stopBackground()
+		errs = append(errs, m.waitBackground(ctx))
+	}
+	if m.hangups != nil {
+		signal.Stop(m.hangups)
 	}
 	if m.enricher != nil {
 		errs = append(errs, m.enricher.Close())
@@ -280,6 +372,21 @@ func (m *Main) Close() error {
 		errs = append(errs, m.store.Close())
 	}
 	return errors.Join(errs...)
+}
+
+// waitBackground waits for the background work to return, or for ctx.
+func (m *Main) waitBackground(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		m.background.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return errors.New("background work still running at the end of --shutdown-timeout; closing the store under it")
+	}
 }
 
 // rateLimiter returns the limiter of the API's rate limits: shared through

@@ -3,6 +3,8 @@ package tiny
 import (
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/hex"
+	"strings"
 )
 
 // APIKeyPrefix starts every generated key, so secret scanners can find
@@ -47,12 +49,40 @@ func HashAPIKey(secret string) []byte {
 	return h[:]
 }
 
-// APIKeyDisplayPrefix returns the part of a secret that is kept to tell keys
-// apart.
+// APIKeyDisplayPrefix returns what is stored and shown of a secret to tell
+// keys apart. A generated key shows "tiny_" and 4 of its 43 random
+// characters. Any other secret, such as an operator's TINY_INITIAL_API_KEY,
+// may be words a reader could complete, so it shows none of its characters:
+// "#" and the first 8 hex digits of its hash (apiKeyFingerprint).
 func APIKeyDisplayPrefix(secret string) string {
-	n := len(APIKeyPrefix) + 6
-	if len(secret) < n {
-		n = len(secret) / 2
+	if isGeneratedAPIKey(secret) {
+		return secret[:len(APIKeyPrefix)+apiKeyShownChars]
 	}
-	return secret[:n]
+	return apiKeyFingerprint(HashAPIKey(secret))
+}
+
+// apiKeyShownChars is how many random characters of a generated key its
+// prefix shows: about 24 of its 256 bits.
+const apiKeyShownChars = 4
+
+// apiKeyFingerprint is the display prefix of a secret that was not
+// generated: "#" and the first 8 hex digits of its hash. Migration 00004
+// computes the same from the stored hash.
+func apiKeyFingerprint(hash []byte) string {
+	return "#" + hex.EncodeToString(hash[:min(4, len(hash))])
+}
+
+// isGeneratedAPIKey reports whether secret has the form of
+// NewAPIKeySecret's keys.
+func isGeneratedAPIKey(secret string) bool {
+	rest, ok := strings.CutPrefix(secret, APIKeyPrefix)
+	if !ok || len(rest) != apiKeyRandomChars {
+		return false
+	}
+	for i := 0; i < len(rest); i++ {
+		if strings.IndexByte(base62Alphabet, rest[i]) < 0 {
+			return false
+		}
+	}
+	return true
 }

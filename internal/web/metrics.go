@@ -16,6 +16,8 @@ type metrics struct {
 	registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	redirect prometheus.Histogram
+	// unreadable counts the requests fasthttp could not read, by class.
+	unreadable *prometheus.CounterVec
 	// fastRequests are the request counters of the fast path, resolved once
 	// so that counting a redirect does not allocate.
 	fastRequests map[int]prometheus.Counter
@@ -28,6 +30,10 @@ func newMetrics(links *shortener.Service, clicks *analytics.Recorder, limits *ra
 			Name: "tiny_http_requests_total",
 			Help: "HTTP requests by route pattern and status code.",
 		}, []string{"route", "code"}),
+		unreadable: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tiny_http_unreadable_requests_total",
+			Help: "Requests that could not be read as HTTP, by class: malformed, headers_too_large, body_too_large, timeout, connection.",
+		}, []string{"class"}),
 		redirect: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "tiny_redirect_duration_seconds",
 			Help:    "Time to answer a redirect, from routing to the last header.",
@@ -53,7 +59,7 @@ func newMetrics(links *shortener.Service, clicks *analytics.Recorder, limits *ra
 	m.registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.requests, m.redirect,
+		m.requests, m.redirect, m.unreadable,
 		counter("tiny_cache_hits_total", "Redirect cache lookups that found the link.",
 			func() float64 { return float64(links.Stats().CacheHits) }),
 		counter("tiny_cache_misses_total", "Redirect cache lookups that went to the store.",

@@ -1,12 +1,16 @@
 package web
 
 import (
+	"bytes"
+	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"strings"
 	"testing"
 	"time"
 
+	"tiny/internal/hostile"
 	"tiny/internal/tiny"
 )
 
@@ -55,5 +59,49 @@ func TestBodyLimit(t *testing.T) {
 	r := e.doWith(e.api, "POST", "/api/v1/links", e.adminKey, `{"url":"https://example.com/`+strings.Repeat("a", 2<<10)+`"}`, true)
 	if r.status != 413 {
 		t.Errorf("POST with a 2 KiB body over a 1 KiB limit = %d, want 413", r.status)
+	}
+}
+
+// TestBadRequestsLeaveNoSecretsInTheLog sends requests fasthttp cannot
+// read, each with an API key, a session cookie and X-Forwarded-For: the
+// log (at debug) holds none of them nor the client's address, and each
+// unreadable request is counted by its class.
+func TestBadRequestsLeaveNoSecretsInTheLog(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.MaxBodyBytes = 1 << 20 })
+	secrets := hostile.Secrets{Key: e.adminKey, Cookie: "c00kie-0f-a-s3ssion", ForwardedFor: "203.0.113.77"}
+	clients := hostile.Send(t, strings.TrimPrefix(e.base, "http://"), hostile.Requests(secrets))
+	hostile.CheckLog(t, e.logs.String(), secrets, clients)
+	if !strings.Contains(e.logs.String(), "class=malformed") {
+		t.Errorf("the log names no class of bad request:\n%s", e.logs)
+	}
+	metrics := string(e.visit("GET", "/metrics").body)
+	for _, class := range []string{"malformed", "headers_too_large", "body_too_large"} {
+		if want := `tiny_http_unreadable_requests_total{class="` + class + `"}`; !strings.Contains(metrics, want) {
+			t.Errorf("/metrics has no %s", want)
+		}
+	}
+}
+
+// TestFasthttpLoggerWithholdsArguments feeds fasthttpLogger lines of the
+// shapes fasthttp logs: none of their arguments but an accept error
+// reaches the log.
+func TestFasthttpLoggerWithholdsArguments(t *testing.T) {
+	for _, tc := range []struct {
+		format string
+		args   []any
+		want   string
+	}{
+		{"error when serving connection %q<->%q: %v", []any{"127.0.0.1:8080", "198.51.100.9:50123",
+			errors.New(`invalid request uri "/x\x01y" in "GET /x\x01y HTTP/1.1\r\nAuthorization: Bearer s3cret"`)}, "class=malformed"},
+		{"The number of connections from %s exceeds MaxConnsPerIP=%d", []any{"198.51.100.9", 10}, "The number of connections from"},
+		{"%.3f %s - %s", []any{0.5, "#0000000000000001 - 127.0.0.1:8080<->198.51.100.9:50123 - GET /?s3cret", "cannot parse requestURI"}, "withheld"},
+		{"Permanent error when accepting new connections: %v", []any{errors.New("accept4: too many open files")}, "too many open files"},
+	} {
+		var buf bytes.Buffer
+		fasthttpLogger{slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))}.Printf(tc.format, tc.args...)
+		got := buf.String()
+		if !strings.Contains(got, tc.want) || strings.Contains(got, "198.51.100.9") || strings.Contains(got, "s3cret") {
+			t.Errorf("fasthttpLogger.Printf(%q) logged %q, want %q and no argument of the request", tc.format, got, tc.want)
+		}
 	}
 }
