@@ -329,6 +329,7 @@ func TestServeHelpListsEverySetting(t *testing.T) {
 		"--addr", "TINY_ADDR", "--database", "TINY_DATABASE", "--base-url", "TINY_BASE_URL",
 		"--initial-api-key", "TINY_INITIAL_API_KEY", "--click-flush", "TINY_CLICK_FLUSH",
 		"--read-timeout", "TINY_READ_TIMEOUT", "--max-body", "TINY_MAX_BODY",
+		"--rate-password-ip", "TINY_RATE_PASSWORD_IP", "--rate-password-link", "TINY_RATE_PASSWORD_LINK",
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("tiny serve --help does not mention %s:\n%s", want, out)

@@ -193,6 +193,9 @@ func (m *Main) Run(ctx context.Context) error {
 			PerKey: ratelimit.Limit(cfg.RateKey),
 			Create: ratelimit.Limit(cfg.RateCreate),
 			Report: ratelimit.Limit(cfg.RateReport),
+
+			PasswordPerIP:   ratelimit.Limit(cfg.RatePasswordIP),
+			PasswordPerLink: ratelimit.Limit(cfg.RatePasswordLink),
 		},
 		Collectors: collectors,
 	}, m.links, store, m.clicks)

@@ -23,6 +23,12 @@ type Limits struct {
 	// Report bounds abuse reports per client address: reports are public,
 	// and each one lands in a moderator's queue.
 	Report ratelimit.Limit
+	// PasswordPerIP bounds the guesses at link passwords (the form at
+	// POST /{code}) from one client address, over every link.
+	PasswordPerIP ratelimit.Limit
+	// PasswordPerLink bounds the guesses at one link's password from every
+	// address together, so many addresses cannot share out a guessing run.
+	PasswordPerLink ratelimit.Limit
 }
 
 // rateLimiter applies Limits with a Limiter; refusals are counted for
