@@ -106,7 +106,7 @@ func (c *Config) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.ClickBatch, "click-batch", c.ClickBatch, "clicks written per batch at most")
 	fs.DurationVar(&c.ClickFlush, "click-flush", c.ClickFlush, "longest a click waits before it is written; a crash loses at most this much")
 	fs.DurationVar(&c.ReadTimeout, "read-timeout", c.ReadTimeout, "time to read a whole request")
-	fs.DurationVar(&c.WriteTimeout, "write-timeout", c.WriteTimeout, "time to write a response")
+	fs.DurationVar(&c.WriteTimeout, "write-timeout", c.WriteTimeout, "time to write a response; also the most a bulk create or a password hash may work")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", c.IdleTimeout, "time an idle keep-alive connection is kept")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "time in-flight requests get to finish on SIGTERM")
 	fs.IntVar(&c.MaxBodyBytes, "max-body", c.MaxBodyBytes, "largest request body in bytes")

@@ -18,7 +18,8 @@ type Limits struct {
 	// PerKey bounds every API call made with one API key.
 	PerKey ratelimit.Limit
 	// Create bounds link creation per API key; a bulk request counts once
-	// per link it holds.
+	// per link it holds, and a password counts passwordCreateWeight times
+	// (creates and edits), for the bcrypt work it costs.
 	Create ratelimit.Limit
 	// Report bounds abuse reports per client address: reports are public,
 	// and each one lands in a moderator's queue.
