@@ -54,6 +54,8 @@ type Config struct {
 	RateKey               limitFlag
 	RateCreate            limitFlag
 	RateReport            limitFlag
+	RatePasswordIP        limitFlag
+	RatePasswordLink      limitFlag
 	Blocklists            stringsFlag
 	Allowlists            stringsFlag
 	BlocklistEvery        time.Duration
@@ -89,6 +91,8 @@ func DefaultConfig() Config {
 		RateKey:               limitFlag{Rate: 1200, Period: time.Minute, Burst: 300},
 		RateCreate:            limitFlag{Rate: 600, Period: time.Minute, Burst: 1000},
 		RateReport:            limitFlag{Rate: 20, Period: time.Hour, Burst: 5},
+		RatePasswordIP:        limitFlag{Rate: 10, Period: time.Minute, Burst: 5},
+		RatePasswordLink:      limitFlag{Rate: 30, Period: time.Minute, Burst: 10},
 		BlocklistEvery:        15 * time.Minute,
 		Safety:                true,
 	}
@@ -109,7 +113,7 @@ func (c *Config) register(fs *flag.FlagSet) {
 	fs.IntVar(&c.ClickBatch, "click-batch", c.ClickBatch, "clicks written per batch at most")
 	fs.DurationVar(&c.ClickFlush, "click-flush", c.ClickFlush, "longest a click waits before it is written; a crash loses at most this much")
 	fs.DurationVar(&c.ReadTimeout, "read-timeout", c.ReadTimeout, "time to read a whole request")
-	fs.DurationVar(&c.WriteTimeout, "write-timeout", c.WriteTimeout, "time to write a response")
+	fs.DurationVar(&c.WriteTimeout, "write-timeout", c.WriteTimeout, "time to write a response; also the most a bulk create or a password hash may work")
 	fs.DurationVar(&c.IdleTimeout, "idle-timeout", c.IdleTimeout, "time an idle keep-alive connection is kept")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "time in-flight requests get to finish on SIGTERM")
 	fs.IntVar(&c.MaxBodyBytes, "max-body", c.MaxBodyBytes, "largest request body in bytes")
@@ -125,6 +129,8 @@ func (c *Config) register(fs *flag.FlagSet) {
 	fs.Var(&c.RateKey, "rate-key", "API calls per API key: RATE/PERIOD[:BURST], or off")
 	fs.Var(&c.RateCreate, "rate-create", "links created per API key: RATE/PERIOD[:BURST], or off")
 	fs.Var(&c.RateReport, "rate-report", "abuse reports per client address: RATE/PERIOD[:BURST], or off")
+	fs.Var(&c.RatePasswordIP, "rate-password-ip", "link password guesses per client address, over every link: RATE/PERIOD[:BURST], or off")
+	fs.Var(&c.RatePasswordLink, "rate-password-link", "password guesses per link, from every address: RATE/PERIOD[:BURST], or off")
 	fs.Var(&c.Blocklists, "blocklist", "blocklist feed, a file path or an http(s) URL: domains, URLs or a hosts file (repeatable)")
 	fs.Var(&c.Allowlists, "allowlist", "allowlist feed in the same formats: destinations on it are never flagged or refused by their score (repeatable)")
 	fs.DurationVar(&c.BlocklistEvery, "blocklist-refresh", c.BlocklistEvery, "how often blocklist and allowlist feeds are reloaded; a blocklist change rescans every link")

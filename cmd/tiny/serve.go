@@ -276,6 +276,9 @@ func (m *Main) startServer(base *url.URL, collectors []prometheus.Collector) err
 			PerKey: ratelimit.Limit(cfg.RateKey),
 			Create: ratelimit.Limit(cfg.RateCreate),
 			Report: ratelimit.Limit(cfg.RateReport),
+
+			PasswordPerIP:   ratelimit.Limit(cfg.RatePasswordIP),
+			PasswordPerLink: ratelimit.Limit(cfg.RatePasswordLink),
 		},
 		Collectors: collectors,
 	}, m.links, m.store, m.clicks)

@@ -30,18 +30,25 @@ type Config struct {
 	Screener Screener
 	// PasswordCost is the bcrypt cost for link passwords (bcrypt.DefaultCost).
 	PasswordCost int
+	// PasswordWorkers bounds the bcrypt hashes and checks that run at once
+	// in the process (half of GOMAXPROCS, at least 1).
+	PasswordWorkers int
+	// PasswordWait is the longest a hash or check waits for a free worker
+	// before it is refused as Unavailable (1s).
+	PasswordWait time.Duration
 	// Now returns the current time (time.Now).
 	Now func() time.Time
 }
 
 // Service implements tiny's link use cases.
 type Service struct {
-	store  tiny.Store
-	codec  *tiny.Codec
-	ids    *idAllocator
-	cache  *otter.Cache[string, *Target]
-	loader otter.Loader[string, *Target]
-	cfg    Config
+	store     tiny.Store
+	codec     *tiny.Codec
+	ids       *idAllocator
+	cache     *otter.Cache[string, *Target]
+	loader    otter.Loader[string, *Target]
+	passwords *passwords
+	cfg       Config
 
 	storeErrors atomic.Uint64
 }
@@ -68,6 +75,12 @@ func New(ctx context.Context, store tiny.Store, cfg Config, newKey func() []byte
 	if cfg.PasswordCost == 0 {
 		cfg.PasswordCost = bcrypt.DefaultCost
 	}
+	if cfg.PasswordWorkers <= 0 {
+		cfg.PasswordWorkers = defaultPasswordWorkers()
+	}
+	if cfg.PasswordWait <= 0 {
+		cfg.PasswordWait = time.Second
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -84,6 +97,8 @@ func New(ctx context.Context, store tiny.Store, cfg Config, newKey func() []byte
 		codec: codec,
 		ids:   &idAllocator{store: store, blockSize: cfg.IDBlockSize},
 		cfg:   cfg,
+
+		passwords: newPasswords(cfg.PasswordCost, cfg.PasswordWorkers, cfg.PasswordWait),
 	}
 	s.cache, err = otter.New(&otter.Options[string, *Target]{
 		MaximumSize:      cfg.CacheSize,
@@ -172,7 +187,7 @@ func (s *Service) Create(ctx context.Context, owner *tiny.User, in CreateInput) 
 		l.CacheSeconds = &cs
 	}
 	if in.Password != "" {
-		if l.PasswordHash, err = s.hashPassword(in.Password); err != nil {
+		if l.PasswordHash, err = s.hashPassword(ctx, in.Password); err != nil {
 			return nil, err
 		}
 	}
@@ -254,25 +269,6 @@ func (s *Service) insert(ctx context.Context, l *tiny.Link) error {
 	}
 }
 
-func (s *Service) hashPassword(pw string) (string, error) {
-	if err := validatePassword(pw); err != nil {
-		return "", err
-	}
-	h, err := bcrypt.GenerateFromPassword([]byte(pw), s.cfg.PasswordCost)
-	if err != nil {
-		return "", err
-	}
-	return string(h), nil
-}
-
-// CheckPassword reports whether pw opens the password-protected link l.
-func CheckPassword(l *tiny.Link, pw string) bool {
-	if l.PasswordHash == "" {
-		return true
-	}
-	return bcrypt.CompareHashAndPassword([]byte(l.PasswordHash), []byte(pw)) == nil
-}
-
 // lookup finds the link a short name stands for: a generated code decodes
 // to its id, anything else is an alias. Deleted links are returned too.
 func (s *Service) lookup(ctx context.Context, name string) (*tiny.Link, error) {
@@ -321,7 +317,7 @@ func (s *Service) Update(ctx context.Context, user *tiny.User, name string, in U
 		return nil, err
 	}
 	oldURL := l.URL
-	if err := s.apply(l, in); err != nil {
+	if err := s.apply(ctx, l, in); err != nil {
 		return nil, err
 	}
 	// A new destination is screened like a new link. Blocked refuses the
@@ -351,7 +347,7 @@ func (s *Service) Update(ctx context.Context, user *tiny.User, name string, in U
 	return l, nil
 }
 
-func (s *Service) apply(l *tiny.Link, in UpdateInput) error {
+func (s *Service) apply(ctx context.Context, l *tiny.Link, in UpdateInput) error {
 	if in.Alias.Set {
 		return tiny.FieldErrorf(tiny.Invalid, "alias", "an alias cannot be changed; create a new link")
 	}
@@ -416,7 +412,7 @@ func (s *Service) apply(l *tiny.Link, in UpdateInput) error {
 	if in.Password.Set {
 		l.PasswordHash = ""
 		if !in.Password.Null && in.Password.Value != "" {
-			if l.PasswordHash, err = s.hashPassword(in.Password.Value); err != nil {
+			if l.PasswordHash, err = s.hashPassword(ctx, in.Password.Value); err != nil {
 				return err
 			}
 		}

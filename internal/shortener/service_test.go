@@ -72,6 +72,16 @@ func newService(t *testing.T, store tiny.Store, cfg shortener.Config) *shortener
 	return svc
 }
 
+// opens reports whether pw opens l.
+func opens(t *testing.T, svc *shortener.Service, l *tiny.Link, pw string) bool {
+	t.Helper()
+	ok, err := svc.CheckPassword(context.Background(), l, pw)
+	if err != nil {
+		t.Fatalf("CheckPassword(%q) = %v", pw, err)
+	}
+	return ok
+}
+
 func newUser(t *testing.T, store tiny.Store, name string, role tiny.Role) *tiny.User {
 	t.Helper()
 	u := &tiny.User{Name: name, Role: role}
@@ -272,9 +282,8 @@ func TestCreateNormalises(t *testing.T) {
 	if l.PasswordHash == "" || l.PasswordHash == "s3cret" {
 		t.Errorf("Create(password).PasswordHash = %q, want a bcrypt hash", l.PasswordHash)
 	}
-	if !shortener.CheckPassword(l, "s3cret") || shortener.CheckPassword(l, "wrong") {
-		t.Errorf("CheckPassword(right, wrong) = %v, %v, want true, false",
-			shortener.CheckPassword(l, "s3cret"), shortener.CheckPassword(l, "wrong"))
+	if right, wrong := opens(t, svc, l, "s3cret"), opens(t, svc, l, "wrong"); !right || wrong {
+		t.Errorf("CheckPassword(right, wrong) = %v, %v, want true, false", right, wrong)
 	}
 	if l.MaxClicks != 3 || l.Redirect != 308 || l.CacheSeconds == nil || *l.CacheSeconds != 60 || !l.ForwardQuery {
 		t.Errorf("Create() = max_clicks %d, redirect %d, cache_seconds %v, forward_query %v, want 3, 308, 60, true",
@@ -400,7 +409,7 @@ func TestUpdate(t *testing.T) {
 	t.Run("empty password clears it", func(t *testing.T) {
 		l := full(t)
 		got, err := svc.Update(ctx, owner, l.Code, updateInput(t, `{"password": ""}`))
-		if err != nil || got.PasswordHash != "" || !shortener.CheckPassword(got, "") {
+		if err != nil || got.PasswordHash != "" || !opens(t, svc, got, "") {
 			t.Errorf("Update(password \"\") = %+v, %v, want no password", got, err)
 		}
 	})
@@ -413,7 +422,7 @@ func TestUpdate(t *testing.T) {
 		}
 		stored := mustGet(t, svc, owner, l.Code)
 		if stored.ExpiresAt == nil || stored.MaxClicks != 5 || stored.CacheSeconds == nil || *stored.CacheSeconds != 60 ||
-			!shortener.CheckPassword(stored, "pw") || got.URL != l.URL {
+			!opens(t, svc, stored, "pw") || got.URL != l.URL {
 			t.Errorf("Update({}) then Get() = %+v, want the link unchanged", stored)
 		}
 	})
@@ -430,7 +439,7 @@ func TestUpdate(t *testing.T) {
 		for _, l := range []*tiny.Link{got, mustGet(t, svc, owner, l.Code)} {
 			if l.URL != "https://example.org/new" || l.Title != "New" || !slices.Equal(l.Tags, []string{"x", "y"}) ||
 				l.ExpiresAt == nil || !l.ExpiresAt.Equal(exp) || l.MaxClicks != 9 || l.Redirect != 307 ||
-				l.CacheSeconds == nil || *l.CacheSeconds != 0 || !shortener.CheckPassword(l, "other") || l.ForwardQuery {
+				l.CacheSeconds == nil || *l.CacheSeconds != 0 || !opens(t, svc, l, "other") || l.ForwardQuery {
 				t.Errorf("Update(every field) = %+v, want every field changed", l)
 			}
 		}

@@ -53,12 +53,15 @@ func (s *Server) createLink(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in, linkBodyLimit); err != nil {
 		return err
 	}
-	if err := s.limitCreates(w, r, 1); err != nil {
+	passwords := countPasswords(in)
+	if err := s.limitCreates(w, r, createCost(1, passwords)); err != nil {
 		return err
 	}
-	l, err := s.links.Create(r.Context(), currentUser(r), in)
+	ctx, stop := s.costlyContext(r, passwords > 0)
+	defer stop()
+	l, err := s.links.Create(ctx, currentUser(r), in)
 	if err != nil {
-		return err
+		return stoppedOr(ctx, err)
 	}
 	w.Header().Set("Location", "/api/v1/links/"+l.Code)
 	writeJSON(w, http.StatusCreated, s.linkJSON(l))
@@ -84,32 +87,60 @@ func (s *Server) bulkCreateLinks(w http.ResponseWriter, r *http.Request) error {
 	if len(in.Links) == 0 || len(in.Links) > MaxBulkLinks {
 		return tiny.FieldErrorf(tiny.Invalid, "links", "send 1 to %d links", MaxBulkLinks)
 	}
-	if err := s.limitCreates(w, r, len(in.Links)); err != nil {
+	passwords := countPasswords(in.Links...)
+	if passwords > MaxBulkPasswords {
+		return tiny.FieldErrorf(tiny.Invalid, "links", "at most %d links of a bulk request may have a password; this one has %d", MaxBulkPasswords, passwords)
+	}
+	if err := s.limitCreates(w, r, createCost(len(in.Links), passwords)); err != nil {
 		return err
 	}
+	ctx, stop := s.costlyContext(r, true)
+	defer stop()
 	user := currentUser(r)
-	out := struct {
-		Created int          `json:"created"`
-		Failed  int          `json:"failed"`
-		Results []bulkResult `json:"results"`
-	}{Results: make([]bulkResult, 0, len(in.Links))}
+	out := bulkOutput{Results: make([]bulkResult, 0, len(in.Links))}
 	for i, item := range in.Links {
-		l, err := s.links.Create(r.Context(), user, item)
-		if err != nil {
-			if code := tiny.ErrorCodeOf(err); code == tiny.Internal || code == tiny.Unavailable {
-				return err // the store is failing: stop rather than fail every item
+		var l *tiny.Link
+		err := ctx.Err()
+		if err == nil {
+			l, err = s.links.Create(ctx, user, item)
+		}
+		if err != nil && ctx.Err() != nil {
+			// Out of time, or the client left: the rest is not attempted,
+			// and the results still say which links exist.
+			for ; i < len(in.Links); i++ {
+				out.failed(i, stopped(ctx))
 			}
-			d := detailOf(err)
-			out.Results = append(out.Results, bulkResult{Index: i, Error: &d})
-			out.Failed++
+			break
+		}
+		if code := tiny.ErrorCodeOf(err); code == tiny.Internal || code == tiny.Unavailable {
+			return err // the store is failing: stop rather than fail every item
+		}
+		if err != nil {
+			out.failed(i, err)
 			continue
 		}
-		j := s.linkJSON(l)
-		out.Results = append(out.Results, bulkResult{Index: i, Link: &j})
-		out.Created++
+		out.created(i, s.linkJSON(l))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// bulkOutput is the answer to a bulk create.
+type bulkOutput struct {
+	Created int          `json:"created"`
+	Failed  int          `json:"failed"`
+	Results []bulkResult `json:"results"`
+}
+
+func (o *bulkOutput) created(i int, l linkJSON) {
+	o.Results = append(o.Results, bulkResult{Index: i, Link: &l})
+	o.Created++
+}
+
+func (o *bulkOutput) failed(i int, err error) {
+	d := detailOf(err)
+	o.Results = append(o.Results, bulkResult{Index: i, Error: &d})
+	o.Failed++
 }
 
 func (s *Server) getLink(w http.ResponseWriter, r *http.Request) error {
@@ -126,9 +157,17 @@ func (s *Server) updateLink(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in, linkBodyLimit); err != nil {
 		return err
 	}
-	l, err := s.links.Update(r.Context(), currentUser(r), r.PathValue("code"), in)
+	hashes := in.Password.Set && in.Password.Value != ""
+	if hashes {
+		if err := s.limitCreates(w, r, passwordCreateWeight); err != nil {
+			return err
+		}
+	}
+	ctx, stop := s.costlyContext(r, hashes)
+	defer stop()
+	l, err := s.links.Update(ctx, currentUser(r), r.PathValue("code"), in)
 	if err != nil {
-		return err
+		return stoppedOr(ctx, err)
 	}
 	writeJSON(w, http.StatusOK, s.linkJSON(l))
 	return nil

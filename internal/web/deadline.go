@@ -1,8 +1,10 @@
 package web
 
 import (
+	"errors"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -182,4 +184,14 @@ func (c *coarseConn) Close() error {
 	delete(c.owner.conns, c)
 	c.owner.mu.Unlock()
 	return c.Conn.Close()
+}
+
+// SyscallConn reaches the socket under c, which costlyContext polls to
+// see whether the client hung up.
+func (c *coarseConn) SyscallConn() (syscall.RawConn, error) {
+	sc, ok := c.Conn.(syscall.Conn)
+	if !ok {
+		return nil, errors.ErrUnsupported
+	}
+	return sc.SyscallConn()
 }

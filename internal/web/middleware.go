@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/valyala/fasthttp"
+
 	"tiny/internal/tiny"
 )
 
@@ -19,6 +21,7 @@ const (
 	requestIDKey contextKey = iota
 	userKey
 	apiKeyIDKey
+	connKey // the request's net.Conn, for costlyContext
 )
 
 func requestID(ctx context.Context) string {
@@ -123,7 +126,8 @@ func securityHeaders(next http.Handler) http.Handler {
 // fasthttp. It copies every string, which the adaptor builds over fasthttp's
 // buffers that are reused once the request ends, so anything kept longer (a
 // cache key, a queued click) would later change under our feet. And it
-// keeps the context from being cancelled by the start of a shutdown.
+// keeps the context from being cancelled by the start of a shutdown, and
+// puts the connection in it for costlyContext.
 func detach(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Method = strings.Clone(r.Method)
@@ -145,8 +149,13 @@ func detach(next http.Handler) http.Handler {
 		}
 		r.Header = h
 		// fasthttp cancels every request context when shutdown begins; a
-		// graceful shutdown lets in-flight requests finish instead.
-		next.ServeHTTP(w, r.WithContext(context.WithoutCancel(r.Context())))
+		// graceful shutdown lets in-flight requests finish instead. Costly
+		// work ends when its client hangs up, which it sees on the conn.
+		ctx := context.WithoutCancel(r.Context())
+		if fc, ok := r.Context().(*fasthttp.RequestCtx); ok {
+			ctx = context.WithValue(ctx, connKey, fc.Conn())
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 

@@ -16,11 +16,18 @@ type Limits struct {
 	// PerKey bounds every API call made with one API key.
 	PerKey ratelimit.Limit
 	// Create bounds link creation per API key; a bulk request counts once
-	// per link it holds.
+	// per link it holds, and a password counts passwordCreateWeight times
+	// (creates and edits), for the bcrypt work it costs.
 	Create ratelimit.Limit
 	// Report bounds abuse reports per client address: reports are public,
 	// and each one lands in a moderator's queue.
 	Report ratelimit.Limit
+	// PasswordPerIP bounds the guesses at link passwords (the form at
+	// POST /{code}) from one client address, over every link.
+	PasswordPerIP ratelimit.Limit
+	// PasswordPerLink bounds the guesses at one link's password from every
+	// address together, so many addresses cannot share out a guessing run.
+	PasswordPerLink ratelimit.Limit
 }
 
 // rateLimiter applies Limits with a Limiter; refusals are counted for

@@ -61,7 +61,11 @@ func (s *Server) unlock(w http.ResponseWriter, r *http.Request) error {
 		s.renderPasswordForm(w, r, t, "Your session expired; please try again.", http.StatusForbidden)
 		return nil
 	}
-	if !shortener.CheckPassword(t.Link, r.PostForm.Get("password")) {
+	ok, err := s.checkPassword(w, r, t)
+	if err != nil {
+		return s.passwordRefused(w, r, t, err)
+	}
+	if !ok {
 		s.renderPasswordForm(w, r, t, "That password is not right.", http.StatusForbidden)
 		return nil
 	}

@@ -33,7 +33,8 @@ type Config struct {
 	// ReadTimeout bounds reading a whole request, headers and body (30s);
 	// it is what stops slowloris clients.
 	ReadTimeout time.Duration
-	// WriteTimeout bounds writing a response (30s).
+	// WriteTimeout bounds writing a response (30s), and also the costly
+	// work of one request: a bulk create, a password hash.
 	WriteTimeout time.Duration
 	// IdleTimeout bounds an idle keep-alive connection (120s).
 	IdleTimeout time.Duration
