@@ -86,6 +86,9 @@ type Main struct {
 	debug         *http.Server
 	redis         *redis.Client
 
+	// The moderators' destination blocks, enforced with or without the
+	// safety check.
+	destinations *abuse.Destinations
 	// The link-safety check; nil with --safety=false.
 	checker   *abuse.Checker
 	feeds     *feed.Watcher // the blocklists
@@ -124,7 +127,10 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("opening the database %s: %w", redactDSN(cfg.Database), err)
 	}
 	m.store = store
-	var screener shortener.Screener
+	if err := m.startDestinations(ctx); err != nil {
+		return err
+	}
+	var screener shortener.Screener = m.destinations // moderators' blocks hold with the check off too
 	if cfg.Safety {
 		if err := m.startSafety(ctx); err != nil {
 			return err
@@ -159,21 +165,25 @@ func (m *Main) Run(ctx context.Context) error {
 	followCtx, m.stopFollowing = context.WithCancel(context.Background())
 	go m.links.FollowChanges(followCtx, m.logger)
 	go analytics.KeepRawClicks(followCtx, store, cfg.ClickRetention, time.Hour, m.logger)
-	collectors := []prometheus.Collector{&abuse.Collector{Decisions: store.DecisionCounts, Logger: m.logger}}
+	m.rescanner = abuse.NewRescanner(abuse.RescanConfig{Links: store, Block: m.links.Block,
+		LowPriority: cfg.BackgroundLowPriority, Logger: m.logger})
+	go m.rescanner.Run(followCtx)
+	go m.destinations.Follow(followCtx)
+	if m.checker != nil && len(cfg.Blocklists) > 0 || m.destinations.Current().Len() > 0 {
+		// The lists may have changed while this node was down.
+		m.rescanner.Changed(m.blocklist())
+	}
+	collectors := []prometheus.Collector{&abuse.Collector{Rescanner: m.rescanner, Destinations: m.destinations,
+		Decisions: store.DecisionCounts, Logger: m.logger}}
 	if m.checker != nil {
-		m.rescanner = abuse.NewRescanner(abuse.RescanConfig{Links: store, Block: m.links.Block,
-			LowPriority: cfg.BackgroundLowPriority, Logger: m.logger})
-		go m.rescanner.Run(followCtx)
 		if len(cfg.Blocklists) > 0 {
-			// The feeds may have changed while this node was down.
-			m.rescanner.Changed(m.feeds.Current())
 			go func() { _ = m.feeds.Run(followCtx) }()
 		}
 		if len(cfg.Allowlists) > 0 {
 			go func() { _ = m.allowed.Run(followCtx) }()
 		}
 		collectors[0] = &abuse.Collector{Checker: m.checker, Feeds: m.feeds, Rescanner: m.rescanner,
-			Decisions: store.DecisionCounts, Logger: m.logger}
+			Destinations: m.destinations, Decisions: store.DecisionCounts, Logger: m.logger}
 	}
 	limiter, err := m.rateLimiter()
 	if err != nil {
@@ -194,7 +204,8 @@ func (m *Main) Run(ctx context.Context) error {
 			Create: ratelimit.Limit(cfg.RateCreate),
 			Report: ratelimit.Limit(cfg.RateReport),
 		},
-		Collectors: collectors,
+		Collectors:   collectors,
+		Destinations: m.destinations,
 	}, m.links, store, m.clicks)
 	if err != nil {
 		return err
@@ -221,7 +232,7 @@ func (m *Main) startSafety(ctx context.Context) error {
 	cfg := m.Config
 	var err error
 	m.feeds, err = feed.New(cfg.Blocklists, cfg.BlocklistEvery, feed.Options{}, m.logger,
-		func(set *feed.Set) { m.rescanner.Changed(set) })
+		func(*feed.Set) { m.rescanner.Changed(m.checker) })
 	if err != nil {
 		return fmt.Errorf("--blocklist: %w", err)
 	}
@@ -237,6 +248,7 @@ func (m *Main) startSafety(ctx context.Context) error {
 	}
 	m.checker = abuse.NewChecker(abuse.CheckerConfig{
 		Model: urlscore.Default(), Feeds: m.feeds.Current, Allow: m.allowed.Current, History: m.store,
+		Destinations:   m.destinations.Current,
 		BlockThreshold: cfg.BlockThreshold, ReviewThreshold: cfg.ReviewThreshold,
 	})
 	block, review := m.checker.Thresholds()
