@@ -69,10 +69,7 @@ func TestDestinationFeed(t *testing.T) {
 	}
 	expect("add", start, block.ID)
 
-	var killed bool
-	if err := a.pool.QueryRow(ctx, `SELECT pg_terminate_backend($1)`, pid).Scan(&killed); err != nil || !killed {
-		t.Fatalf("pg_terminate_backend(%d) = %v, %v; want true", pid, killed, err)
-	}
+	terminateBackend(t, a, pid)
 	select {
 	case <-changed:
 	case <-time.After(5 * time.Second):

@@ -497,10 +497,7 @@ func TestChangeFeed(t *testing.T) {
 		t.Fatalf("resync called before the connection was lost")
 	default:
 	}
-	var killed bool
-	if err := a.pool.QueryRow(ctx, `SELECT pg_terminate_backend($1)`, pid).Scan(&killed); err != nil || !killed {
-		t.Fatalf("pg_terminate_backend(%d) = %v, %v; want true", pid, killed, err)
-	}
+	terminateBackend(t, a, pid)
 	select {
 	case <-resynced:
 	case <-time.After(5 * time.Second):
@@ -524,6 +521,16 @@ func TestChangeFeed(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatalf("ListenChanges did not return within 5s of its context ending")
+	}
+}
+
+// terminateBackend kills the connection with that pid, as a cut network
+// or a failed-over server would; a is any node.
+func terminateBackend(t *testing.T, a *DB, pid int32) {
+	t.Helper()
+	var killed bool
+	if err := a.pool.QueryRow(t.Context(), `SELECT pg_terminate_backend($1)`, pid).Scan(&killed); err != nil || !killed {
+		t.Fatalf("pg_terminate_backend(%d) = %v, %v; want true", pid, killed, err)
 	}
 }
 

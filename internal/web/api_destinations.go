@@ -26,9 +26,13 @@ func destinationBlockJSONOf(b *tiny.DestinationBlock) *destinationBlockJSON {
 	return &destinationBlockJSON{ID: b.ID, Kind: string(b.Kind), Value: b.Value, Note: b.Note, ActorID: b.ActorID, CreatedAt: b.CreatedAt}
 }
 
-// destinations returns the destination blocklist, and Unavailable when the
-// server was built without one.
-func (s *Server) destinations() (*abuse.Destinations, error) {
+// destinations returns the destination blocklist for a moderator's
+// request r: Forbidden for anyone else, Unavailable when the server was
+// built without one.
+func (s *Server) destinations(r *http.Request) (*abuse.Destinations, error) {
+	if err := requireAdmin(r); err != nil {
+		return nil, err
+	}
 	if s.cfg.Destinations == nil {
 		return nil, tiny.Errorf(tiny.Unavailable, "destination blocks are not enabled on this server")
 	}
@@ -38,10 +42,7 @@ func (s *Server) destinations() (*abuse.Destinations, error) {
 // blockDestination blocks a URL, host or domain: new links to it are
 // refused and existing ones are blocked by a rescan.
 func (s *Server) blockDestination(w http.ResponseWriter, r *http.Request) error {
-	if err := requireAdmin(r); err != nil {
-		return err
-	}
-	d, err := s.destinations()
+	d, err := s.destinations(r)
 	if err != nil {
 		return err
 	}
@@ -66,10 +67,7 @@ func (s *Server) blockDestination(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) listDestinationBlocks(w http.ResponseWriter, r *http.Request) error {
-	if err := requireAdmin(r); err != nil {
-		return err
-	}
-	d, err := s.destinations()
+	d, err := s.destinations(r)
 	if err != nil {
 		return err
 	}
@@ -90,10 +88,7 @@ func (s *Server) listDestinationBlocks(w http.ResponseWriter, r *http.Request) e
 // removeDestinationBlock lets new links to the destination be made again;
 // the links the block blocked stay blocked.
 func (s *Server) removeDestinationBlock(w http.ResponseWriter, r *http.Request) error {
-	if err := requireAdmin(r); err != nil {
-		return err
-	}
-	d, err := s.destinations()
+	d, err := s.destinations(r)
 	if err != nil {
 		return err
 	}

@@ -217,7 +217,7 @@ func (s *Server) checkBlockDestination(r *http.Request, status tiny.LinkStatus, 
 	if status != tiny.StatusBlocked {
 		return nil, tiny.FieldErrorf(tiny.Invalid, "block_destination", "only a block can block the destination too")
 	}
-	d, err := s.destinations()
+	d, err := s.destinations(r)
 	if err != nil {
 		return nil, err
 	}
