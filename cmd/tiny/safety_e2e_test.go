@@ -96,3 +96,67 @@ func TestClusterBlockReachesEveryNode(t *testing.T) {
 		t.Errorf("the block reached node B after %v, want at most 1s", took)
 	}
 }
+
+// TestClusterDestinationBlockReachesEveryNode blocks a domain through node
+// A: node B refuses a new link to it within one second, and a link to it
+// that B has cached is blocked by the rescan and shows the warning page on
+// B.
+func TestClusterDestinationBlockReachesEveryNode(t *testing.T) {
+	nodes := startCluster(t, 2, clusterDatabase(t))
+	a, b := nodes[0], nodes[1]
+	existing, status, err := createLink(b.addr, testKey, "https://www.example.net/handbook/chapter-2")
+	if err != nil || status != http.StatusCreated {
+		t.Fatalf("create = %d, %v", status, err)
+	}
+	if r := get(t, b.addr, "/"+existing); r.StatusCode != http.StatusFound {
+		t.Fatalf("node B before the block = %d, want 302", r.StatusCode)
+	}
+	start := time.Now()
+	if s, body := apiCall(t, "POST", a.addr, "/api/v1/moderation/destinations",
+		`{"kind":"domain","value":"example.net","note":"phishing"}`); s != http.StatusCreated {
+		t.Fatalf("destination block on node A = %d %s", s, body)
+	}
+	acked := time.Since(start)
+	refused := time.Duration(-1)
+	for start := time.Now(); time.Since(start) < 3*time.Second; time.Sleep(10 * time.Millisecond) {
+		_, status, err := createLink(b.addr, testKey, "https://docs.example.net/handbook")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if status == http.StatusUnprocessableEntity {
+			refused = time.Since(start)
+			break
+		}
+	}
+	if refused < 0 {
+		t.Fatal("node B did not refuse a link to the blocked domain within 3s")
+	}
+	blocked := waitForStatus(t, b.addr, existing, http.StatusUnavailableForLegalReasons, 5*time.Second)
+	t.Logf("node B refused new links %v and showed the warning page %v after node A answered (the block took %v)", refused, blocked, acked)
+	if refused > time.Second {
+		t.Errorf("node B refused new links %v after the block, want at most 1s", refused)
+	}
+	_, body := apiCall(t, "GET", b.addr, "/api/v1/moderation/audit?link="+existing, "")
+	if !strings.Contains(body, `"action":"blocked"`) || !strings.Contains(body, "domain example.net") {
+		t.Errorf("audit log of the rescanned link = %s, want a block naming the destination block", body)
+	}
+}
+
+// TestDestinationBlockWithSafetyOff runs the binary with --safety=false: a
+// moderator's destination block still refuses new links and blocks the
+// existing ones.
+func TestDestinationBlockWithSafetyOff(t *testing.T) {
+	p := startTinyWith(t, freeAddr(t), []string{"--database", filepath.Join(t.TempDir(), "tiny.db"), "--safety=false"},
+		"TINY_INITIAL_API_KEY="+testKey)
+	existing, status, err := createLink(p.addr, testKey, "https://unchecked.example/x")
+	if err != nil || status != http.StatusCreated {
+		t.Fatalf("create = %d, %v", status, err)
+	}
+	if s, body := apiCall(t, "POST", p.addr, "/api/v1/moderation/destinations", `{"kind":"host","value":"unchecked.example"}`); s != http.StatusCreated {
+		t.Fatalf("destination block = %d %s", s, body)
+	}
+	if _, status, err := createLink(p.addr, testKey, "https://unchecked.example/y"); err != nil || status != http.StatusUnprocessableEntity {
+		t.Errorf("create on the blocked host with the check off = %d, %v; want 422", status, err)
+	}
+	waitForStatus(t, p.addr, existing, http.StatusUnavailableForLegalReasons, 5*time.Second)
+}

@@ -106,6 +106,9 @@ type Main struct {
 	closeOnce sync.Once
 	closeErr  error
 
+	// The moderators' destination blocks, enforced with or without the
+	// safety check.
+	destinations *abuse.Destinations
 	// The link-safety check; nil with --safety=false.
 	checker   *abuse.Checker
 	feeds     *feed.Watcher // the blocklists
@@ -178,11 +181,14 @@ func (m *Main) openDatabase(ctx context.Context) error {
 	return nil
 }
 
-// startLinks starts the link service, behind the link-safety check unless
-// --safety=false.
+// startLinks starts the link service, behind the moderators' destination
+// blocks and, unless --safety=false, the link-safety check.
 func (m *Main) startLinks(ctx context.Context, base *url.URL) error {
 	cfg := m.Config
-	var screener shortener.Screener
+	if err := m.startDestinations(ctx); err != nil {
+		return err
+	}
+	var screener shortener.Screener = m.destinations // moderators' blocks hold with the check off too
 	if cfg.Safety {
 		if err := m.startSafety(ctx); err != nil {
 			return err
@@ -230,22 +236,26 @@ func (m *Main) startBackground() []prometheus.Collector {
 	m.goBackground(func(ctx context.Context) {
 		analytics.KeepRawClicks(ctx, store, cfg.ClickRetention, time.Hour, m.logger)
 	})
-	if m.checker == nil {
-		return []prometheus.Collector{&abuse.Collector{Decisions: store.DecisionCounts, Logger: m.logger}}
-	}
 	m.rescanner = abuse.NewRescanner(abuse.RescanConfig{Links: store, Block: m.links.Block,
 		LowPriority: cfg.BackgroundLowPriority, Logger: m.logger})
 	m.goBackground(m.rescanner.Run)
+	m.goBackground(m.destinations.Follow)
+	if m.checker != nil && len(cfg.Blocklists) > 0 || m.destinations.Current().Len() > 0 {
+		// The lists may have changed while this node was down.
+		m.rescanner.Changed(m.blocklist())
+	}
+	if m.checker == nil {
+		return []prometheus.Collector{&abuse.Collector{Rescanner: m.rescanner, Destinations: m.destinations,
+			Decisions: store.DecisionCounts, Logger: m.logger}}
+	}
 	if len(cfg.Blocklists) > 0 {
-		// The feeds may have changed while this node was down.
-		m.rescanner.Changed(m.feeds.Current())
 		m.goBackground(func(ctx context.Context) { _ = m.feeds.Run(ctx) })
 	}
 	if len(cfg.Allowlists) > 0 {
 		m.goBackground(func(ctx context.Context) { _ = m.allowed.Run(ctx) })
 	}
 	return []prometheus.Collector{&abuse.Collector{Checker: m.checker, Feeds: m.feeds, Rescanner: m.rescanner,
-		Decisions: store.DecisionCounts, Logger: m.logger}}
+		Destinations: m.destinations, Decisions: store.DecisionCounts, Logger: m.logger}}
 }
 
 // goBackground runs f until Close, which cancels its context and waits for
@@ -280,7 +290,8 @@ func (m *Main) startServer(base *url.URL, collectors []prometheus.Collector) err
 			PasswordPerIP:   ratelimit.Limit(cfg.RatePasswordIP),
 			PasswordPerLink: ratelimit.Limit(cfg.RatePasswordLink),
 		},
-		Collectors: collectors,
+		Collectors:   collectors,
+		Destinations: m.destinations,
 	}, m.links, m.store, m.clicks)
 	if err != nil {
 		return err
@@ -307,7 +318,7 @@ func (m *Main) startSafety(ctx context.Context) error {
 	cfg := m.Config
 	var err error
 	m.feeds, err = feed.New(cfg.Blocklists, cfg.BlocklistEvery, feed.Options{}, m.logger,
-		func(set *feed.Set) { m.rescanner.Changed(set) })
+		func(*feed.Set) { m.rescanner.Changed(m.checker) })
 	if err != nil {
 		return fmt.Errorf("--blocklist: %w", err)
 	}
@@ -323,6 +334,7 @@ func (m *Main) startSafety(ctx context.Context) error {
 	}
 	m.checker = abuse.NewChecker(abuse.CheckerConfig{
 		Model: urlscore.Default(), Feeds: m.feeds.Current, Allow: m.allowed.Current, History: m.store,
+		Destinations:   m.destinations.Current,
 		BlockThreshold: cfg.BlockThreshold, ReviewThreshold: cfg.ReviewThreshold,
 	})
 	block, review := m.checker.Thresholds()

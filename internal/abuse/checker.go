@@ -20,6 +20,10 @@ type CheckerConfig struct {
 	Model *urlscore.Model
 	// Feeds returns the current blocklists; nil or a nil result: none.
 	Feeds func() *feed.Set
+	// Destinations returns the moderators' destination blocks
+	// (Destinations.Current); nil or a nil result: none. A match blocks
+	// like a feed's.
+	Destinations func() *DestinationSet
 	// Allow returns the operator's allowlist: destinations on it are
 	// active whatever their score (a blocklist match still blocks).
 	Allow func() *feed.Set
@@ -105,10 +109,11 @@ func (c *Checker) Counts() map[tiny.LinkStatus]uint64 {
 }
 
 // Check scores url as a destination created by u (nil: no creator
-// signals). A blocklist match blocks outright; otherwise the model's score,
-// moved by the creator's signals, is compared with the thresholds.
+// signals). A destination block or blocklist match blocks outright;
+// otherwise the model's score, moved by the creator's signals, is compared
+// with the thresholds.
 func (c *Checker) Check(ctx context.Context, u *tiny.User, url string) (Verdict, error) {
-	if m, ok := c.matchFeeds(url); ok {
+	if m, ok := c.Blocked(url); ok {
 		v := Verdict{Screening: tiny.Screening{Status: tiny.StatusBlocked, Score: 1}, Signals: []string{m}}
 		v.Reason = m
 		c.counted(u)
@@ -150,8 +155,26 @@ func (c *Checker) Check(ctx context.Context, u *tiny.User, url string) (Verdict,
 	return v, nil
 }
 
-func (c *Checker) matchFeeds(url string) (string, bool) {
-	m, ok := match(c.cfg.Feeds, url)
+// Blocked implements Blocklist with what blocks outright now: the
+// moderators' destination blocks, then the feeds.
+func (c *Checker) Blocked(url string) (string, bool) {
+	if c.cfg.Destinations != nil {
+		if reason, ok := c.cfg.Destinations().Blocked(url); ok {
+			return reason, true
+		}
+	}
+	if c.cfg.Feeds == nil {
+		return "", false
+	}
+	return FeedBlocklist{c.cfg.Feeds()}.Blocked(url)
+}
+
+// FeedBlocklist is the Blocklist of a set of blocklist feeds.
+type FeedBlocklist struct{ Set *feed.Set }
+
+// Blocked implements Blocklist: the reason names the feed and its entry.
+func (f FeedBlocklist) Blocked(url string) (string, bool) {
+	m, ok := f.Set.MatchString(url) // a nil *Set matches nothing
 	if !ok {
 		return "", false
 	}

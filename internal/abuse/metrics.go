@@ -18,6 +18,8 @@ type Collector struct {
 	Checker   *Checker
 	Feeds     *feed.Watcher
 	Rescanner *Rescanner
+	// Destinations are the moderators' destination blocks.
+	Destinations *Destinations
 	// Decisions is the store's DecisionCounts.
 	Decisions func(ctx context.Context) ([]tiny.DecisionCount, error)
 	Logger    *slog.Logger
@@ -32,7 +34,8 @@ var (
 	descFeedEntries  = desc("feed_entries", "Entries of each blocklist feed.", "feed")
 	descFeedErrors   = desc("feed_errors_total", "Failed loads of each blocklist feed.", "feed")
 	descFeedLoaded   = desc("feed_last_success_timestamp_seconds", "When each blocklist feed last loaded.", "feed")
-	descRescans      = desc("rescans_total", "Rescans of every link after a feed changed.")
+	descRescans      = desc("rescans_total", "Rescans of every link after a feed or the destination blocks changed.")
+	descDestinations = desc("destination_blocks", "Destinations (URLs, hosts, domains) moderators have blocked, as this node knows them.")
 	descRescanned    = desc("rescanned_links_total", "Links checked by rescans.")
 	descRescanBlocks = desc("rescan_blocked_total", "Links blocked by rescans.")
 	descRescanSecs   = desc("rescan_last_duration_seconds", "How long the last rescan took.")
@@ -46,7 +49,7 @@ var (
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descChecks, descFeedEntries, descFeedErrors, descFeedLoaded,
-		descRescans, descRescanned, descRescanBlocks, descRescanSecs,
+		descRescans, descRescanned, descRescanBlocks, descRescanSecs, descDestinations,
 		descPrecision, descRecall, descOverturn, descReviewed, descMissed} {
 		ch <- d
 	}
@@ -77,6 +80,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		metric(descRescanned, prometheus.CounterValue, float64(st.Scanned))
 		metric(descRescanBlocks, prometheus.CounterValue, float64(st.Blocked))
 		metric(descRescanSecs, prometheus.GaugeValue, st.LastDuration.Seconds())
+	}
+	if c.Destinations != nil {
+		metric(descDestinations, prometheus.GaugeValue, float64(c.Destinations.Current().Len()))
 	}
 	if c.Decisions != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)

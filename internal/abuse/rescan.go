@@ -2,12 +2,10 @@ package abuse
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
 
-	"tiny/internal/abuse/feed"
 	"tiny/internal/nice"
 	"tiny/internal/tiny"
 )
@@ -32,13 +30,13 @@ type RescanConfig struct {
 	Logger      *slog.Logger
 }
 
-// Rescanner checks every existing link against the blocklists when they
-// change, in bounded batches, and blocks the links that now match. At most
-// one rescan runs at a time; a change during a rescan restarts it with the
-// newest lists.
+// Rescanner checks every existing link against the blocklists (feeds and
+// destination blocks) when they change, in bounded batches, and blocks the
+// links that now match. At most one rescan runs at a time; a change during
+// a rescan restarts it with the newest lists.
 type Rescanner struct {
 	cfg     RescanConfig
-	pending chan *feed.Set
+	pending chan Blocklist
 
 	scanned, blocked, runs atomic.Int64
 	lastDuration           atomic.Int64 // nanoseconds
@@ -55,15 +53,16 @@ func NewRescanner(cfg RescanConfig) *Rescanner {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Rescanner{cfg: cfg, pending: make(chan *feed.Set, 1)}
+	return &Rescanner{cfg: cfg, pending: make(chan Blocklist, 1)}
 }
 
-// Changed asks for a rescan against set. It never blocks: a rescan that has
-// not started yet is replaced by this one.
-func (r *Rescanner) Changed(set *feed.Set) {
+// Changed asks for a rescan against b (a Checker: whatever blocks outright
+// when the rescan runs). It never blocks: a rescan that has not started yet
+// is replaced by this one.
+func (r *Rescanner) Changed(b Blocklist) {
 	for {
 		select {
-		case r.pending <- set:
+		case r.pending <- b:
 			return
 		default:
 		}
@@ -83,8 +82,8 @@ func (r *Rescanner) Run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case set := <-r.pending:
-			res, err := r.Rescan(ctx, set)
+		case b := <-r.pending:
+			res, err := r.Rescan(ctx, b)
 			if err != nil && ctx.Err() == nil {
 				r.cfg.Logger.Error("rescan failed", "err", err, "scanned", res.Scanned, "blocked", res.Blocked)
 				continue
@@ -101,9 +100,10 @@ type RescanResult struct {
 	Took    time.Duration
 }
 
-// Rescan checks every link against set now and blocks the ones that match.
-// A newer request (Changed) stops it early; Run then starts the next one.
-func (r *Rescanner) Rescan(ctx context.Context, set *feed.Set) (RescanResult, error) {
+// Rescan checks every link against b now and blocks the ones that match,
+// with b's reason in the audit entry. A newer request (Changed) stops it
+// early; Run then starts the next one.
+func (r *Rescanner) Rescan(ctx context.Context, b Blocklist) (RescanResult, error) {
 	start := time.Now()
 	var res RescanResult
 	defer func() {
@@ -126,12 +126,11 @@ func (r *Rescanner) Rescan(ctx context.Context, set *feed.Set) (RescanResult, er
 			if l.Status == tiny.StatusBlocked {
 				continue
 			}
-			m, ok := set.MatchString(l.URL)
+			reason, ok := b.Blocked(l.URL)
 			if !ok {
 				continue
 			}
-			reason := fmt.Sprintf("rescan: blocklist %s: %s", m.Feed, m.Entry)
-			if _, err := r.cfg.Block(ctx, l.ID, 1, reason); err != nil && !tiny.IsCode(err, tiny.NotFound) {
+			if _, err := r.cfg.Block(ctx, l.ID, 1, "rescan: "+reason); err != nil && !tiny.IsCode(err, tiny.NotFound) {
 				return res, err
 			}
 			res.Blocked++

@@ -47,7 +47,7 @@ func TestRescanBlocksMatchingLinks(t *testing.T) {
 	}
 
 	r := NewRescanner(RescanConfig{Links: store, Block: links.Block, BatchSize: 7, Rest: -1})
-	res, err := r.Rescan(ctx, feed.SetOf("feed-a", "evil.example"))
+	res, err := r.Rescan(ctx, FeedBlocklist{feed.SetOf("feed-a", "evil.example")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func TestRescanBlocksMatchingLinks(t *testing.T) {
 		t.Errorf("%d links active after the rescan, want %d", activeCount, 50-len(bad))
 	}
 
-	again, err := r.Rescan(ctx, feed.SetOf("feed-a", "evil.example"))
+	again, err := r.Rescan(ctx, FeedBlocklist{feed.SetOf("feed-a", "evil.example")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func TestRescanBlocksMatchingLinks(t *testing.T) {
 // lists.
 func TestRescanRequestsCoalesce(t *testing.T) {
 	r := NewRescanner(RescanConfig{Links: openStore(t), Block: nil})
-	a, b := feed.SetOf("a", "a.example"), feed.SetOf("b", "b.example")
+	a, b := FeedBlocklist{feed.SetOf("a", "a.example")}, FeedBlocklist{feed.SetOf("b", "b.example")}
 	r.Changed(a)
 	r.Changed(b)
 	if len(r.pending) != 1 {

@@ -33,21 +33,48 @@ const (
 // changes in between are lost. NOTIFY is delivered at commit, so a node
 // never hears of a change before it can read it.
 func (db *DB) ListenChanges(ctx context.Context, changed func(names []string), resync func()) error {
-	backoff := minListenBackoff
-	for first := true; ; first = false {
-		listening := false
-		// The error has nowhere to go: the caller learns of the outage
-		// from resync once it is over.
-		_ = db.listen(ctx, changed, func() {
-			listening = true
+	return db.follow(ctx, changeChannel, "change feed",
+		func(payload string) {
+			if names := strings.Fields(payload); len(names) > 0 {
+				changed(names)
+			}
+		},
+		func(first bool) {
 			if !first {
 				resync()
 			}
 		})
+}
+
+// ListenDestinationBlocks calls changed once it listens, after each
+// destination block added or removed on any node, and each time it listens
+// again after a lost connection, until ctx ends; it returns ctx's error.
+// Like ListenChanges it has a connection of its own and reconnects the
+// same way; the caller reloads the whole list each time, which is small.
+func (db *DB) ListenDestinationBlocks(ctx context.Context, changed func()) error {
+	return db.follow(ctx, destinationChannel, "destination feed",
+		func(string) { changed() },
+		func(bool) { changed() })
+}
+
+// follow listens on channel until ctx ends, reconnecting with backoff, and
+// returns ctx's error. It calls notified with the payload of each
+// notification, and listening each time it listens, with first true the
+// first time. what names the listener in pg_stat_activity.
+func (db *DB) follow(ctx context.Context, channel, what string, notified func(payload string), listening func(first bool)) error {
+	backoff := minListenBackoff
+	for first := true; ; first = false {
+		ok := false
+		// The error has nowhere to go: the caller learns of the outage
+		// from listening once it is over.
+		_ = db.listen(ctx, channel, what, notified, func() {
+			ok = true
+			listening(first)
+		})
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if listening {
+		if ok {
 			backoff = minListenBackoff
 		}
 		t := time.NewTimer(backoff)
@@ -61,11 +88,12 @@ func (db *DB) ListenChanges(ctx context.Context, changed func(names []string), r
 	}
 }
 
-// listen connects, listens on the change channel, calls listening, then
-// delivers notifications to changed until the connection fails or ctx ends.
-func (db *DB) listen(ctx context.Context, changed func(names []string), listening func()) error {
+// listen connects, listens on channel, calls listening, then delivers the
+// payload of each notification to notified until the connection fails or
+// ctx ends.
+func (db *DB) listen(ctx context.Context, channel, what string, notified func(payload string), listening func()) error {
 	cfg := db.pool.Config().ConnConfig // a copy
-	cfg.RuntimeParams["application_name"] = listenerName(cfg.RuntimeParams["application_name"])
+	cfg.RuntimeParams["application_name"] = listenerName(cfg.RuntimeParams["application_name"], what)
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return err
@@ -75,7 +103,7 @@ func (db *DB) listen(ctx context.Context, changed func(names []string), listenin
 		conn.Close(cctx)
 		cancel()
 	}()
-	if _, err := conn.Exec(ctx, "LISTEN "+changeChannel); err != nil {
+	if _, err := conn.Exec(ctx, "LISTEN "+channel); err != nil {
 		return err
 	}
 	listening()
@@ -84,9 +112,7 @@ func (db *DB) listen(ctx context.Context, changed func(names []string), listenin
 		n, err := conn.WaitForNotification(wctx)
 		cancel()
 		if n != nil {
-			if names := strings.Fields(n.Payload); len(names) > 0 {
-				changed(names)
-			}
+			notified(n.Payload)
 		}
 		switch {
 		case err == nil:
@@ -107,11 +133,12 @@ func (db *DB) listen(ctx context.Context, changed func(names []string), listenin
 	}
 }
 
-// listenerName is the application_name of the listener connection: the
-// pool's, marked, so pg_stat_activity tells the two apart.
-func listenerName(app string) string {
+// listenerName is the application_name of a listener connection: the
+// pool's, marked with what it listens to, so pg_stat_activity tells them
+// apart.
+func listenerName(app, what string) string {
 	if app == "" {
 		app = "tiny"
 	}
-	return app + " (change feed)"
+	return app + " (" + what + ")"
 }

@@ -191,6 +191,8 @@ var conflictFields = map[string]string{
 	"aliases_pkey":      "alias",
 	"users_name_key":    "name",
 	"api_keys_hash_key": "hash",
+
+	"destination_blocks_kind_value_key": "value",
 }
 
 // storeErr turns err into the error the store returns: *tiny.Error values

@@ -134,7 +134,7 @@ func TestOpenConcurrent(t *testing.T) {
 	// Open creates.
 	month := rollup.MonthOf(time.Now())
 	want := []string{"aliases", "api_keys", "audit_log", "click_dims", "click_hourly", "click_visitors", "clicks", "clicks_default",
-		partitionName(month), partitionName(month.AddDate(0, 1, 0)),
+		partitionName(month), partitionName(month.AddDate(0, 1, 0)), "destination_blocks",
 		"goose_db_version", "id_sequence", "link_tags", "links", "settings", "users"}
 	if !slices.Equal(tables, want) {
 		t.Errorf("tables after concurrent Open = %q, want %q", tables, want)
@@ -497,10 +497,7 @@ func TestChangeFeed(t *testing.T) {
 		t.Fatalf("resync called before the connection was lost")
 	default:
 	}
-	var killed bool
-	if err := a.pool.QueryRow(ctx, `SELECT pg_terminate_backend($1)`, pid).Scan(&killed); err != nil || !killed {
-		t.Fatalf("pg_terminate_backend(%d) = %v, %v; want true", pid, killed, err)
-	}
+	terminateBackend(t, a, pid)
 	select {
 	case <-resynced:
 	case <-time.After(5 * time.Second):
@@ -527,15 +524,32 @@ func TestChangeFeed(t *testing.T) {
 	}
 }
 
-// listenerPID waits for the listener of the node whose application_name
-// is app to listen, and returns its pid; a is any other node.
+// terminateBackend kills the connection with that pid, as a cut network
+// or a failed-over server would; a is any node.
+func terminateBackend(t *testing.T, a *DB, pid int32) {
+	t.Helper()
+	var killed bool
+	if err := a.pool.QueryRow(t.Context(), `SELECT pg_terminate_backend($1)`, pid).Scan(&killed); err != nil || !killed {
+		t.Fatalf("pg_terminate_backend(%d) = %v, %v; want true", pid, killed, err)
+	}
+}
+
+// listenerPID waits for the change feed listener of the node whose
+// application_name is app to listen, and returns its pid; a is any other
+// node.
 func listenerPID(t *testing.T, a *DB, app string) int32 {
+	t.Helper()
+	return listenerPIDOf(t, a, app, "change feed")
+}
+
+// listenerPIDOf is listenerPID for the listener named what.
+func listenerPIDOf(t *testing.T, a *DB, app, what string) int32 {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
 		var pid int32
 		err := a.pool.QueryRow(t.Context(), `SELECT pid FROM pg_stat_activity
-			WHERE application_name = $1 AND state = 'idle'`, listenerName(app)).Scan(&pid)
+			WHERE application_name = $1 AND state = 'idle'`, listenerName(app, what)).Scan(&pid)
 		if err == nil {
 			return pid
 		}

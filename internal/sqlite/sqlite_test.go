@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -66,7 +67,7 @@ func TestOpenMigratesAndReopenIsIdempotent(t *testing.T) {
 		tables = append(tables, name)
 	}
 	rows.Close()
-	for _, name := range []string{"aliases", "api_keys", "audit_log", "click_dims", "click_hourly", "click_visitors", "clicks", "id_sequence", "link_tags", "links", "settings", "users"} {
+	for _, name := range []string{"aliases", "api_keys", "audit_log", "click_dims", "click_hourly", "click_visitors", "clicks", "destination_blocks", "id_sequence", "link_tags", "links", "settings", "users"} {
 		if !slices.Contains(tables, name) {
 			t.Errorf("tables after Open = %v, want %q among them", tables, name)
 		}
@@ -91,8 +92,14 @@ func TestOpenMigratesAndReopenIsIdempotent(t *testing.T) {
 		if err := db.reader.QueryRow(`SELECT count(*) FROM goose_db_version WHERE version_id > 0`).Scan(&applied); err != nil {
 			t.Fatal(err)
 		}
-		if applied != int(want) {
-			t.Errorf("migrations recorded after re-Open = %d, want %d (each applied once)", applied, want)
+		// Versions may have gaps (branches number their migrations ahead),
+		// so count the files.
+		migrations, err := fs.Glob(migrationFiles, "migrations/*.sql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if applied != len(migrations) {
+			t.Errorf("migrations recorded after re-Open = %d, want %d (each applied once)", applied, len(migrations))
 		}
 		db.Close()
 	}

@@ -71,6 +71,9 @@ func Run(t *testing.T, open func(t *testing.T) tiny.Store) {
 		{"CreatorHistory", testCreatorHistory},
 		{"DecisionCounts", testDecisionCounts},
 		{"LinkURLs", testLinkURLs},
+		{"DestinationBlocks", testDestinationBlocks},
+		{"DestinationBlockErrors", testDestinationBlockErrors},
+		{"DestinationBlockRace", testDestinationBlockRace},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

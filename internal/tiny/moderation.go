@@ -53,6 +53,9 @@ const (
 	ActionApproved AuditAction = "approved" // a moderator made the link active
 	ActionReported AuditAction = "reported" // someone reported the link
 	ActionAppealed AuditAction = "appealed" // the owner appealed the block
+
+	ActionDestinationBlocked   AuditAction = "destination_blocked"   // a moderator blocked a destination (no one link)
+	ActionDestinationUnblocked AuditAction = "destination_unblocked" // a moderator removed a destination block
 )
 
 // SystemActor is the ActorID of decisions tiny takes on its own (scoring,

@@ -14,6 +14,7 @@ type Store interface {
 	LinkStore
 	ClickStore
 	ModerationStore
+	DestinationStore
 	UserStore
 	SettingStore
 	// Ping checks that the store is reachable. Unavailable when it is not.
@@ -86,6 +87,27 @@ type ClickStore interface {
 	DeleteClicksBefore(ctx context.Context, t time.Time) (int64, error)
 }
 
+// DestinationStore keeps the destinations moderators have blocked.
+type DestinationStore interface {
+	// AddDestinationBlock inserts b, whose Kind and Value the caller has
+	// normalised (NormalizeDestination), sets its ID and CreatedAt, and
+	// appends the audit entry (DestinationAudit, action
+	// destination_blocked by b.ActorID), in one transaction that also
+	// tells every node (DestinationFeed). Conflict with field "value" when
+	// a block of that kind and value exists.
+	AddDestinationBlock(ctx context.Context, b *DestinationBlock) error
+
+	// DestinationBlocks returns every destination block, oldest (lowest
+	// ID) first.
+	DestinationBlocks(ctx context.Context) ([]*DestinationBlock, error)
+
+	// RemoveDestinationBlock deletes the block with that id and appends the
+	// audit entry (action destination_unblocked by actorID), in one
+	// transaction that also tells every node. The links the block blocked
+	// stay blocked. NotFound when there is no such block.
+	RemoveDestinationBlock(ctx context.Context, id, actorID int64) error
+}
+
 // UserStore keeps users and their API keys.
 type UserStore interface {
 	// CreateUser inserts u and sets its ID and CreatedAt.
@@ -140,4 +162,15 @@ type ChangeFeed interface {
 	// have been missed: it calls resync once the feed is back (the caller
 	// then drops its whole cache) and goes on. It returns ctx's error.
 	ListenChanges(ctx context.Context, changed func(names []string), resync func()) error
+}
+
+// DestinationFeed is implemented by stores that several nodes share. A
+// store that has it tells every node when a destination block is added or
+// removed, so that each reloads its copy of the list.
+type DestinationFeed interface {
+	// ListenDestinationBlocks calls changed once it listens, after every
+	// change to the destination blocks on any node, and again each time
+	// it listens after a lost connection (changes may have been missed
+	// meanwhile), until ctx ends. It returns ctx's error.
+	ListenDestinationBlocks(ctx context.Context, changed func()) error
 }

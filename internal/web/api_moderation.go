@@ -144,15 +144,25 @@ func (s *Server) reviewQueue(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// decisionJSON is a moderator's decision on a link: the link as decided,
+// and the block of its destination when one was asked for.
+type decisionJSON struct {
+	reviewItemJSON
+	DestinationBlock *destinationBlockJSON `json:"destination_block,omitempty"`
+}
+
 // decide applies a moderator's decision: approve makes the link active,
-// block blocks it. Either takes it out of the queue.
+// block blocks it. Either takes it out of the queue. A block may also
+// block the link's destination (block_destination: url, host or domain),
+// so that no other link leads there.
 func (s *Server) decide(w http.ResponseWriter, r *http.Request) error {
 	if err := requireAdmin(r); err != nil {
 		return err
 	}
 	var in struct {
-		Decision string `json:"decision"`
-		Note     string `json:"note"`
+		Decision         string `json:"decision"`
+		Note             string `json:"note"`
+		BlockDestination string `json:"block_destination"`
 	}
 	if err := decodeJSON(w, r, &in, moderationBodyLimit); err != nil {
 		return err
@@ -170,12 +180,59 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	kind := tiny.DestinationKind(in.BlockDestination)
+	var dests *abuse.Destinations
+	if kind != "" {
+		if dests, err = s.checkBlockDestination(r, status, kind); err != nil {
+			return err
+		}
+	}
+	// The link first, then its destination: the rescan the destination
+	// block starts then finds the link blocked by the moderator, not by
+	// the system, which keeps the quality figures honest.
 	l, err := s.links.Decide(r.Context(), currentUser(r), r.PathValue("code"), status, n)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, reviewItemJSON{Link: s.linkJSON(l), Safety: safetyJSONOf(l.Safety)})
+	out := decisionJSON{reviewItemJSON: reviewItemJSON{Link: s.linkJSON(l), Safety: safetyJSONOf(l.Safety)}}
+	if kind != "" {
+		why := "with link " + l.ShortName()
+		if n != "" {
+			why += ": " + n
+		}
+		b, err := dests.Ensure(r.Context(), currentUser(r), kind, l.URL, why)
+		if err != nil {
+			return err
+		}
+		out.DestinationBlock = destinationBlockJSONOf(b)
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// checkBlockDestination checks, before anything changes, that the link of
+// r's decision may have its destination blocked as kind, and returns the
+// destination blocklist. Errors are on field block_destination.
+func (s *Server) checkBlockDestination(r *http.Request, status tiny.LinkStatus, kind tiny.DestinationKind) (*abuse.Destinations, error) {
+	if status != tiny.StatusBlocked {
+		return nil, tiny.FieldErrorf(tiny.Invalid, "block_destination", "only a block can block the destination too")
+	}
+	d, err := s.destinations(r)
+	if err != nil {
+		return nil, err
+	}
+	l, err := s.links.Get(r.Context(), currentUser(r), r.PathValue("code"))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := tiny.NormalizeDestination(kind, l.URL); err != nil {
+		msg := tiny.ErrorMessageOf(err)
+		if tiny.ErrorFieldOf(err) == "kind" {
+			msg = "block_destination must be url, host or domain"
+		}
+		return nil, &tiny.Error{Code: tiny.Invalid, Field: "block_destination", Message: msg}
+	}
+	return d, nil
 }
 
 type auditJSON struct {

@@ -18,6 +18,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"tiny/internal/abuse"
 	"tiny/internal/analytics"
 	"tiny/internal/contract"
 	"tiny/internal/shortener"
@@ -42,6 +43,10 @@ type env struct {
 	// logs holds everything the server logged, at debug level and up.
 	logs   *lockedBuffer
 	dbPath string
+	// dests are the destination blocks; rescanner rescans the links when
+	// they gain one.
+	dests     *abuse.Destinations
+	rescanner *abuse.Rescanner
 }
 
 // lockedBuffer is a log sink the test may read while the server writes.
@@ -73,7 +78,9 @@ func newEnv(t testing.TB, configure ...func(*Config)) *env {
 	return newScreenedEnv(t, nil, configure...)
 }
 
-// newScreenedEnv is newEnv with a link-safety check on every create.
+// newScreenedEnv is newEnv with a link-safety check on every create. With
+// screener nil, creates are checked against the destination blocks alone,
+// as with --safety=false.
 func newScreenedEnv(t testing.TB, screener shortener.Screener, configure ...func(*Config)) *env {
 	t.Helper()
 	ctx := context.Background()
@@ -81,6 +88,14 @@ func newScreenedEnv(t testing.TB, screener shortener.Screener, configure ...func
 	store, err := sqlite.Open(ctx, dbPath)
 	if err != nil {
 		t.Fatal(err)
+	}
+	var (
+		rescanner *abuse.Rescanner
+		dests     *abuse.Destinations
+	)
+	dests = abuse.NewDestinations(abuse.DestinationsConfig{Store: store, Added: func() { rescanner.Changed(blocklistOf(screener, dests)) }})
+	if screener == nil {
+		screener = dests
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -104,7 +119,11 @@ func newScreenedEnv(t testing.TB, screener shortener.Screener, configure ...func
 	}
 	clicks := analytics.NewRecorder(store, analytics.Config{FlushInterval: 20 * time.Millisecond, Logger: logger, Enricher: enricher})
 	clicks.Start()
-	cfg := Config{BaseURL: base, Logger: logger}
+	rescanner = abuse.NewRescanner(abuse.RescanConfig{Links: store, Block: links.Block, Rest: -1, Logger: logger})
+	rescanCtx, stopRescans := context.WithCancel(context.Background())
+	rescans := make(chan struct{})
+	go func() { rescanner.Run(rescanCtx); close(rescans) }()
+	cfg := Config{BaseURL: base, Logger: logger, Destinations: dests}
 	for _, f := range configure {
 		f(&cfg)
 	}
@@ -113,7 +132,8 @@ func newScreenedEnv(t testing.TB, screener shortener.Screener, configure ...func
 		t.Fatal(err)
 	}
 	go func() { _ = server.Serve(ln) }()
-	e := &env{t: t, store: store, links: links, clicks: clicks, server: server, base: base.String(), logs: logs, dbPath: dbPath}
+	e := &env{t: t, store: store, links: links, clicks: clicks, server: server, base: base.String(), logs: logs, dbPath: dbPath,
+		dests: dests, rescanner: rescanner}
 	e.checker = contract.New(t)
 	e.api = e.checker.Client(nil)
 	e.adminKey = e.newKey("admin", tiny.RoleAdmin)
@@ -121,12 +141,23 @@ func newScreenedEnv(t testing.TB, screener shortener.Screener, configure ...func
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = server.Shutdown(ctx)
+		stopRescans()
+		<-rescans
 		_ = clicks.Close(ctx)
 		_ = enricher.Close()
 		links.Close()
 		_ = store.Close()
 	})
 	return e
+}
+
+// blocklistOf is what rescans check against: the screener's blocklist,
+// or the destination blocks alone.
+func blocklistOf(screener shortener.Screener, dests *abuse.Destinations) abuse.Blocklist {
+	if b, ok := screener.(abuse.Blocklist); ok {
+		return b
+	}
+	return dests
 }
 
 // newKey creates a user (if new) with a key and returns the key's secret.

@@ -55,6 +55,9 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /api/v1/moderation/links/{code}", auth(s.wrap(s.decide)))
 	mux.Handle("GET /api/v1/moderation/audit", auth(s.wrap(s.auditLog)))
 	mux.Handle("GET /api/v1/moderation/quality", auth(s.wrap(s.moderationQuality)))
+	mux.Handle("POST /api/v1/moderation/destinations", auth(s.wrap(s.blockDestination)))
+	mux.Handle("GET /api/v1/moderation/destinations", auth(s.wrap(s.listDestinationBlocks)))
+	mux.Handle("DELETE /api/v1/moderation/destinations/{id}", auth(s.wrap(s.removeDestinationBlock)))
 	mux.Handle("/api/", s.wrap(apiNotFound))
 
 	mux.Handle("GET "+redirectRoute, s.wrap(s.visit))

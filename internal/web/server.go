@@ -18,6 +18,7 @@ import (
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 
+	"tiny/internal/abuse"
 	"tiny/internal/analytics"
 	"tiny/internal/clientaddr"
 	"tiny/internal/ratelimit"
@@ -57,6 +58,9 @@ type Config struct {
 	// Collectors are more metrics to serve on /metrics, such as the
 	// link-safety ones.
 	Collectors []prometheus.Collector
+	// Destinations are the moderators' destination blocks; nil: their
+	// endpoints answer 503.
+	Destinations *abuse.Destinations
 }
 
 // Server serves tiny over HTTP.
