@@ -132,7 +132,8 @@ func (m *Main) Run(ctx context.Context) error {
 		screener = m.checker
 	}
 	m.links, err = shortener.New(ctx, store, shortener.Config{
-		URLPolicy:   tiny.URLPolicy{OwnHosts: cfg.ownHosts(base)},
+		URLPolicy: tiny.URLPolicy{OwnHosts: cfg.ownHosts(base),
+			Destinations: tiny.DestinationRule{AllowPrivate: cfg.AllowPrivateDestinations}},
 		IDBlockSize: cfg.IDBlockSize,
 		CacheSize:   cfg.CacheSize,
 		CacheTTL:    cfg.CacheTTL,
