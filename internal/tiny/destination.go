@@ -2,6 +2,7 @@ package tiny
 
 import (
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -122,7 +123,7 @@ type prefixClass struct {
 	Destination
 }
 
-func ranges(class DestinationClass, kind string, prefixes ...string) []prefixClass {
+func classRanges(class DestinationClass, kind string, prefixes ...string) []prefixClass {
 	out := make([]prefixClass, len(prefixes))
 	for i, p := range prefixes {
 		out[i] = prefixClass{netip.MustParsePrefix(p), Destination{class, kind}}
@@ -130,36 +131,28 @@ func ranges(class DestinationClass, kind string, prefixes ...string) []prefixCla
 	return out
 }
 
-func concat(lists ...[]prefixClass) []prefixClass {
-	var out []prefixClass
-	for _, l := range lists {
-		out = append(out, l...)
-	}
-	return out
-}
-
 // v4Ranges are the IPv4 ranges that are not public. Documentation ranges
 // (192.0.2/24, 198.51.100/24, 203.0.113/24) are left public: nothing
 // answers there, so a link to one harms no one.
-var v4Ranges = concat(
-	ranges(PrivateDestination, "loopback address", "127.0.0.0/8"),
+var v4Ranges = slices.Concat(
+	classRanges(PrivateDestination, "loopback address", "127.0.0.0/8"),
 	// Browsers on Linux and macOS reach the local host through 0.0.0.0.
-	ranges(PrivateDestination, "unspecified address", "0.0.0.0/8"),
-	ranges(PrivateDestination, "private address", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"),
-	ranges(PrivateDestination, "shared (carrier-grade NAT) address", "100.64.0.0/10"),
-	ranges(PrivateDestination, "link-local address", "169.254.0.0/16"),
+	classRanges(PrivateDestination, "unspecified address", "0.0.0.0/8"),
+	classRanges(PrivateDestination, "private address", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"),
+	classRanges(PrivateDestination, "shared (carrier-grade NAT) address", "100.64.0.0/10"),
+	classRanges(PrivateDestination, "link-local address", "169.254.0.0/16"),
 	// Benchmarking space that proxies and VPNs hand out as local addresses.
-	ranges(PrivateDestination, "benchmarking address", "198.18.0.0/15"),
-	ranges(ReservedDestination, "reserved address", "192.0.0.0/24", "240.0.0.0/4"),
-	ranges(ReservedDestination, "multicast address", "224.0.0.0/4"),
+	classRanges(PrivateDestination, "benchmarking address", "198.18.0.0/15"),
+	classRanges(ReservedDestination, "reserved address", "192.0.0.0/24", "240.0.0.0/4"),
+	classRanges(ReservedDestination, "multicast address", "224.0.0.0/4"),
 )
 
 // v6Ranges are the IPv6 ranges inside 2000::/3 (global unicast) that are
 // not public; everything outside 2000::/3 is classified by classifyV6.
-var v6Ranges = concat(
+var v6Ranges = slices.Concat(
 	// Teredo, ORCHID, benchmarking: no web servers. Teredo embeds an IPv4
 	// address too; refusing the whole range saves decoding it.
-	ranges(ReservedDestination, "reserved address", "2001::/23"),
+	classRanges(ReservedDestination, "reserved address", "2001::/23"),
 )
 
 // ClassifyAddr says what network address a reaches. An IPv6 address that
