@@ -129,6 +129,20 @@ func TestErrorResponses(t *testing.T) {
 	}
 }
 
+// TestJSONBodiesDocument415 checks that every operation that takes a JSON
+// body documents the refusal of any other media type.
+func TestJSONBodiesDocument415(t *testing.T) {
+	for _, o := range operations(load(t)) {
+		if o.op.RequestBody == nil || o.op.RequestBody.Value.Content["application/json"] == nil {
+			continue
+		}
+		ref := o.op.Responses.Value("415")
+		if ref == nil || ref.Ref != "#/components/responses/Unsupported" {
+			t.Errorf("%s takes a JSON body but does not document 415 Unsupported", o)
+		}
+	}
+}
+
 // TestObjectsAreStrict checks that every object schema with properties
 // forbids additional ones, so that the contract tests catch fields the
 // server adds without documenting them.

@@ -62,6 +62,9 @@ type Config struct {
 	Safety                bool
 	BlockThreshold        float64
 	ReviewThreshold       float64
+	// AllowPrivateDestinations lets links lead to loopback, private and
+	// link-local hosts (intranet shorteners); metadata stays refused.
+	AllowPrivateDestinations bool
 }
 
 // DefaultConfig is the zero-configuration start: an SQLite file in the
@@ -137,6 +140,7 @@ func (c *Config) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.Safety, "safety", c.Safety, "score every new link and refuse or flag unsafe ones; false turns the check off")
 	fs.Float64Var(&c.BlockThreshold, "block-threshold", c.BlockThreshold, "score at or above which a new link is refused (default the model's, see docs/safety.md)")
 	fs.Float64Var(&c.ReviewThreshold, "review-threshold", c.ReviewThreshold, "score at or above which a new link is flagged for review (default the model's)")
+	fs.BoolVar(&c.AllowPrivateDestinations, "allow-private-destinations", c.AllowPrivateDestinations, "accept links to loopback, private and link-local hosts, for intranet links (cloud metadata addresses stay refused)")
 }
 
 // baseURL returns the parsed base URL, defaulting to http://<addr>.
@@ -153,13 +157,24 @@ func (c *Config) baseURL() (*url.URL, error) {
 }
 
 // ownHosts are the host[:port] values that reach this instance; links to
-// them are refused as redirect loops.
+// them are refused as redirect loops. A loopback one stands for every
+// loopback spelling (tiny.URLPolicy); listening on every interface adds
+// the addresses of each.
 func (c *Config) ownHosts(base *url.URL) []string {
 	hosts := []string{base.Host}
-	if host, port, err := net.SplitHostPort(c.Addr); err == nil && host != "" {
-		hosts = append(hosts, net.JoinHostPort(host, port))
-		if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
-			hosts = append(hosts, net.JoinHostPort("localhost", port))
+	host, port, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return hosts
+	}
+	ip := net.ParseIP(host)
+	if host != "" && (ip == nil || !ip.IsUnspecified()) {
+		return append(hosts, net.JoinHostPort(host, port))
+	}
+	hosts = append(hosts, net.JoinHostPort("localhost", port))
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok {
+			hosts = append(hosts, net.JoinHostPort(n.IP.String(), port))
 		}
 	}
 	return hosts

@@ -240,6 +240,7 @@ func TestSIGTERMFinishesInFlightRequests(t *testing.T) {
 	go func() {
 		req, _ := http.NewRequest("POST", "http://"+addr+"/api/v1/links/bulk", strings.NewReader(body.String()))
 		req.Header.Set("Authorization", "Bearer "+testKey)
+		req.Header.Set("Content-Type", "application/json")
 		resp, err := noRedirect.Do(req)
 		if err != nil {
 			res <- result{err: err}

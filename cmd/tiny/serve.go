@@ -197,7 +197,8 @@ func (m *Main) startLinks(ctx context.Context, base *url.URL) error {
 	}
 	var err error
 	m.links, err = shortener.New(ctx, m.store, shortener.Config{
-		URLPolicy:   tiny.URLPolicy{OwnHosts: cfg.ownHosts(base)},
+		URLPolicy: tiny.URLPolicy{OwnHosts: cfg.ownHosts(base),
+			Destinations: tiny.DestinationRule{AllowPrivate: cfg.AllowPrivateDestinations}},
 		IDBlockSize: cfg.IDBlockSize,
 		CacheSize:   cfg.CacheSize,
 		CacheTTL:    cfg.CacheTTL,

@@ -20,6 +20,7 @@ const (
 	Gone         ErrorCode = "gone"
 	Unsafe       ErrorCode = "unsafe_url" // the safety check refused the destination
 	TooLarge     ErrorCode = "too_large"
+	Unsupported  ErrorCode = "unsupported_media_type" // a request body that is not JSON
 	Unauthorized ErrorCode = "unauthorized"
 	Forbidden    ErrorCode = "forbidden"
 	RateLimited  ErrorCode = "rate_limited"
@@ -35,6 +36,7 @@ var statusByCode = map[ErrorCode]int{
 	Gone:         http.StatusGone,
 	Unsafe:       http.StatusUnprocessableEntity,
 	TooLarge:     http.StatusRequestEntityTooLarge,
+	Unsupported:  http.StatusUnsupportedMediaType,
 	Unauthorized: http.StatusUnauthorized,
 	Forbidden:    http.StatusForbidden,
 	RateLimited:  http.StatusTooManyRequests,

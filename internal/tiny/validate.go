@@ -91,19 +91,25 @@ func IsCodeSyntax(s string) bool {
 }
 
 // URLPolicy says which destinations NormalizeURL refuses beyond the fixed
-// rules: the service's own hosts, to prevent redirect loops.
+// rules: the service's own hosts, to prevent redirect loops, and the
+// private, metadata and reserved hosts of the DestinationRule.
 type URLPolicy struct {
 	// OwnHosts are host[:port] values that serve this instance. A URL whose
-	// host and effective port match one of them is refused.
+	// host and effective port match one of them is refused. A loopback
+	// one (127.0.0.1, [::1], localhost, 0.0.0.0) stands for all of them.
 	OwnHosts []string
+	// Destinations decides which hosts a link may lead to.
+	Destinations DestinationRule
 }
 
 // NormalizeURL validates a destination URL and returns its canonical form:
 // scheme and host in lower case, an IDN host in punycode, a default port
-// dropped. It refuses anything but absolute http and https URLs with a
-// host, URLs longer than MaxURLLength, userinfo, control characters and
-// whitespace, and links to the service itself. Errors are Invalid with
-// field "url".
+// dropped, an IPv4 address in dotted decimal (also when written as a
+// number, in hex or octal, or IPv4-mapped in IPv6). It refuses anything but
+// absolute http and https URLs with a host, URLs longer than MaxURLLength,
+// userinfo, control characters and whitespace, links to the service itself,
+// and hosts that p.Destinations refuses. Errors are Invalid with field
+// "url".
 func (p URLPolicy) NormalizeURL(raw string) (string, error) {
 	bad := func(format string, args ...any) (string, error) {
 		return "", FieldErrorf(Invalid, "url", format, args...)
@@ -162,31 +168,9 @@ func (p URLPolicy) NormalizeURL(raw string) (string, error) {
 			port = ""
 		}
 	}
-	if strings.HasPrefix(u.Host, "[") {
-		ip := net.ParseIP(host)
-		if ip == nil || ip.To4() != nil && !strings.Contains(host, ":") {
-			return bad("url host is not a valid IPv6 address")
-		}
-		host = "[" + ip.String() + "]"
-	} else if ip, isIP, err := parseIPv4Host(host); isIP {
-		// Browsers read "0", "2130706433" or "0x7f.1" as IPv4 addresses;
-		// store the address they will reach, so loops and IP checks see it.
-		if err != nil {
-			return bad("url host is not a valid IPv4 address")
-		}
-		host = ip.String()
-	} else {
-		name := strings.TrimSuffix(host, ".")
-		if !hasDomainShape(name) {
-			return bad("url host is not a valid domain name")
-		}
-		// The shape is checked again after IDNA: a label "xn--" decodes
-		// to nothing, so "xn--.a" would come out as ".a".
-		ascii, err := idna.Lookup.ToASCII(name)
-		if err != nil || !hasDomainShape(ascii) {
-			return bad("url host is not a valid domain name")
-		}
-		host = strings.ToLower(ascii)
+	host, err = normalizeHost(host, strings.HasPrefix(u.Host, "["))
+	if err != nil {
+		return "", err
 	}
 	u.Scheme = scheme
 	u.Host = host
@@ -196,11 +180,57 @@ func (p URLPolicy) NormalizeURL(raw string) (string, error) {
 	if p.isOwnHost(scheme, u.Host) {
 		return bad("url points to this service; that would be a redirect loop")
 	}
+	if err := p.Destinations.CheckHost(host); err != nil {
+		return "", err
+	}
 	out := u.String()
 	if len(out) > MaxURLLength {
 		return bad("url must be at most %d bytes", MaxURLLength)
 	}
 	return out, nil
+}
+
+// normalizeHost returns the canonical form of a URL's host: an IPv6
+// address in brackets, an IPv4 address (IPv4-mapped IPv6 included) dotted,
+// a name in lower-case punycode without a trailing dot.
+func normalizeHost(host string, bracketed bool) (string, error) {
+	bad := func(msg string) (string, error) { return "", FieldErrorf(Invalid, "url", "%s", msg) }
+	if bracketed {
+		a, err := netip.ParseAddr(host)
+		if err != nil || !a.Is6() || a.Zone() != "" {
+			return bad("url host is not a valid IPv6 address")
+		}
+		if a.Is4In6() {
+			// [::ffff:8.8.8.8] reaches 8.8.8.8; "[8.8.8.8]" would not parse.
+			return a.Unmap().String(), nil
+		}
+		return "[" + a.String() + "]", nil
+	}
+	if ip, isIP, err := parseIPv4Host(host); isIP {
+		// Browsers read "0", "2130706433" or "0x7f.1" as IPv4 addresses;
+		// store the address they will reach, so loops and IP checks see it.
+		if err != nil {
+			return bad("url host is not a valid IPv4 address")
+		}
+		return ip.String(), nil
+	}
+	name := strings.TrimSuffix(host, ".")
+	if !hasDomainShape(name) {
+		return bad("url host is not a valid domain name")
+	}
+	// The shape is checked again after IDNA: a label "xn--" decodes
+	// to nothing, so "xn--.a" would come out as ".a".
+	ascii, err := idna.Lookup.ToASCII(name)
+	if err != nil || !hasDomainShape(ascii) {
+		return bad("url host is not a valid domain name")
+	}
+	ascii = strings.ToLower(ascii)
+	if _, isIP, _ := parseIPv4Host(ascii); isIP {
+		// IDNA maps full-width digits and dots to ASCII ones, and browsers
+		// then read "１２７.０.０.１" as 127.0.0.1: normalise it again.
+		return normalizeHost(ascii, false)
+	}
+	return ascii, nil
 }
 
 // hasDomainShape reports whether name is one or more non-empty labels
@@ -287,7 +317,7 @@ func (p URLPolicy) isOwnHost(scheme, hostport string) bool {
 	h, port := splitHostPort(hostport, defaultPort(scheme))
 	for _, own := range p.OwnHosts {
 		oh, oport := splitHostPort(strings.ToLower(own), "")
-		if oh != h {
+		if oh != h && !(isLoopbackHost(oh) && isLoopbackHost(h)) {
 			continue
 		}
 		if oport == "" || oport == port {
@@ -295,6 +325,19 @@ func (p URLPolicy) isOwnHost(scheme, hostport string) bool {
 		}
 	}
 	return false
+}
+
+// isLoopbackHost reports whether host reaches the local machine: a
+// loopback or unspecified address, or localhost. A service listening on
+// one of them is reached through all of them (localhost resolves to both
+// 127.0.0.1 and ::1, and 0.0.0.0 means every interface).
+func isLoopbackHost(host string) bool {
+	if a, err := netip.ParseAddr(host); err == nil {
+		a = a.Unmap()
+		return a.IsLoopback() || a.IsUnspecified() || a.Is4() && a.As4()[0] == 0
+	}
+	host = strings.TrimSuffix(host, ".")
+	return host == "localhost" || strings.HasSuffix(host, ".localhost")
 }
 
 func splitHostPort(hostport, defPort string) (host, port string) {

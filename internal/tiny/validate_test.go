@@ -11,6 +11,9 @@ import (
 
 var testPolicy = tiny.URLPolicy{OwnHosts: []string{"sho.rt", "127.0.0.1:8080"}}
 
+// intranetPolicy is testPolicy on an instance that shortens intranet links.
+var intranetPolicy = tiny.URLPolicy{OwnHosts: testPolicy.OwnHosts, Destinations: tiny.DestinationRule{AllowPrivate: true}}
+
 func TestNormalizeURLAccepts(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{"https://example.com", "https://example.com"},
@@ -24,12 +27,16 @@ func TestNormalizeURLAccepts(t *testing.T) {
 		{"https://93.184.216.34/x", "https://93.184.216.34/x"},
 		{"https://[2001:db8::1]:8443/x", "https://[2001:db8::1]:8443/x"},
 		{"https://example.com./x", "https://example.com/x"},
-		{"https://127.0.0.1:9000/other-service", "https://127.0.0.1:9000/other-service"},
 		{"https://example.com/search?q=a%20b&x=%0D", "https://example.com/search?q=a%20b&x=%0D"},
-		{"http://2130706433:9000/", "http://127.0.0.1:9000/"},
-		{"http://0x7f.1:9000/", "http://127.0.0.1:9000/"},
-		{"http://0177.0.0.1:9000/", "http://127.0.0.1:9000/"},
-		{"http://0/", "http://0.0.0.0/"},
+		{"http://134744072/", "http://8.8.8.8/"},
+		{"http://0x8.0x8.0x8.0x8/", "http://8.8.8.8/"},
+		{"http://010.010.010.010/", "http://8.8.8.8/"},
+		{"http://8.526344/", "http://8.8.8.8/"},
+		{"http://[::ffff:8.8.8.8]/", "http://8.8.8.8/"},
+		{"http://[::FFFF:808:808]:8080/x", "http://8.8.8.8:8080/x"},
+		{"http://[2002:808:808::1]/", "http://[2002:808:808::1]/"},
+		{"http://[64:ff9b::808:808]/", "http://[64:ff9b::808:808]/"},
+		{"http://８.８.８.８/", "http://8.8.8.8/"},
 	}
 	for _, tt := range tests {
 		got, err := testPolicy.NormalizeURL(tt.in)
@@ -136,40 +143,59 @@ func TestValidateAlias(t *testing.T) {
 }
 
 // FuzzNormalizeURL checks that whatever comes in, an accepted URL is safe to
-// put in a Location header and is a fixed point of normalisation.
+// put in a Location header, is a fixed point of normalisation, and leads
+// to a host the destination rule allows: a public one, or with
+// AllowPrivate a private one, never a metadata or reserved one.
 func FuzzNormalizeURL(f *testing.F) {
 	for _, s := range []string{
 		"https://example.com/a?b=c#d", "http://bücher.example/", "https://[::1]:80/",
 		"javascript:alert(1)", "https://a@b/", "https://example.com/\r\n", "HTTPS://EXAMPLE.COM:443",
 		"https://127.0.0.1:8080/x", "http://xn--bcher-kva.example/%zz",
+		"http://[::ffff:8.8.8.8]/", "http://[::ffff:169.254.169.254]/", "http://0xa9fea9fe/",
+		"http://metadata.google.internal/", "http://１２７.０.０.１/", "http://[64:ff9b::a00:1]/",
+		"http://[2002:a9fe:a9fe::1]/", "http://10.1/", "http://printer.local./", "http://[fe80::1]:8080/",
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
-		got, err := testPolicy.NormalizeURL(raw)
-		if err != nil {
-			if tiny.ErrorCodeOf(err) != tiny.Invalid {
-				t.Fatalf("NormalizeURL(%q) error code = %s, want invalid", raw, tiny.ErrorCodeOf(err))
+		strict, strictErr := testPolicy.NormalizeURL(raw)
+		for _, p := range []tiny.URLPolicy{testPolicy, intranetPolicy} {
+			got, err := p.NormalizeURL(raw)
+			if err != nil {
+				if tiny.ErrorCodeOf(err) != tiny.Invalid {
+					t.Fatalf("NormalizeURL(%q) error code = %s, want invalid", raw, tiny.ErrorCodeOf(err))
+				}
+				if strictErr == nil {
+					t.Fatalf("NormalizeURL(%q) with %+v = %v, but %q without AllowPrivate", raw, p.Destinations, err, strict)
+				}
+				continue
 			}
-			return
-		}
-		if len(got) > tiny.MaxURLLength || !utf8.ValidString(got) {
-			t.Fatalf("NormalizeURL(%q) = %q: too long or not UTF-8", raw, got)
-		}
-		for _, r := range got {
-			if r <= ' ' || r == 0x7f {
-				t.Fatalf("NormalizeURL(%q) = %q, which holds byte %q", raw, got, r)
-			}
-		}
-		u, perr := url.Parse(got)
-		if perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
-			t.Fatalf("NormalizeURL(%q) = %q, not an http(s) URL with a host and no user", raw, got)
-		}
-		again, err := testPolicy.NormalizeURL(got)
-		if err != nil || again != got {
-			t.Fatalf("NormalizeURL(NormalizeURL(%q)) = %q, %v, want %q (a fixed point)", raw, again, err, got)
+			checkAccepted(t, p, raw, got)
 		}
 	})
+}
+
+func checkAccepted(t *testing.T, p tiny.URLPolicy, raw, got string) {
+	t.Helper()
+	if len(got) > tiny.MaxURLLength || !utf8.ValidString(got) {
+		t.Fatalf("NormalizeURL(%q) = %q: too long or not UTF-8", raw, got)
+	}
+	for _, r := range got {
+		if r <= ' ' || r == 0x7f {
+			t.Fatalf("NormalizeURL(%q) = %q, which holds byte %q", raw, got, r)
+		}
+	}
+	u, perr := url.Parse(got)
+	if perr != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		t.Fatalf("NormalizeURL(%q) = %q, not an http(s) URL with a host and no user", raw, got)
+	}
+	if d := tiny.ClassifyHost(u.Hostname()); !p.Destinations.Allows(d.Class) {
+		t.Fatalf("NormalizeURL(%q) with %+v = %q, whose host is a %s", raw, p.Destinations, got, d.Kind)
+	}
+	again, err := p.NormalizeURL(got)
+	if err != nil || again != got {
+		t.Fatalf("NormalizeURL(NormalizeURL(%q)) = %q, %v, want %q (a fixed point)", raw, again, err, got)
+	}
 }
 
 func FuzzValidateAlias(f *testing.F) {

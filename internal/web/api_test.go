@@ -135,7 +135,7 @@ func testMalformedBodies(t *testing.T, e *env) {
 		{"url is a number", `{"url": 42}`, 400, "url"},
 		{"redirect is a string", `{"url":"https://example.com","redirect":"301"}`, 400, "redirect"},
 		{"tags is a string", `{"url":"https://example.com","tags":"a,b"}`, 400, "tags"},
-		{"bad time", `{"url":"https://example.com","expires_at":"tomorrow"}`, 400, ""},
+		{"bad time", `{"url":"https://example.com","expires_at":"tomorrow"}`, 400, "expires_at"},
 		{"huge", `{"url":"https://example.com/` + strings.Repeat("a", linkBodyLimit) + `"}`, 413, ""},
 	}
 	for _, tt := range tests {

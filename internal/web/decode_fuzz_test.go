@@ -2,10 +2,12 @@ package web
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"tiny/internal/shortener"
 	"tiny/internal/tiny"
@@ -14,7 +16,9 @@ import (
 // FuzzDecodeLinkInput feeds arbitrary bodies to decodeJSON as the create
 // and update handlers do. Whatever the body, it must not panic, and a
 // refusal must be the client's fault (invalid or too_large), never an
-// internal error that would answer 500.
+// internal error that would answer 500. A body it accepts is one a filter
+// in front of tiny reads the same way: UTF-8, with no name twice in an
+// object.
 func FuzzDecodeLinkInput(f *testing.F) {
 	for _, s := range []string{
 		`{"url": "https://example.com/", "alias": "a", "title": "t", "tags": ["x"], "expires_at": "2030-01-02T15:04:05Z",
@@ -40,6 +44,12 @@ func FuzzDecodeLinkInput(f *testing.F) {
 		`{"url":`,
 		"\xef\xbb\xbf{}",
 		`{"URL": "https://example.com/"}`,
+		`{"url": "https://a.example/", "url": "https://b.example/"}`,
+		`{"url": "https://a.example/", "\u0075rl": "https://b.example/"}`,
+		`{"tags": ["a"], "title": "t", "tags": ["b"]}`,
+		"{\"url\": \"https://example.com/\xff\"}",
+		"{\"u\xffrl\": \"https://example.com/\"}",
+		`{"title": "\ud83d"}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -47,8 +57,15 @@ func FuzzDecodeLinkInput(f *testing.F) {
 		for _, in := range []any{&shortener.CreateInput{}, &shortener.UpdateInput{}} {
 			w := httptest.NewRecorder()
 			r := httptest.NewRequest("POST", "/api/v1/links", bytes.NewReader(body))
+			r.Header.Set("Content-Type", "application/json")
 			err := decodeJSON(w, r, in, linkBodyLimit)
 			if err == nil {
+				if !utf8.Valid(body) {
+					t.Fatalf("decodeJSON(%q) into %T = nil for a body that is not UTF-8", body, in)
+				}
+				if dup := duplicateName(body); dup != "" {
+					t.Fatalf("decodeJSON(%q) into %T = nil for a body with %q twice in an object", body, in, dup)
+				}
 				continue
 			}
 			var te *tiny.Error
@@ -63,6 +80,74 @@ func FuzzDecodeLinkInput(f *testing.F) {
 			}
 		}
 	})
+}
+
+// duplicateName returns a name that occurs twice in one object of body, by
+// encoding/json's tokenizer (which decodes escapes, so "a" and "\u0061"
+// are the same name), or "" when there is none or body is not JSON.
+func duplicateName(body []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	type frame struct {
+		names    map[string]bool
+		isObject bool
+		wantName bool
+	}
+	var stack []*frame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if top != nil && top.isObject && top.wantName {
+			if d, ok := tok.(json.Delim); ok && d == '}' {
+				stack = stack[:len(stack)-1]
+				continue
+			}
+			name, _ := tok.(string)
+			if top.names[name] {
+				return name
+			}
+			top.names[name] = true
+			top.wantName = false
+			continue
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &frame{names: map[string]bool{}, isObject: true, wantName: true})
+			continue
+		case json.Delim('['):
+			stack = append(stack, &frame{})
+			continue
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+		}
+		// A value ended: the object around it expects a name next.
+		if len(stack) > 0 && stack[len(stack)-1].isObject {
+			stack[len(stack)-1].wantName = true
+		}
+	}
+}
+
+func TestDuplicateName(t *testing.T) {
+	tests := []struct{ body, want string }{
+		{`{"a": 1, "b": 2}`, ""},
+		{`{"a": 1, "a": 2}`, "a"},
+		{`{"a": {"b": 1}, "b": 2}`, ""},
+		{`{"a": {"b": 1, "b": 2}}`, "b"},
+		{`{"a": [{"b": 1}, {"b": 2}]}`, ""},
+		{`{"a": [{"b": 1, "c": [], "b": 2}]}`, "b"},
+		{`{"a": [], "\u0061": 1}`, "a"},
+		{`[{"x": 1}, {"x": 2}]`, ""},
+	}
+	for _, tt := range tests {
+		if got := duplicateName([]byte(tt.body)); got != tt.want {
+			t.Errorf("duplicateName(%s) = %q, want %q", tt.body, got, tt.want)
+		}
+	}
 }
 
 // TestDecodeJSONErrors pins the code, field and message of the refusals a
@@ -84,13 +169,13 @@ func TestDecodeJSONErrors(t *testing.T) {
 		{`{"tags": "x"}`, createInput, tiny.Invalid, "tags", "must be an array"},
 		{`{"forward_query": 1}`, createInput, tiny.Invalid, "forward_query", "must be a boolean"},
 		{`{"max_clicks": 1.5}`, createInput, tiny.Invalid, "max_clicks", "must be an integer"},
-		{`{"expires_at": "tomorrow"}`, createInput, tiny.Invalid, "", "RFC 3339"},
+		{`{"expires_at": "tomorrow"}`, createInput, tiny.Invalid, "expires_at", "RFC 3339"},
 		{`[]`, createInput, tiny.Invalid, "", "JSON object"},
 		{`{} {}`, createInput, tiny.Invalid, "", "single JSON value"},
 		{`{"url": 5}`, updateInput, tiny.Invalid, "url", "must be a string"},
 		{`{"max_clicks": "x"}`, updateInput, tiny.Invalid, "max_clicks", "must be an integer"},
 		{`{"tags": "x"}`, updateInput, tiny.Invalid, "tags", "must be an array"},
-		{`{"expires_at": "tomorrow"}`, updateInput, tiny.Invalid, "", "RFC 3339"},
+		{`{"expires_at": "tomorrow"}`, updateInput, tiny.Invalid, "expires_at", "RFC 3339"},
 		{`{"url": "https://example.com/", "x": 1}`, updateInput, tiny.Invalid, "x", "unknown field"},
 		{`{"title": "` + strings.Repeat("a", linkBodyLimit) + `"}`, createInput, tiny.TooLarge, "", "at most"},
 	}
@@ -98,6 +183,7 @@ func TestDecodeJSONErrors(t *testing.T) {
 		in := tt.into()
 		w := httptest.NewRecorder()
 		r := httptest.NewRequest("POST", "/api/v1/links", strings.NewReader(tt.body))
+		r.Header.Set("Content-Type", "application/json")
 		err := decodeJSON(w, r, in, linkBodyLimit)
 		body := tt.body
 		if len(body) > 40 {

@@ -2,14 +2,10 @@ package web
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"tiny/internal/tiny"
 )
@@ -79,89 +75,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		slog.Debug("writing a JSON response failed", "err", err)
-	}
-}
-
-// decodeJSON reads one JSON value from the body into v, refusing unknown
-// fields, trailing data and bodies over limit bytes, with errors that name
-// the offending field.
-func decodeJSON(w http.ResponseWriter, r *http.Request, v any, limit int64) error {
-	body := http.MaxBytesReader(w, r.Body, limit)
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return jsonError(err, limit)
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var maxErr *http.MaxBytesError
-		if errors.As(err, &maxErr) {
-			return jsonError(err, limit)
-		}
-		return tiny.Errorf(tiny.Invalid, "the request body must hold a single JSON value")
-	}
-	return nil
-}
-
-func jsonError(err error, limit int64) error {
-	var (
-		syntaxErr *json.SyntaxError
-		typeErr   *json.UnmarshalTypeError
-		maxErr    *http.MaxBytesError
-		domainErr *tiny.Error
-		timeErr   *time.ParseError
-	)
-	switch {
-	case errors.As(err, &maxErr):
-		return tiny.Errorf(tiny.TooLarge, "the request body must be at most %d bytes", limit)
-	case errors.As(err, &syntaxErr):
-		return tiny.Errorf(tiny.Invalid, "malformed JSON at byte %d", syntaxErr.Offset)
-	case errors.Is(err, io.EOF):
-		return tiny.Errorf(tiny.Invalid, "the request body is empty; send a JSON object")
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return tiny.Errorf(tiny.Invalid, "malformed JSON: the body ends early")
-	case errors.As(err, &typeErr):
-		field := typeErr.Field
-		if field == "" {
-			return tiny.Errorf(tiny.Invalid, "the request body must be a JSON object, not %s", typeErr.Value)
-		}
-		return tiny.FieldErrorf(tiny.Invalid, jsonFieldName(field), "%s must be %s, not %s", jsonFieldName(field), jsonTypeName(typeErr.Type.String()), typeErr.Value)
-	case errors.As(err, &domainErr):
-		return domainErr
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		// encoding/json has no typed error for unknown fields.
-		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return tiny.FieldErrorf(tiny.Invalid, name, "unknown field %q", name)
-	case errors.As(err, &timeErr):
-		return tiny.Errorf(tiny.Invalid, "times must be RFC 3339, like 2030-01-02T15:04:05Z")
-	default:
-		return tiny.Errorf(tiny.Invalid, "malformed JSON")
-	}
-}
-
-// jsonFieldName turns encoding/json's dotted Go-side path into the last JSON
-// field name, which is what the client wrote.
-func jsonFieldName(path string) string {
-	if i := strings.LastIndexByte(path, '.'); i >= 0 {
-		path = path[i+1:]
-	}
-	return path
-}
-
-func jsonTypeName(goType string) string {
-	switch {
-	case strings.HasPrefix(goType, "[]"):
-		// Before the element checks: []string is an array, not a string.
-		return "an array"
-	case strings.Contains(goType, "int"):
-		return "an integer"
-	case strings.Contains(goType, "string"):
-		return "a string"
-	case strings.Contains(goType, "bool"):
-		return "a boolean"
-	case strings.Contains(goType, "Time"):
-		return "an RFC 3339 time"
-	default:
-		return fmt.Sprintf("a %s", goType)
 	}
 }
 

@@ -127,7 +127,7 @@ func NewServer(cfg Config, links *shortener.Service, store tiny.Store, clicks *a
 	s.metrics = newMetrics(links, clicks, s.limits)
 	s.metrics.registry.MustRegister(cfg.Collectors...)
 	s.handler = s.observe(securityHeaders(s.routes()))
-	s.slow = fasthttpadaptor.NewFastHTTPHandler(detach(s.handler))
+	s.slow = oneContentType(fasthttpadaptor.NewFastHTTPHandler(detach(s.handler)))
 	s.http = &fasthttp.Server{
 		Handler:               s.serveFast,
 		Name:                  "tiny",
