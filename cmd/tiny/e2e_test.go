@@ -338,7 +338,7 @@ func TestServeHelpListsEverySetting(t *testing.T) {
 		"--initial-api-key", "TINY_INITIAL_API_KEY", "--click-flush", "TINY_CLICK_FLUSH",
 		"--read-timeout", "TINY_READ_TIMEOUT", "--max-body", "TINY_MAX_BODY", "--config", "TINY_CONFIG",
 		"--trust-proxy", "TINY_TRUST_PROXY", "--ipv6-prefix", "TINY_IPV6_PREFIX",
-		"--rate-password-ip", "TINY_RATE_PASSWORD_IP", "--rate-password-link", "TINY_RATE_PASSWORD_LINK",
+		"--allow-private-destinations", "TINY_ALLOW_PRIVATE_DESTINATIONS", "--rate-password-ip", "TINY_RATE_PASSWORD_IP", "--rate-password-link", "TINY_RATE_PASSWORD_LINK",
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("tiny serve --help does not mention %s:\n%s", want, out)
