@@ -7,6 +7,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"tiny/internal/tiny"
 )
 
 const (
@@ -33,12 +35,34 @@ const (
 // changes in between are lost. NOTIFY is delivered at commit, so a node
 // never hears of a change before it can read it.
 func (db *DB) ListenChanges(ctx context.Context, changed func(names []string), resync func()) error {
+	return db.follow(ctx, changeChannel, func(payload string) {
+		if names := strings.Fields(payload); len(names) > 0 {
+			changed(names)
+		}
+	}, resync)
+}
+
+// ListenAccountChanges calls changed with each account change (a user
+// changed or deleted, a key revoked, a session ended) made on any node,
+// until ctx ends, and returns ctx's error. It listens, reconnects and
+// resyncs as ListenChanges does, on a connection of its own.
+func (db *DB) ListenAccountChanges(ctx context.Context, changed func([]tiny.AccountChange), resync func()) error {
+	return db.follow(ctx, accountChannel, func(payload string) {
+		if c, ok := tiny.ParseAccountChange(payload); ok {
+			changed([]tiny.AccountChange{c})
+		}
+	}, resync)
+}
+
+// follow delivers the payloads of the notifications on channel to deliver
+// until ctx ends, reconnecting after a failure and then calling resync.
+func (db *DB) follow(ctx context.Context, channel string, deliver func(payload string), resync func()) error {
 	backoff := minListenBackoff
 	for first := true; ; first = false {
 		listening := false
 		// The error has nowhere to go: the caller learns of the outage
 		// from resync once it is over.
-		_ = db.listen(ctx, changed, func() {
+		_ = db.listen(ctx, channel, deliver, func() {
 			listening = true
 			if !first {
 				resync()
@@ -61,9 +85,9 @@ func (db *DB) ListenChanges(ctx context.Context, changed func(names []string), r
 	}
 }
 
-// listen connects, listens on the change channel, calls listening, then
-// delivers notifications to changed until the connection fails or ctx ends.
-func (db *DB) listen(ctx context.Context, changed func(names []string), listening func()) error {
+// listen connects, listens on channel, calls listening, then delivers the
+// payload of each notification until the connection fails or ctx ends.
+func (db *DB) listen(ctx context.Context, channel string, deliver func(payload string), listening func()) error {
 	cfg := db.pool.Config().ConnConfig // a copy
 	cfg.RuntimeParams["application_name"] = listenerName(cfg.RuntimeParams["application_name"])
 	conn, err := pgx.ConnectConfig(ctx, cfg)
@@ -75,7 +99,7 @@ func (db *DB) listen(ctx context.Context, changed func(names []string), listenin
 		conn.Close(cctx)
 		cancel()
 	}()
-	if _, err := conn.Exec(ctx, "LISTEN "+changeChannel); err != nil {
+	if _, err := conn.Exec(ctx, "LISTEN "+channel); err != nil {
 		return err
 	}
 	listening()
@@ -84,9 +108,7 @@ func (db *DB) listen(ctx context.Context, changed func(names []string), listenin
 		n, err := conn.WaitForNotification(wctx)
 		cancel()
 		if n != nil {
-			if names := strings.Fields(n.Payload); len(names) > 0 {
-				changed(names)
-			}
+			deliver(n.Payload)
 		}
 		switch {
 		case err == nil:

@@ -3,7 +3,9 @@ package sqlite
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +13,9 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/pressly/goose/v3"
+	"modernc.org/sqlite"
 
 	"tiny/internal/storetest"
 	"tiny/internal/tiny"
@@ -66,7 +71,7 @@ func TestOpenMigratesAndReopenIsIdempotent(t *testing.T) {
 		tables = append(tables, name)
 	}
 	rows.Close()
-	for _, name := range []string{"aliases", "api_keys", "audit_log", "click_dims", "click_hourly", "click_visitors", "clicks", "id_sequence", "link_tags", "links", "settings", "users"} {
+	for _, name := range []string{"aliases", "api_keys", "audit_log", "click_dims", "click_hourly", "click_visitors", "clicks", "id_sequence", "link_tags", "links", "recovery_codes", "sessions", "settings", "users"} {
 		if !slices.Contains(tables, name) {
 			t.Errorf("tables after Open = %v, want %q among them", tables, name)
 		}
@@ -91,8 +96,12 @@ func TestOpenMigratesAndReopenIsIdempotent(t *testing.T) {
 		if err := db.reader.QueryRow(`SELECT count(*) FROM goose_db_version WHERE version_id > 0`).Scan(&applied); err != nil {
 			t.Fatal(err)
 		}
-		if applied != int(want) {
-			t.Errorf("migrations recorded after re-Open = %d, want %d (each applied once)", applied, want)
+		migrations, err := fs.Glob(migrationFiles, "migrations/*.sql")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if applied != len(migrations) {
+			t.Errorf("migrations recorded after re-Open = %d, want %d (each applied once)", applied, len(migrations))
 		}
 		db.Close()
 	}
@@ -368,6 +377,60 @@ func TestDeleteClicksBeforeChunks(t *testing.T) {
 	}{{start.Add(6 * time.Minute), 6}, {start.Add(6 * time.Minute), 0}, {start.Add(15 * time.Minute), 9}, {start.Add(time.Hour), 5}} {
 		if n, err := db.DeleteClicksBefore(ctx, tt.before); err != nil || n != tt.want {
 			t.Errorf("DeleteClicksBefore(%v) = %d, %v; want %d, nil", tt.before, n, err, tt.want)
+		}
+	}
+}
+
+// TestAccountsMigration opens a file made before accounts (schema version
+// 3, with a user of the former role "user" and keys) and checks that
+// migration 6 makes the user a member and gives each key the scopes its
+// user's role allows.
+func TestAccountsMigration(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "old.db")
+	old := sql.OpenDB(connector{&sqlite.Driver{}, writerDSN(path)})
+	fsys, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, old, fsys, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 3); err != nil {
+		t.Fatalf("migrating to version 3: %v", err)
+	}
+	for _, q := range []string{
+		`INSERT INTO users (id, name, role, created_at) VALUES (1, 'admin', 'admin', 1000), (2, 'dave', 'user', 2000)`,
+		`INSERT INTO api_keys (user_id, name, prefix, hash, created_at) VALUES (1, 'first', 'tiny_a', x'01', 1000), (2, 'ci', 'tiny_b', x'02', 2000)`,
+	} {
+		if _, err := old.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	old.Close()
+
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open(a version 3 file) = %v, want nil", err)
+	}
+	defer db.Close()
+	tests := []struct {
+		hash   []byte
+		role   tiny.Role
+		scopes string
+	}{
+		{[]byte{1}, tiny.RoleAdmin, "links:read links:write stats:read moderation admin"},
+		{[]byte{2}, tiny.RoleMember, "links:read links:write stats:read"},
+	}
+	for _, tt := range tests {
+		k, u, err := db.APIKeyByHash(ctx, tt.hash)
+		if err != nil {
+			t.Fatalf("APIKeyByHash(%x) = %v, want nil", tt.hash, err)
+		}
+		if u.Role != tt.role || tiny.JoinScopes(k.Scopes) != tt.scopes || u.Email != "" || u.Disabled || k.ExpiresAt != nil {
+			t.Errorf("APIKeyByHash(%x) = role %s, scopes %q, email %q, disabled %t, expires %v; want role %s, scopes %q, no email, enabled, no expiry",
+				tt.hash, u.Role, tiny.JoinScopes(k.Scopes), u.Email, u.Disabled, k.ExpiresAt, tt.role, tt.scopes)
 		}
 	}
 }
