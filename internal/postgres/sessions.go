@@ -111,9 +111,9 @@ func (db *DB) DeleteUserSessions(ctx context.Context, userID, except int64) (int
 }
 
 // DeleteExpiredSessions removes the sessions that ended at now or were last
-// seen before idleSince, and returns how many.
+// seen at or before idleSince, and returns how many.
 func (db *DB) DeleteExpiredSessions(ctx context.Context, now, idleSince time.Time) (int64, error) {
-	tag, err := db.pool.Exec(ctx, `DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at < $2`, now, idleSince)
+	tag, err := db.pool.Exec(ctx, `DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2`, now, idleSince)
 	if err != nil {
 		return 0, storeErr(err, "delete expired sessions")
 	}

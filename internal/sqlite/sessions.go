@@ -114,9 +114,9 @@ func (db *DB) DeleteUserSessions(ctx context.Context, userID, except int64) (int
 }
 
 // DeleteExpiredSessions removes the sessions that ended at now or were last
-// seen before idleSince, and returns how many.
+// seen at or before idleSince, and returns how many.
 func (db *DB) DeleteExpiredSessions(ctx context.Context, now, idleSince time.Time) (int64, error) {
-	res, err := db.writer.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at < ?`,
+	res, err := db.writer.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ? OR last_seen_at <= ?`,
 		millis(now), millis(idleSince))
 	if err != nil {
 		return 0, storeErr(err, "delete expired sessions", "")

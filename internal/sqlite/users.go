@@ -85,19 +85,26 @@ func userConflict(ctx context.Context, tx *sql.Tx, id int64, name, email string)
 	return nil
 }
 
-// CreateUser inserts u and sets u.ID and u.CreatedAt. Conflict with field
-// "name" when the name is taken, with field "email" when the email is.
+// CreateUser inserts u and sets u.ID, taken from the user_ids counter so
+// that no id is given twice, and u.CreatedAt. Conflict with field "name"
+// when the name is taken, with field "email" when the email is.
 func (db *DB) CreateUser(ctx context.Context, u *tiny.User) error {
 	now := db.nowMillis()
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
 		if err := userConflict(ctx, tx, 0, u.Name, u.Email); err != nil {
 			return err
 		}
-		return tx.QueryRowContext(ctx, `INSERT INTO users (name, email, display_name, role, password_hash,
+		var id int64
+		if err := tx.QueryRowContext(ctx, `UPDATE user_ids SET next = next + 1 WHERE id = 1 RETURNING next - 1`).Scan(&id); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, name, email, display_name, role, password_hash,
 			disabled, totp_secret, totp_enabled, created_at, last_sign_in_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			u.Name, nullEmail(u.Email), u.DisplayName, string(u.Role), u.PasswordHash, boolInt(u.Disabled),
-			u.TOTPSecret, boolInt(u.TOTPEnabled), millis(now), nullTime(u.LastSignInAt)).Scan(&u.ID)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			id, u.Name, nullEmail(u.Email), u.DisplayName, string(u.Role), u.PasswordHash, boolInt(u.Disabled),
+			u.TOTPSecret, boolInt(u.TOTPEnabled), millis(now), nullTime(u.LastSignInAt))
+		u.ID = id
+		return err
 	})
 	if err != nil {
 		return storeErr(err, "create user", "name")

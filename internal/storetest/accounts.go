@@ -22,6 +22,7 @@ var accountTests = []struct {
 }{
 	{"UserRoundTrip", testUserRoundTrip},
 	{"UserConflicts", testUserConflicts},
+	{"UserIDsNotReused", testUserIDsNotReused},
 	{"ListUsers", testListUsers},
 	{"UpdateUser", testUpdateUser},
 	{"DeleteUserTransfersLinks", testDeleteUserTransfersLinks},
@@ -173,6 +174,19 @@ func testUserConflicts(t *testing.T, e *env) {
 	users, err := e.s.ListUsers(ctx, tiny.UserFilter{})
 	if err != nil || len(users) != 3 {
 		t.Errorf("ListUsers() after the conflicts = %d users, %v; want 3, nil", len(users), err)
+	}
+}
+
+func testUserIDsNotReused(t *testing.T, e *env) {
+	ctx := t.Context()
+	first := e.newUser(t, "first", tiny.RoleMember, nil)
+	newest := e.newUser(t, "newest", tiny.RoleMember, nil)
+	if _, err := e.s.DeleteUser(ctx, newest.ID, first.ID); err != nil {
+		t.Fatalf("DeleteUser(newest) = %v, want nil", err)
+	}
+	next := e.newUser(t, "next", tiny.RoleMember, nil)
+	if next.ID <= newest.ID {
+		t.Errorf("CreateUser after the newest user (%d) was deleted = id %d, want a new id above it", newest.ID, next.ID)
 	}
 }
 
@@ -554,9 +568,9 @@ func testDeleteSessions(t *testing.T, e *env) {
 		s.LastSeenAt, s.ExpiresAt = lastSeen, expires
 		return e.createSession(t, s)
 	}
-	ended := mk("ended", now, now)                                           // ExpiresAt == now
-	idle := mk("idle", idleSince.Add(-time.Millisecond), now.Add(time.Hour)) // seen just before idleSince
-	active := mk("active", idleSince, now.Add(time.Millisecond))             // seen at idleSince, ends just after now
+	ended := mk("ended", now, now)                                                     // ExpiresAt == now
+	idle := mk("idle", idleSince, now.Add(time.Hour))                                  // seen at idleSince
+	active := mk("active", idleSince.Add(time.Millisecond), now.Add(time.Millisecond)) // seen after idleSince, ends after now
 	n, err = e.s.DeleteExpiredSessions(ctx, now, idleSince)
 	// theirs was last seen at start, ten days before now: idle too.
 	if err != nil || n != 3 {

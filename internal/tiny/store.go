@@ -94,8 +94,10 @@ type ClickStore interface {
 // transaction.
 type UserStore interface {
 	// CreateUser inserts u, its email lower-cased, and sets its ID and
-	// CreatedAt. Conflict with field "name" when the name is taken, with
-	// field "email" when the email is.
+	// CreatedAt. The ID of a deleted user is never given again: links and
+	// audit entries keep their user's id after the user is gone. Conflict
+	// with field "name" when the name is taken, with field "email" when the
+	// email is.
 	CreateUser(ctx context.Context, u *User) error
 
 	// UserByID returns a user. NotFound when there is none.
@@ -205,8 +207,9 @@ type SessionStore interface {
 	DeleteUserSessions(ctx context.Context, userID, except int64) (int64, error)
 
 	// DeleteExpiredSessions removes the sessions that ended at now: those
-	// whose ExpiresAt is not after now, and those last seen before
-	// idleSince. It returns how many it removed.
+	// whose ExpiresAt is not after now, and those last seen at or before
+	// idleSince (now less the idle limit, as Session.Expired has it). It
+	// returns how many it removed.
 	DeleteExpiredSessions(ctx context.Context, now, idleSince time.Time) (int64, error)
 }
 

@@ -18,6 +18,15 @@ ALTER TABLE users ADD COLUMN totp_enabled    INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN last_sign_in_at INTEGER;
 CREATE UNIQUE INDEX users_email ON users (email);
 
+-- user_ids hands out user ids. SQLite gives a new row max(id) + 1, which
+-- after the newest user is deleted is that user's id again, while links
+-- and audit entries still carry it. next is the first id never given.
+CREATE TABLE user_ids (
+    id   INTEGER PRIMARY KEY CHECK (id = 1),
+    next INTEGER NOT NULL
+) STRICT;
+INSERT INTO user_ids (id, next) SELECT 1, coalesce(max(id), 0) + 1 FROM users;
+
 -- The role "user" of before accounts is "member" now.
 UPDATE users SET role = 'member' WHERE role = 'user';
 
@@ -58,6 +67,7 @@ CREATE TABLE recovery_codes (
 ) STRICT, WITHOUT ROWID;
 
 -- +goose Down
+DROP TABLE user_ids;
 DROP TABLE recovery_codes;
 DROP TABLE sessions;
 UPDATE users SET role = 'user' WHERE role NOT IN ('admin');
