@@ -28,11 +28,11 @@ type Argon2Params struct {
 }
 
 // DefaultArgon2Params returns the cost tiny hashes passwords with: 19 MiB,
-// two passes, one lane, OWASP's first recommendation for argon2id. On one
-// core of the machines tiny is measured on a hash takes about 30 ms (see
-// BenchmarkSignInPassword), so a sign-in stays quick while a guess costs an
-// attacker 19 MiB of memory for as long. docs/decisions.md has the
-// reasoning.
+// two passes, one lane, OWASP's first recommendation for argon2id. A whole
+// sign-in takes about 30 ms on an idle core of the 2-core machines tiny is
+// measured on (BenchmarkSignInPassword), so it stays quick for a person
+// while each guess costs an attacker as long and 19 MiB of memory.
+// docs/decisions.md has the reasoning.
 func DefaultArgon2Params() Argon2Params {
 	return Argon2Params{Memory: 19 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
 }
