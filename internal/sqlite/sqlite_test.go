@@ -415,22 +415,5 @@ func TestAccountsMigration(t *testing.T) {
 		t.Fatalf("Open(a version 3 file) = %v, want nil", err)
 	}
 	defer db.Close()
-	tests := []struct {
-		hash   []byte
-		role   tiny.Role
-		scopes string
-	}{
-		{[]byte{1}, tiny.RoleAdmin, "links:read links:write stats:read moderation admin"},
-		{[]byte{2}, tiny.RoleMember, "links:read links:write stats:read"},
-	}
-	for _, tt := range tests {
-		k, u, err := db.APIKeyByHash(ctx, tt.hash)
-		if err != nil {
-			t.Fatalf("APIKeyByHash(%x) = %v, want nil", tt.hash, err)
-		}
-		if u.Role != tt.role || tiny.JoinScopes(k.Scopes) != tt.scopes || u.Email != "" || u.Disabled || k.ExpiresAt != nil {
-			t.Errorf("APIKeyByHash(%x) = role %s, scopes %q, email %q, disabled %t, expires %v; want role %s, scopes %q, no email, enabled, no expiry",
-				tt.hash, u.Role, tiny.JoinScopes(k.Scopes), u.Email, u.Disabled, k.ExpiresAt, tt.role, tt.scopes)
-		}
-	}
+	storetest.CheckMigratedAccounts(t, db)
 }

@@ -903,3 +903,30 @@ func sortChanges(cs []tiny.AccountChange) {
 		return int(a.ID - b.ID)
 	})
 }
+
+// CheckMigratedAccounts checks a store opened on a database made before
+// accounts (schema version 3) that held two users with a key each: user 1
+// "admin" of role admin with a key of hash 0x01, and user 2 "dave" of the
+// former role "user" with a key of hash 0x02. Migration 6 must have made
+// dave a member and given each key the scopes its user's role allows.
+func CheckMigratedAccounts(t *testing.T, s tiny.Store) {
+	t.Helper()
+	tests := []struct {
+		hash   []byte
+		role   tiny.Role
+		scopes string
+	}{
+		{[]byte{1}, tiny.RoleAdmin, "links:read links:write stats:read moderation admin"},
+		{[]byte{2}, tiny.RoleMember, "links:read links:write stats:read"},
+	}
+	for _, tt := range tests {
+		k, u, err := s.APIKeyByHash(t.Context(), tt.hash)
+		if err != nil {
+			t.Fatalf("APIKeyByHash(%x) = %v, want nil", tt.hash, err)
+		}
+		if u.Role != tt.role || tiny.JoinScopes(k.Scopes) != tt.scopes || u.Email != "" || u.Disabled || k.ExpiresAt != nil {
+			t.Errorf("APIKeyByHash(%x) = role %s, scopes %q, email %q, disabled %t, expires %v; want role %s, scopes %q, no email, enabled, no expiry",
+				tt.hash, u.Role, tiny.JoinScopes(k.Scopes), u.Email, u.Disabled, k.ExpiresAt, tt.role, tt.scopes)
+		}
+	}
+}
