@@ -582,7 +582,7 @@ func TestChangePassword(t *testing.T) {
 		field    string
 		keyOfHer bool
 	}{
-		{"wrong current", current, "nope nope nope", next, tiny.Unauthorized, "current_password", false},
+		{"wrong current", current, "nope nope nope", next, tiny.Invalid, "current_password", false},
 		{"weak new", current, goodPassword, "password1234", tiny.Invalid, "password", false},
 		{"by key", nil, goodPassword, next, tiny.Forbidden, "", true},
 	}

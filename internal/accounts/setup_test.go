@@ -1,6 +1,7 @@
 package accounts
 
 import (
+	"strings"
 	"sync"
 	"testing"
 
@@ -115,6 +116,7 @@ func TestCreateUser(t *testing.T) {
 	}{
 		{As(admin), NewUser{Email: "Bob@Example.com", Password: goodPassword}, "", ""},
 		{As(admin), NewUser{Name: "robot", Role: tiny.RoleViewer}, "", ""},
+		{As(admin), NewUser{Email: strings.Repeat("long.", 20) + "name@example.com"}, "", ""}, // a name of 116 characters
 		{As(member), NewUser{Email: "eve@example.com"}, tiny.Forbidden, ""},
 		{As(admin), NewUser{}, tiny.Invalid, "email"},
 		{As(admin), NewUser{Email: "not-an-email"}, tiny.Invalid, "email"},
@@ -133,8 +135,8 @@ func TestCreateUser(t *testing.T) {
 		}
 	}
 	users, err := e.svc.Users(ctx, As(admin), tiny.UserFilter{})
-	if err != nil || len(users) != 4 || users[2].Email != "bob@example.com" || users[2].Name != "bob@example.com" || users[2].Role != tiny.RoleMember {
-		t.Errorf("Users after creating bob and robot = %d users, %v; want 4 with bob a member named by his email", len(users), err)
+	if err != nil || len(users) != 5 || users[2].Email != "bob@example.com" || users[2].Name != "bob@example.com" || users[2].Role != tiny.RoleMember {
+		t.Errorf("Users after creating bob and robot = %d users, %v; want 5 with bob a member named by his email", len(users), err)
 	}
 	if _, err := e.svc.Users(ctx, As(member), tiny.UserFilter{}); !tiny.IsCode(err, tiny.Forbidden) {
 		t.Errorf("Users(member) = %v, want forbidden", err)

@@ -211,9 +211,10 @@ func (s *Service) keepAnAdmin(ctx context.Context, u *tiny.User) error {
 
 // ChangePassword sets a new password for p's user after checking the
 // current one (which a user without a password leaves empty), and ends
-// their other sessions. Forbidden for an API key; Unauthorized when the
-// current password is wrong; Invalid with field "password" for a new one
-// too easy to guess.
+// their other sessions. Forbidden for an API key; Invalid with field
+// "current_password" when the current password is wrong (a form error, not
+// a signed-out caller), with field "password" for a new one too easy to
+// guess.
 func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, next string) error {
 	if err := p.Check(ManageAccount, Own(userID(p))); err != nil {
 		return err
@@ -227,7 +228,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, nex
 			if tiny.IsCode(err, tiny.Unavailable) {
 				return err
 			}
-			return tiny.FieldErrorf(tiny.Unauthorized, "current_password", "the current password is wrong")
+			return tiny.FieldErrorf(tiny.Invalid, "current_password", "the current password is wrong")
 		}
 	}
 	if err := ValidateNewPassword(next, u.Name, u.Email, u.DisplayName); err != nil {

@@ -118,8 +118,8 @@ func SplitScopes(s string) []Scope {
 
 // Limits of the fields of accounts, in characters.
 const (
-	MaxUserNameLength    = 64
-	MaxEmailLength       = 254 // RFC 5321's limit on a path
+	MaxEmailLength       = 254            // RFC 5321's limit on a path
+	MaxUserNameLength    = MaxEmailLength // a user made by email is named by it
 	MaxDisplayNameLength = 100
 	MaxKeyNameLength     = 64
 	MaxSessionLabel      = 100
@@ -173,8 +173,8 @@ func (u *User) Validate() error {
 	return nil
 }
 
-// ValidateUserName checks a user's handle: 1 to 64 characters, printable,
-// without surrounding spaces.
+// ValidateUserName checks a user's handle: 1 to 254 characters (an email
+// is a name), printable, without surrounding spaces.
 func ValidateUserName(name string) error {
 	if name == "" || utf8.RuneCountInString(name) > MaxUserNameLength || strings.TrimSpace(name) != name || !printable(name) {
 		return FieldErrorf(Invalid, "name", "name must be 1 to %d printable characters without surrounding spaces", MaxUserNameLength)
