@@ -7,6 +7,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"tiny/internal/tiny"
 )
 
 const (
@@ -55,6 +57,24 @@ func (db *DB) ListenDestinationBlocks(ctx context.Context, changed func()) error
 	return db.follow(ctx, destinationChannel, "destination feed",
 		func(string) { changed() },
 		func(bool) { changed() })
+}
+
+// ListenAccountChanges calls changed with each account change (a user
+// changed or deleted, a key revoked, a session ended) made on any node,
+// until ctx ends, and returns ctx's error. It listens, reconnects and
+// resyncs as ListenChanges does, on a connection of its own.
+func (db *DB) ListenAccountChanges(ctx context.Context, changed func([]tiny.AccountChange), resync func()) error {
+	return db.follow(ctx, accountChannel, "account feed",
+		func(payload string) {
+			if c, ok := tiny.ParseAccountChange(payload); ok {
+				changed([]tiny.AccountChange{c})
+			}
+		},
+		func(first bool) {
+			if !first {
+				resync()
+			}
+		})
 }
 
 // follow listens on channel until ctx ends, reconnecting with backoff, and

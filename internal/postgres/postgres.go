@@ -1,7 +1,8 @@
 // Package postgres implements tiny.Store on PostgreSQL through pgx, for a
 // cluster of stateless nodes sharing one database. It also implements
-// tiny.ChangeFeed with LISTEN/NOTIFY, so an edit on one node reaches the
-// redirect caches of all of them.
+// tiny.ChangeFeed and tiny.AccountFeed with LISTEN/NOTIFY, so an edit on
+// one node reaches the redirect caches of all of them, and a revoked key,
+// an ended session or a disabled user stops being accepted on all of them.
 //
 // Everything that must hold across nodes is enforced by the database, not
 // by the process: ids are leased from a counter row, the rule that aliases
@@ -49,16 +50,17 @@ var migrationFiles embed.FS
 // never waits for another goose-managed application in the same database.
 const migrationLockID int64 = 0x74696e79_6d696772 // "tinymigr"
 
-// DB is the PostgreSQL store. It implements tiny.Store and tiny.ChangeFeed
-// and is safe for concurrent use.
+// DB is the PostgreSQL store. It implements tiny.Store, tiny.ChangeFeed and
+// tiny.AccountFeed and is safe for concurrent use.
 type DB struct {
 	pool  *pgxpool.Pool
 	parts partitions // what this node knows of the partitions of clicks
 }
 
 var (
-	_ tiny.Store      = (*DB)(nil)
-	_ tiny.ChangeFeed = (*DB)(nil)
+	_ tiny.Store       = (*DB)(nil)
+	_ tiny.ChangeFeed  = (*DB)(nil)
+	_ tiny.AccountFeed = (*DB)(nil)
 )
 
 // Open connects to the database dsn names (a postgres:// URL or a
@@ -186,11 +188,13 @@ const (
 // conflictFields names the request field that a violation of each unique
 // constraint is about.
 var conflictFields = map[string]string{
-	"links_pkey":        "id",
-	"links_code_key":    "code",
-	"aliases_pkey":      "alias",
-	"users_name_key":    "name",
-	"api_keys_hash_key": "hash",
+	"links_pkey":              "id",
+	"links_code_key":          "code",
+	"aliases_pkey":            "alias",
+	"users_name_key":          "name",
+	"users_email_key":         "email",
+	"api_keys_hash_key":       "hash",
+	"sessions_token_hash_key": "token_hash",
 
 	"destination_blocks_kind_value_key": "value",
 }

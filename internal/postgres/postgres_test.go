@@ -18,6 +18,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
 
 	"tiny/internal/rollup"
 	"tiny/internal/storetest"
@@ -135,7 +137,7 @@ func TestOpenConcurrent(t *testing.T) {
 	month := rollup.MonthOf(time.Now())
 	want := []string{"aliases", "api_keys", "audit_log", "click_dims", "click_hourly", "click_visitors", "clicks", "clicks_default",
 		partitionName(month), partitionName(month.AddDate(0, 1, 0)), "destination_blocks",
-		"goose_db_version", "id_sequence", "link_tags", "links", "settings", "users"}
+		"goose_db_version", "id_sequence", "link_tags", "links", "recovery_codes", "sessions", "settings", "users"}
 	if !slices.Equal(tables, want) {
 		t.Errorf("tables after concurrent Open = %q, want %q", tables, want)
 	}
@@ -610,4 +612,42 @@ func TestReadCommitted(t *testing.T) {
 	if level != "read committed" {
 		t.Errorf("transaction_isolation = %q, want read committed", level)
 	}
+}
+
+// TestAccountsMigration migrates a schema made before accounts (version 3,
+// with a user of the former role "user" and keys) and checks that
+// migration 6 makes the user a member and gives each key the scopes its
+// user's role allows.
+func TestAccountsMigration(t *testing.T) {
+	ctx := t.Context()
+	dsn := newSchema(t)
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sqlDB := stdlib.OpenDBFromPool(pool)
+	fsys, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, sqlDB, fsys, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 3); err != nil {
+		t.Fatalf("migrating to version 3: %v", err)
+	}
+	for _, q := range []string{
+		`INSERT INTO users (id, name, role, created_at) OVERRIDING SYSTEM VALUE VALUES (1, 'admin', 'admin', now()), (2, 'dave', 'user', now())`,
+		`INSERT INTO api_keys (user_id, name, prefix, hash, created_at) VALUES (1, 'first', 'tiny_a', '\x01', now()), (2, 'ci', 'tiny_b', '\x02', now())`,
+	} {
+		if _, err := pool.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	sqlDB.Close()
+	pool.Close()
+
+	db := openDSN(t, dsn)
+	storetest.CheckMigratedAccounts(t, db)
 }

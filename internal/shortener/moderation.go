@@ -3,6 +3,7 @@ package shortener
 import (
 	"context"
 
+	"tiny/internal/accounts"
 	"tiny/internal/tiny"
 )
 
@@ -33,8 +34,16 @@ func (s *Service) Appeal(ctx context.Context, user *tiny.User, name, message str
 
 // Decide applies a moderator's (or, with moderator nil, the system's)
 // decision to the link name stands for and drops it from every node's
-// cache. status is StatusActive (approve) or StatusBlocked.
+// cache. status is StatusActive (approve) or StatusBlocked. The policy
+// decides who is a moderator, here as well as in the handlers, so no
+// caller (the CLI included) can skip it. Forbidden when moderator's role
+// may not moderate.
 func (s *Service) Decide(ctx context.Context, moderator *tiny.User, name string, status tiny.LinkStatus, note string) (*tiny.Link, error) {
+	if moderator != nil {
+		if err := accounts.As(moderator).Check(accounts.Moderate, accounts.Resource{}); err != nil {
+			return nil, err
+		}
+	}
 	l, err := s.live(ctx, name)
 	if err != nil {
 		return nil, err

@@ -118,7 +118,7 @@ func TestCreateRefuses(t *testing.T) {
 	store := openStore(t)
 	now := time.Now()
 	svc := newService(t, store, shortener.Config{Now: func() time.Time { return now }})
-	owner := newUser(t, store, "alice", tiny.RoleUser)
+	owner := newUser(t, store, "alice", tiny.RoleMember)
 	taken := create(t, svc, owner, shortener.CreateInput{URL: "https://example.com/taken", Alias: "taken"})
 
 	url := "https://example.com/"
@@ -183,7 +183,7 @@ func make21Tags() []string {
 func TestCreateAcceptsLimits(t *testing.T) {
 	store := openStore(t)
 	svc := newService(t, store, shortener.Config{})
-	owner := newUser(t, store, "alice", tiny.RoleUser)
+	owner := newUser(t, store, "alice", tiny.RoleMember)
 	for _, in := range []shortener.CreateInput{
 		{URL: "https://example.com/", Alias: strings.Repeat("a", tiny.MaxAliasLength)},
 		{URL: "https://example.com/", Title: strings.Repeat("é", shortener.MaxTitleLength)},
@@ -206,7 +206,7 @@ func TestCreateDefaults(t *testing.T) {
 	ctx := context.Background()
 	store := openStore(t)
 	svc := newService(t, store, shortener.Config{})
-	owner := newUser(t, store, "alice", tiny.RoleUser)
+	owner := newUser(t, store, "alice", tiny.RoleMember)
 
 	l := create(t, svc, owner, shortener.CreateInput{URL: "HTTPS://Example.COM:443/Path"})
 	checks := []struct {
@@ -251,7 +251,7 @@ func TestCreateNormalises(t *testing.T) {
 	store := openStore(t)
 	now := time.Now()
 	svc := newService(t, store, shortener.Config{Now: func() time.Time { return now }})
-	owner := newUser(t, store, "alice", tiny.RoleUser)
+	owner := newUser(t, store, "alice", tiny.RoleMember)
 
 	expires := now.Add(time.Hour + 123456*time.Nanosecond).In(time.FixedZone("X", 3600))
 	l := create(t, svc, owner, shortener.CreateInput{
@@ -303,7 +303,7 @@ func TestCreateNormalises(t *testing.T) {
 func TestCreateLeasesIDsInBlocks(t *testing.T) {
 	store := &countingStore{Store: openStore(t)}
 	svc := newService(t, store, shortener.Config{IDBlockSize: 3})
-	owner := newUser(t, store, "alice", tiny.RoleUser)
+	owner := newUser(t, store, "alice", tiny.RoleMember)
 
 	codes := map[string]bool{}
 	ids := map[int64]bool{}
@@ -335,7 +335,7 @@ func TestCreateSkipsCodeThatIsAnAlias(t *testing.T) {
 	// other shares the store and so the code key, and leases its own
 	// blocks, so it does not use up svc's ids.
 	other := newService(t, store, shortener.Config{IDBlockSize: 3})
-	owner := newUser(t, store, "alice", tiny.RoleUser)
+	owner := newUser(t, store, "alice", tiny.RoleMember)
 
 	first := create(t, svc, owner, shortener.CreateInput{URL: "https://example.com/first"})
 	// svc now holds ids first.ID+1 and first.ID+2.
@@ -378,7 +378,7 @@ func TestUpdate(t *testing.T) {
 	store := openStore(t)
 	now := time.Now()
 	svc := newService(t, store, shortener.Config{Now: func() time.Time { return now }})
-	owner := newUser(t, store, "alice", tiny.RoleUser)
+	owner := newUser(t, store, "alice", tiny.RoleMember)
 
 	full := func(t *testing.T) *tiny.Link {
 		return create(t, svc, owner, shortener.CreateInput{
@@ -482,7 +482,7 @@ func TestUpdate(t *testing.T) {
 func TestUpdateAliasIsImmutable(t *testing.T) {
 	store := openStore(t)
 	svc := newService(t, store, shortener.Config{})
-	owner := newUser(t, store, "alice", tiny.RoleUser)
+	owner := newUser(t, store, "alice", tiny.RoleMember)
 	l := create(t, svc, owner, shortener.CreateInput{URL: "https://example.com/", Alias: "keep"})
 	// Even sending the same alias back is refused.
 	_, err := svc.Update(context.Background(), owner, "keep", updateInput(t, `{"alias": "keep", "title": "x"}`))
@@ -500,7 +500,7 @@ func TestUpdateInvalidatesCache(t *testing.T) {
 	ctx := context.Background()
 	store := openStore(t)
 	svc := newService(t, store, shortener.Config{})
-	owner := newUser(t, store, "alice", tiny.RoleUser)
+	owner := newUser(t, store, "alice", tiny.RoleMember)
 	l := create(t, svc, owner, shortener.CreateInput{URL: "https://example.com/before", Alias: "edited"})
 
 	for _, name := range []string{l.Code, l.Alias} {
@@ -526,7 +526,7 @@ func TestDelete(t *testing.T) {
 	ctx := context.Background()
 	store := openStore(t)
 	svc := newService(t, store, shortener.Config{})
-	owner := newUser(t, store, "alice", tiny.RoleUser)
+	owner := newUser(t, store, "alice", tiny.RoleMember)
 	l := create(t, svc, owner, shortener.CreateInput{URL: "https://example.com/", Alias: "doomed"})
 	for _, name := range []string{l.Code, l.Alias} {
 		if _, err := svc.Resolve(ctx, name); err != nil {
@@ -566,8 +566,8 @@ func TestOwnership(t *testing.T) {
 	ctx := context.Background()
 	store := openStore(t)
 	svc := newService(t, store, shortener.Config{})
-	alice := newUser(t, store, "alice", tiny.RoleUser)
-	bob := newUser(t, store, "bob", tiny.RoleUser)
+	alice := newUser(t, store, "alice", tiny.RoleMember)
+	bob := newUser(t, store, "bob", tiny.RoleMember)
 	root := newUser(t, store, "root", tiny.RoleAdmin)
 	l := create(t, svc, alice, shortener.CreateInput{URL: "https://example.com/alice", Alias: "alices"})
 
@@ -604,13 +604,44 @@ func TestOwnership(t *testing.T) {
 	}
 }
 
+// TestDecideAsksThePolicy: a decision by a user whose role may not
+// moderate is refused by the service itself, whoever calls it.
+func TestDecideAsksThePolicy(t *testing.T) {
+	ctx := context.Background()
+	store := openStore(t)
+	svc := newService(t, store, shortener.Config{})
+	owner := newUser(t, store, "owner", tiny.RoleMember)
+	l := create(t, svc, owner, shortener.CreateInput{URL: "https://example.com/decide"})
+	tests := []struct {
+		user *tiny.User
+		want tiny.ErrorCode
+	}{
+		{newUser(t, store, "viewer", tiny.RoleViewer), tiny.Forbidden},
+		{owner, tiny.Forbidden},
+		{newUser(t, store, "moderator", tiny.RoleModerator), ""},
+		{newUser(t, store, "admin", tiny.RoleAdmin), ""},
+		{&tiny.User{ID: 99, Name: "gone", Role: tiny.RoleAdmin, Disabled: true}, tiny.Forbidden},
+		{nil, ""}, // the system
+	}
+	for _, tt := range tests {
+		_, err := svc.Decide(ctx, tt.user, l.Code, tiny.StatusBlocked, "")
+		name := "system"
+		if tt.user != nil {
+			name = string(tt.user.Role)
+		}
+		if got := tiny.ErrorCodeOf(err); got != tt.want {
+			t.Errorf("Decide(by %s) = %v, want code %q", name, err, tt.want)
+		}
+	}
+}
+
 // TestResolveCoalesces holds the store read of an uncached code while 50
 // callers resolve it: they must share that one read.
 func TestResolveCoalesces(t *testing.T) {
 	ctx := context.Background()
 	store := &countingStore{Store: openStore(t)}
 	svc := newService(t, store, shortener.Config{})
-	owner := newUser(t, store, "alice", tiny.RoleUser)
+	owner := newUser(t, store, "alice", tiny.RoleMember)
 	l := create(t, svc, owner, shortener.CreateInput{URL: "https://example.com/hot"})
 	if _, ok := svc.Cached(l.Code); ok {
 		t.Fatalf("Cached(%q) right after Create = true, want false", l.Code)
@@ -664,7 +695,7 @@ func TestResolveUnknown(t *testing.T) {
 	ctx := context.Background()
 	store := openStore(t)
 	svc := newService(t, store, shortener.Config{})
-	owner := newUser(t, store, "alice", tiny.RoleUser)
+	owner := newUser(t, store, "alice", tiny.RoleMember)
 	l := create(t, svc, owner, shortener.CreateInput{URL: "https://example.com/"})
 
 	for _, name := range []string{

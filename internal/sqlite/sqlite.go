@@ -68,10 +68,16 @@ type DB struct {
 	// DeleteClicksBefore deletes; tests make it small.
 	deleteChunk int
 
+	// accounts delivers account changes to the caches of this process.
+	accounts accountFeed
+
 	now func() time.Time
 }
 
-var _ tiny.Store = (*DB)(nil)
+var (
+	_ tiny.Store       = (*DB)(nil)
+	_ tiny.AccountFeed = (*DB)(nil)
+)
 
 // Open opens (creating it if needed) the SQLite database file at path,
 // applies the pending migrations and returns the store. path is a file

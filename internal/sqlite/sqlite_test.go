@@ -3,6 +3,7 @@ package sqlite
 import (
 	"bufio"
 	"context"
+	"database/sql"
 	"fmt"
 	"io/fs"
 	"os"
@@ -12,6 +13,9 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/pressly/goose/v3"
+	"modernc.org/sqlite"
 
 	"tiny/internal/storetest"
 	"tiny/internal/tiny"
@@ -67,7 +71,7 @@ func TestOpenMigratesAndReopenIsIdempotent(t *testing.T) {
 		tables = append(tables, name)
 	}
 	rows.Close()
-	for _, name := range []string{"aliases", "api_keys", "audit_log", "click_dims", "click_hourly", "click_visitors", "clicks", "destination_blocks", "id_sequence", "link_tags", "links", "settings", "users"} {
+	for _, name := range []string{"aliases", "api_keys", "audit_log", "click_dims", "click_hourly", "click_visitors", "clicks", "destination_blocks", "id_sequence", "link_tags", "links", "recovery_codes", "sessions", "settings", "users"} {
 		if !slices.Contains(tables, name) {
 			t.Errorf("tables after Open = %v, want %q among them", tables, name)
 		}
@@ -377,4 +381,41 @@ func TestDeleteClicksBeforeChunks(t *testing.T) {
 			t.Errorf("DeleteClicksBefore(%v) = %d, %v; want %d, nil", tt.before, n, err, tt.want)
 		}
 	}
+}
+
+// TestAccountsMigration opens a file made before accounts (schema version
+// 3, with a user of the former role "user" and keys) and checks that
+// migration 6 makes the user a member and gives each key the scopes its
+// user's role allows.
+func TestAccountsMigration(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "old.db")
+	old := sql.OpenDB(connector{&sqlite.Driver{}, writerDSN(path)})
+	fsys, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, old, fsys, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(ctx, 3); err != nil {
+		t.Fatalf("migrating to version 3: %v", err)
+	}
+	for _, q := range []string{
+		`INSERT INTO users (id, name, role, created_at) VALUES (1, 'admin', 'admin', 1000), (2, 'dave', 'user', 2000)`,
+		`INSERT INTO api_keys (user_id, name, prefix, hash, created_at) VALUES (1, 'first', 'tiny_a', x'01', 1000), (2, 'ci', 'tiny_b', x'02', 2000)`,
+	} {
+		if _, err := old.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	old.Close()
+
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open(a version 3 file) = %v, want nil", err)
+	}
+	defer db.Close()
+	storetest.CheckMigratedAccounts(t, db)
 }

@@ -3,40 +3,115 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-
-	sqlite3 "modernc.org/sqlite/lib"
+	"strings"
+	"time"
 
 	"tiny/internal/tiny"
 )
 
-// CreateUser inserts u and sets u.ID and u.CreatedAt. Conflict with field
-// "name" when the name is taken.
-func (db *DB) CreateUser(ctx context.Context, u *tiny.User) error {
-	now := db.nowMillis()
-	err := db.writer.QueryRowContext(ctx,
-		`INSERT INTO users (name, role, created_at) VALUES (?, ?, ?) RETURNING id`,
-		u.Name, string(u.Role), millis(now)).Scan(&u.ID)
-	if err != nil {
-		return storeErr(err, "create user", "name")
+const userColumns = `u.id, u.name, u.email, u.display_name, u.role, u.password_hash, u.disabled,
+	u.totp_secret, u.totp_enabled, u.created_at, u.last_sign_in_at`
+
+// userRow holds the scan targets of userColumns.
+type userRow struct {
+	u              tiny.User
+	email          sql.NullString
+	role           string
+	disabled, totp int64
+	createdAt      int64
+	lastSignIn     sql.NullInt64
+}
+
+func (r *userRow) dest() []any {
+	return []any{&r.u.ID, &r.u.Name, &r.email, &r.u.DisplayName, &r.role, &r.u.PasswordHash, &r.disabled,
+		&r.u.TOTPSecret, &r.totp, &r.createdAt, &r.lastSignIn}
+}
+
+func (r *userRow) user() *tiny.User {
+	u := r.u
+	u.Email = r.email.String
+	u.Role = tiny.Role(r.role)
+	u.Disabled = r.disabled != 0
+	u.TOTPEnabled = r.totp != 0
+	u.CreatedAt = fromMillis(r.createdAt)
+	u.LastSignInAt = optTime(r.lastSignIn)
+	return &u
+}
+
+func scanUser(row interface{ Scan(...any) error }) (*tiny.User, error) {
+	var r userRow
+	if err := row.Scan(r.dest()...); err != nil {
+		return nil, err
 	}
-	u.CreatedAt = now
+	return r.user(), nil
+}
+
+// optTime converts a nullable stored time back.
+func optTime(ms sql.NullInt64) *time.Time {
+	if !ms.Valid {
+		return nil
+	}
+	t := fromMillis(ms.Int64)
+	return &t
+}
+
+// nullEmail is the stored form of an email: lower-cased, NULL for none.
+func nullEmail(email string) any {
+	if email == "" {
+		return nil
+	}
+	return tiny.NormalizeEmail(email)
+}
+
+// userConflict tells, inside a write transaction, whether name (when not
+// empty) or email (when not empty) belongs to a user other than id, and
+// returns the Conflict to report. SQLite's constraint errors do not say
+// which index failed other than in their message, so the store asks first;
+// with one writer nothing can come in between.
+func userConflict(ctx context.Context, tx *sql.Tx, id int64, name, email string) error {
+	var nameTaken, emailTaken bool
+	err := tx.QueryRowContext(ctx, `SELECT
+		EXISTS (SELECT 1 FROM users WHERE name = ?1 AND id <> ?3),
+		EXISTS (SELECT 1 FROM users WHERE email = ?2 AND id <> ?3)`,
+		name, nullEmail(email), id).Scan(&nameTaken, &emailTaken)
+	switch {
+	case err != nil:
+		return err
+	case name != "" && nameTaken:
+		return tiny.FieldErrorf(tiny.Conflict, "name", "name is already taken")
+	case email != "" && emailTaken:
+		return tiny.FieldErrorf(tiny.Conflict, "email", "email is already taken")
+	}
 	return nil
 }
 
-const userColumns = `u.id, u.name, u.role, u.created_at`
-
-func scanUser(row interface{ Scan(...any) error }) (*tiny.User, error) {
-	var (
-		u         tiny.User
-		role      string
-		createdAt int64
-	)
-	if err := row.Scan(&u.ID, &u.Name, &role, &createdAt); err != nil {
-		return nil, err
+// CreateUser inserts u and sets u.ID, taken from the user_ids counter so
+// that no id is given twice, and u.CreatedAt. Conflict with field "name"
+// when the name is taken, with field "email" when the email is.
+func (db *DB) CreateUser(ctx context.Context, u *tiny.User) error {
+	now := db.nowMillis()
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		if err := userConflict(ctx, tx, 0, u.Name, u.Email); err != nil {
+			return err
+		}
+		var id int64
+		if err := tx.QueryRowContext(ctx, `UPDATE user_ids SET next = next + 1 WHERE id = 1 RETURNING next - 1`).Scan(&id); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, name, email, display_name, role, password_hash,
+			disabled, totp_secret, totp_enabled, created_at, last_sign_in_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			id, u.Name, nullEmail(u.Email), u.DisplayName, string(u.Role), u.PasswordHash, boolInt(u.Disabled),
+			u.TOTPSecret, boolInt(u.TOTPEnabled), millis(now), nullTime(u.LastSignInAt))
+		u.ID = id
+		return err
+	})
+	if err != nil {
+		return storeErr(err, "create user", "name")
 	}
-	u.Role = tiny.Role(role)
-	u.CreatedAt = fromMillis(createdAt)
-	return &u, nil
+	u.Email = tiny.NormalizeEmail(u.Email)
+	u.CreatedAt = now
+	return nil
 }
 
 // UserByID returns a user. NotFound when there is none.
@@ -57,103 +132,140 @@ func (db *DB) UserByName(ctx context.Context, name string) (*tiny.User, error) {
 	return u, nil
 }
 
-// CreateAPIKey inserts k and sets k.ID and k.CreatedAt. NotFound with field
-// "user_id" when k.UserID does not exist; Conflict with field "hash" when
-// another key has the same hash.
-func (db *DB) CreateAPIKey(ctx context.Context, k *tiny.APIKey) error {
-	now := db.nowMillis()
-	err := db.writer.QueryRowContext(ctx,
-		`INSERT INTO api_keys (user_id, name, prefix, hash, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
-		k.UserID, k.Name, k.Prefix, k.Hash, millis(now)).Scan(&k.ID)
-	if err != nil {
-		if constraintCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY {
-			return tiny.FieldErrorf(tiny.NotFound, "user_id", "user %d not found", k.UserID)
-		}
-		return storeErr(err, "create api key", "hash")
+// UserByEmail returns the user with that email, in any letter case.
+// NotFound when there is none.
+func (db *DB) UserByEmail(ctx context.Context, email string) (*tiny.User, error) {
+	if email == "" {
+		return nil, notFound("user")
 	}
-	k.CreatedAt = now
+	u, err := scanUser(db.reader.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.email = ?`,
+		tiny.NormalizeEmail(email)))
+	if err != nil {
+		return nil, storeErr(err, "user by email", "")
+	}
+	return u, nil
+}
+
+// ListUsers returns the users f selects, oldest first.
+func (db *DB) ListUsers(ctx context.Context, f tiny.UserFilter) ([]*tiny.User, error) {
+	var (
+		q    strings.Builder
+		args []any
+	)
+	q.WriteString(`SELECT ` + userColumns + ` FROM users u WHERE u.id > ?`)
+	args = append(args, f.AfterID)
+	if f.Role != "" {
+		q.WriteString(` AND u.role = ?`)
+		args = append(args, string(f.Role))
+	}
+	q.WriteString(` ORDER BY u.id`)
+	if f.Limit > 0 {
+		q.WriteString(` LIMIT ?`)
+		args = append(args, f.Limit)
+	}
+	rows, err := db.reader.QueryContext(ctx, q.String(), args...)
+	if err != nil {
+		return nil, storeErr(err, "list users", "")
+	}
+	out, err := collect(rows, scanUser)
+	return out, storeErr(err, "list users", "")
+}
+
+// UpdateUser stores the mutable fields of u and publishes a ChangedUser.
+// NotFound when the user does not exist; Conflict with field "email" when
+// another user has the email.
+func (db *DB) UpdateUser(ctx context.Context, u *tiny.User) error {
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		if err := userConflict(ctx, tx, u.ID, "", u.Email); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE users SET email = ?, display_name = ?, role = ?,
+			password_hash = ?, disabled = ?, totp_secret = ?, totp_enabled = ? WHERE id = ?`,
+			nullEmail(u.Email), u.DisplayName, string(u.Role), u.PasswordHash, boolInt(u.Disabled),
+			u.TOTPSecret, boolInt(u.TOTPEnabled), u.ID)
+		return oneRow(res, err, "user")
+	})
+	if err != nil {
+		return storeErr(err, "update user", "email")
+	}
+	u.Email = tiny.NormalizeEmail(u.Email)
+	db.accounts.publish(tiny.AccountChange{Kind: tiny.ChangedUser, ID: u.ID})
 	return nil
 }
 
-const apiKeyColumns = `k.id, k.user_id, k.name, k.prefix, k.hash, k.created_at`
-
-// APIKeyByHash returns the key with that hash and its user. NotFound when
-// there is none.
-func (db *DB) APIKeyByHash(ctx context.Context, hash []byte) (*tiny.APIKey, *tiny.User, error) {
-	var (
-		k                       tiny.APIKey
-		u                       tiny.User
-		role                    string
-		keyCreated, userCreated int64
-	)
-	err := db.reader.QueryRowContext(ctx, `SELECT `+apiKeyColumns+`, `+userColumns+`
-		FROM api_keys k JOIN users u ON u.id = k.user_id WHERE k.hash = ?`, hash).
-		Scan(&k.ID, &k.UserID, &k.Name, &k.Prefix, &k.Hash, &keyCreated,
-			&u.ID, &u.Name, &role, &userCreated)
+// oneRow returns err, or NotFound about what when res changed no row.
+func oneRow(res sql.Result, err error, what string) error {
 	if err != nil {
-		return nil, nil, storeErr(err, "api key by hash", "")
+		return err
 	}
-	k.CreatedAt = fromMillis(keyCreated)
-	u.Role = tiny.Role(role)
-	u.CreatedAt = fromMillis(userCreated)
-	return &k, &u, nil
-}
-
-// ListAPIKeys returns the keys of a user, or every key when userID is 0,
-// oldest first.
-func (db *DB) ListAPIKeys(ctx context.Context, userID int64) ([]*tiny.APIKey, error) {
-	var (
-		rows *sql.Rows
-		err  error
-	)
-	if userID == 0 {
-		rows, err = db.reader.QueryContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys k ORDER BY k.id`)
-	} else {
-		rows, err = db.reader.QueryContext(ctx, `SELECT `+apiKeyColumns+` FROM api_keys k WHERE k.user_id = ? ORDER BY k.id`, userID)
-	}
+	n, err := res.RowsAffected()
 	if err != nil {
-		return nil, storeErr(err, "list api keys", "")
+		return err
 	}
-	defer rows.Close()
-	var keys []*tiny.APIKey
-	for rows.Next() {
-		var (
-			k         tiny.APIKey
-			createdAt int64
-		)
-		if err := rows.Scan(&k.ID, &k.UserID, &k.Name, &k.Prefix, &k.Hash, &createdAt); err != nil {
-			return nil, storeErr(err, "list api keys", "")
-		}
-		k.CreatedAt = fromMillis(createdAt)
-		keys = append(keys, &k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, storeErr(err, "list api keys", "")
-	}
-	return keys, nil
-}
-
-// DeleteAPIKey removes a key. NotFound when there is none.
-func (db *DB) DeleteAPIKey(ctx context.Context, id int64) error {
-	res, err := db.writer.ExecContext(ctx, `DELETE FROM api_keys WHERE id = ?`, id)
-	if err != nil {
-		return storeErr(err, "delete api key", "")
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return storeErr(err, "delete api key", "")
-	} else if n == 0 {
-		return notFound("api key")
+	if n == 0 {
+		return notFound(what)
 	}
 	return nil
 }
 
-// CountAPIKeys returns how many keys exist.
-func (db *DB) CountAPIKeys(ctx context.Context) (int64, error) {
-	var n int64
-	if err := db.reader.QueryRowContext(ctx, `SELECT count(*) FROM api_keys`).Scan(&n); err != nil {
-		return 0, storeErr(err, "count api keys", "")
+// DeleteUser removes a user with their keys, sessions and recovery codes
+// (by the foreign keys' cascade) and hands their links to transferTo, or
+// marks them deleted when transferTo is 0, in one transaction, then
+// publishes a ChangedUser. It returns the short names of the links it
+// deleted. NotFound when the user does not exist; NotFound with field
+// "transfer_to" when transferTo does not; Invalid with field "transfer_to"
+// when transferTo is the user.
+func (db *DB) DeleteUser(ctx context.Context, id, transferTo int64) ([]string, error) {
+	if transferTo == id {
+		return nil, tiny.FieldErrorf(tiny.Invalid, "transfer_to", "a user's links cannot go to the user deleted")
 	}
-	return n, nil
+	now := millis(db.nowMillis())
+	var deleted []string
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		if transferTo != 0 {
+			var exists bool
+			if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users WHERE id = ?)`, transferTo).Scan(&exists); err != nil {
+				return err
+			}
+			if !exists {
+				return tiny.FieldErrorf(tiny.NotFound, "transfer_to", "user %d not found", transferTo)
+			}
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
+		if err := oneRow(res, err, "user"); err != nil {
+			return err
+		}
+		if transferTo != 0 {
+			_, err = tx.ExecContext(ctx, `UPDATE links SET owner_id = ?, updated_at = ? WHERE owner_id = ?`, transferTo, now, id)
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `UPDATE links SET deleted_at = ?1, updated_at = ?1
+			WHERE owner_id = ?2 AND deleted_at IS NULL
+			RETURNING code, (SELECT alias FROM aliases a WHERE a.link_id = links.id)`, now, id)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				code  string
+				alias sql.NullString
+			)
+			if err := rows.Scan(&code, &alias); err != nil {
+				return err
+			}
+			deleted = append(deleted, code)
+			if alias.Valid {
+				deleted = append(deleted, alias.String)
+			}
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, storeErr(err, "delete user", "")
+	}
+	db.accounts.publish(tiny.AccountChange{Kind: tiny.ChangedUser, ID: id})
+	return deleted, nil
 }
 
 // Setting returns the value stored under name, storing value first when
@@ -180,6 +292,23 @@ func (db *DB) Setting(ctx context.Context, name string, value []byte) ([]byte, e
 		return nil, storeErr(err, "setting", "")
 	}
 	return nonNil(stored), nil
+}
+
+// LookupSetting returns the value stored under name. NotFound when there is
+// none.
+func (db *DB) LookupSetting(ctx context.Context, name string) ([]byte, error) {
+	var v []byte
+	if err := db.reader.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = ?`, name).Scan(&v); err != nil {
+		return nil, storeErr(err, "lookup setting", "")
+	}
+	return nonNil(v), nil
+}
+
+// TakeSetting removes the setting name if it holds value, in one statement
+// on the single writer. NotFound when there is no such setting.
+func (db *DB) TakeSetting(ctx context.Context, name string, value []byte) error {
+	res, err := db.writer.ExecContext(ctx, `DELETE FROM settings WHERE name = ? AND value = ?`, name, nonNil(value))
+	return storeErr(oneRow(res, err, "setting"), "take setting", "")
 }
 
 // nonNil returns b, or an empty slice for nil: an empty value is stored and

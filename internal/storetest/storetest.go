@@ -75,6 +75,7 @@ func Run(t *testing.T, open func(t *testing.T) tiny.Store) {
 		{"DestinationBlockErrors", testDestinationBlockErrors},
 		{"DestinationBlockRace", testDestinationBlockRace},
 	}
+	tests = append(tests, accountTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := open(t)
@@ -850,7 +851,7 @@ func testUsers(t *testing.T, e *env) {
 		t.Errorf("CreateUser(alice) left ID 0, want it set")
 	}
 	e.checkRecent(t, "CreateUser(alice).CreatedAt", admin.CreatedAt)
-	user := &tiny.User{Name: "bob", Role: tiny.RoleUser}
+	user := &tiny.User{Name: "bob", Role: tiny.RoleMember}
 	if err := e.s.CreateUser(ctx, user); err != nil {
 		t.Fatalf("CreateUser(bob) = %v, want nil", err)
 	}
@@ -858,7 +859,7 @@ func testUsers(t *testing.T, e *env) {
 		t.Errorf("CreateUser(bob).ID = %d, the same as alice's", user.ID)
 	}
 
-	dup := &tiny.User{Name: "alice", Role: tiny.RoleUser}
+	dup := &tiny.User{Name: "alice", Role: tiny.RoleMember}
 	wantCode(t, "CreateUser(alice) a second time", e.s.CreateUser(ctx, dup), tiny.Conflict, "name")
 
 	for _, want := range []*tiny.User{admin, user} {
@@ -890,7 +891,7 @@ func testUsers(t *testing.T, e *env) {
 func testAPIKeys(t *testing.T, e *env) {
 	ctx := t.Context()
 	alice := &tiny.User{Name: "alice", Role: tiny.RoleAdmin}
-	bob := &tiny.User{Name: "bob", Role: tiny.RoleUser}
+	bob := &tiny.User{Name: "bob", Role: tiny.RoleMember}
 	for _, u := range []*tiny.User{alice, bob} {
 		if err := e.s.CreateUser(ctx, u); err != nil {
 			t.Fatalf("CreateUser(%s) = %v, want nil", u.Name, err)

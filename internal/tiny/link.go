@@ -119,34 +119,3 @@ type LinkFilter struct {
 	AfterID int64  // cursor: only links with ID < AfterID; 0 starts at the newest
 	Limit   int
 }
-
-// Role is what an API key may do.
-type Role string
-
-// The roles.
-const (
-	RoleAdmin Role = "admin" // sees and changes every link, manages keys
-	RoleUser  Role = "user"  // sees and changes its owner's links
-)
-
-// User owns links and API keys.
-type User struct {
-	ID        int64
-	Name      string
-	Role      Role
-	CreatedAt time.Time
-}
-
-// IsAdmin reports whether the user has the admin role.
-func (u *User) IsAdmin() bool { return u.Role == RoleAdmin }
-
-// APIKey authenticates requests for its user. Only a hash of the secret is
-// stored; the secret is shown once, when the key is created.
-type APIKey struct {
-	ID        int64
-	UserID    int64
-	Name      string
-	Prefix    string // the first characters of the secret, for people to tell keys apart
-	Hash      []byte // SHA-256 of the secret
-	CreatedAt time.Time
-}

@@ -16,7 +16,9 @@ type Store interface {
 	ModerationStore
 	DestinationStore
 	UserStore
+	SessionStore
 	SettingStore
+	OneTimeSettingStore
 	// Ping checks that the store is reachable. Unavailable when it is not.
 	Ping(ctx context.Context) error
 	io.Closer
@@ -108,35 +110,129 @@ type DestinationStore interface {
 	RemoveDestinationBlock(ctx context.Context, id, actorID int64) error
 }
 
-// UserStore keeps users and their API keys.
+// UserStore keeps users, their API keys and their recovery codes. The
+// methods that end what a user may do (UpdateUser, DeleteUser, the
+// deletes of keys) publish it to every node (AccountFeed) in the same
+// transaction.
 type UserStore interface {
-	// CreateUser inserts u and sets its ID and CreatedAt.
-	// Conflict with field "name" when the name is taken.
+	// CreateUser inserts u, its email lower-cased, and sets its ID and
+	// CreatedAt. The ID of a deleted user is never given again: links and
+	// audit entries keep their user's id after the user is gone. Conflict
+	// with field "name" when the name is taken, with field "email" when the
+	// email is.
 	CreateUser(ctx context.Context, u *User) error
 
 	// UserByID returns a user. NotFound when there is none.
 	UserByID(ctx context.Context, id int64) (*User, error)
 
-	// UserByName returns a user. NotFound when there is none.
+	// UserByName returns a user; names are case-sensitive. NotFound when
+	// there is none.
 	UserByName(ctx context.Context, name string) (*User, error)
 
+	// UserByEmail returns the user with that email, in any letter case.
+	// NotFound when there is none.
+	UserByEmail(ctx context.Context, email string) (*User, error)
+
+	// ListUsers returns the users f selects, oldest (lowest id) first, at
+	// most f.Limit of them.
+	ListUsers(ctx context.Context, f UserFilter) ([]*User, error)
+
+	// UpdateUser stores the mutable fields of u (Email, lower-cased,
+	// DisplayName, Role, PasswordHash, Disabled, TOTPSecret, TOTPEnabled)
+	// and publishes a ChangedUser. NotFound when the user does not exist;
+	// Conflict with field "email" when another user has the email.
+	UpdateUser(ctx context.Context, u *User) error
+
+	// DeleteUser removes a user with their keys, sessions and recovery
+	// codes, and hands their links to the user transferTo, or deletes them
+	// (as DeleteLink does) when transferTo is 0, all in one transaction;
+	// it publishes a ChangedUser (and, with a ChangeFeed, each link it
+	// deleted). It returns the short names (codes and aliases) of the
+	// links it deleted, for the caller to drop from its caches. NotFound
+	// when the user does not exist; NotFound with field "transfer_to" when
+	// transferTo does not; Invalid with field "transfer_to" when
+	// transferTo is the user.
+	DeleteUser(ctx context.Context, id, transferTo int64) (deleted []string, err error)
+
 	// CreateAPIKey inserts k and sets its ID and CreatedAt.
-	// NotFound when k.UserID does not exist.
+	// NotFound with field "user_id" when k.UserID does not exist.
 	CreateAPIKey(ctx context.Context, k *APIKey) error
 
-	// APIKeyByHash returns the key with that hash and its user.
-	// NotFound when there is none.
+	// APIKeyByHash returns the key with that hash and its user, expired
+	// keys and disabled users included. NotFound when there is none.
 	APIKeyByHash(ctx context.Context, hash []byte) (*APIKey, *User, error)
+
+	// APIKeyByID returns a key. NotFound when there is none.
+	APIKeyByID(ctx context.Context, id int64) (*APIKey, error)
 
 	// ListAPIKeys returns the keys of a user (every key when userID is 0),
 	// oldest first.
 	ListAPIKeys(ctx context.Context, userID int64) ([]*APIKey, error)
 
-	// DeleteAPIKey removes a key. NotFound when there is none.
+	// TouchAPIKey sets the key's LastUsedAt to at unless it is later
+	// already. NotFound when the key does not exist.
+	TouchAPIKey(ctx context.Context, id int64, at time.Time) error
+
+	// DeleteAPIKey removes a key and publishes a ChangedKey. NotFound when
+	// there is none.
 	DeleteAPIKey(ctx context.Context, id int64) error
+
+	// DeleteUserAPIKeys removes every key of a user, publishes a
+	// ChangedKey for each and returns how many there were.
+	DeleteUserAPIKeys(ctx context.Context, userID int64) (int64, error)
 
 	// CountAPIKeys returns how many keys exist.
 	CountAPIKeys(ctx context.Context) (int64, error)
+
+	// ReplaceRecoveryCodes replaces the recovery codes of a user with the
+	// given hashes, in one transaction; none removes them all. NotFound
+	// when the user does not exist.
+	ReplaceRecoveryCodes(ctx context.Context, userID int64, hashes [][]byte) error
+
+	// ConsumeRecoveryCode removes the user's recovery code with that hash.
+	// Of concurrent callers with the same code exactly one succeeds.
+	// NotFound when the user has no such code (any more).
+	ConsumeRecoveryCode(ctx context.Context, userID int64, hash []byte) error
+
+	// CountRecoveryCodes returns how many recovery codes the user has left.
+	CountRecoveryCodes(ctx context.Context, userID int64) (int, error)
+}
+
+// SessionStore keeps the sessions of people signed in to the web app.
+// Their times come from the caller, whose clock decides expiry.
+type SessionStore interface {
+	// CreateSession inserts s, sets its ID and sets its user's
+	// LastSignInAt to s.CreatedAt, in one transaction. NotFound with field
+	// "user_id" when s.UserID does not exist; Conflict with field
+	// "token_hash" when another session has the same hash.
+	CreateSession(ctx context.Context, s *Session) error
+
+	// SessionByTokenHash returns the session with that token hash and its
+	// user, expired sessions included. NotFound when there is none.
+	SessionByTokenHash(ctx context.Context, hash []byte) (*Session, *User, error)
+
+	// TouchSession sets the session's LastSeenAt to at unless it is later
+	// already. NotFound when the session does not exist.
+	TouchSession(ctx context.Context, id int64, at time.Time) error
+
+	// ListSessions returns the sessions of a user, newest first, expired
+	// ones included.
+	ListSessions(ctx context.Context, userID int64) ([]*Session, error)
+
+	// DeleteSession removes a session and publishes a ChangedSession.
+	// NotFound when there is none.
+	DeleteSession(ctx context.Context, id int64) error
+
+	// DeleteUserSessions removes every session of a user but the one with
+	// id except (0: none), publishes a ChangedSession for each and returns
+	// how many it removed.
+	DeleteUserSessions(ctx context.Context, userID, except int64) (int64, error)
+
+	// DeleteExpiredSessions removes the sessions that ended at now: those
+	// whose ExpiresAt is not after now, and those last seen at or before
+	// idleSince (now less the idle limit, as Session.Expired has it). It
+	// returns how many it removed.
+	DeleteExpiredSessions(ctx context.Context, now, idleSince time.Time) (int64, error)
 }
 
 // SettingStore keeps instance-wide values that every node must share, such
@@ -150,6 +246,19 @@ type SettingStore interface {
 	// DeleteSetting removes a value; removing one that does not exist is
 	// not an error.
 	DeleteSetting(ctx context.Context, name string) error
+}
+
+// OneTimeSettingStore keeps settings that are read and used up, such as the
+// hash of the one-time setup token.
+type OneTimeSettingStore interface {
+	// LookupSetting returns the value stored under name. NotFound when
+	// there is none.
+	LookupSetting(ctx context.Context, name string) ([]byte, error)
+
+	// TakeSetting removes the setting name if it holds value. Of
+	// concurrent callers exactly one succeeds. NotFound when there is no
+	// such setting or it holds another value.
+	TakeSetting(ctx context.Context, name string, value []byte) error
 }
 
 // ChangeFeed is implemented by stores that several nodes share. A store
@@ -173,4 +282,18 @@ type DestinationFeed interface {
 	// it listens after a lost connection (changes may have been missed
 	// meanwhile), until ctx ends. It returns ctx's error.
 	ListenDestinationBlocks(ctx context.Context, changed func()) error
+}
+
+// AccountFeed is implemented by stores that publish the changes that end
+// credentials (a user disabled, changed or deleted; a key revoked; a
+// session ended), so every process that caches credentials drops them. The
+// PostgreSQL store delivers them to every node, in the transaction of the
+// change; the SQLite store, which has one node, within the process.
+type AccountFeed interface {
+	// ListenAccountChanges calls changed with the account changes made
+	// through the store until ctx ends. When changes may have been missed
+	// (a lost connection), it calls resync once the feed is back (the
+	// caller then drops everything it cached) and goes on. It returns
+	// ctx's error.
+	ListenAccountChanges(ctx context.Context, changed func([]AccountChange), resync func()) error
 }

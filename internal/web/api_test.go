@@ -346,7 +346,7 @@ func testBulk(t *testing.T, e *env) {
 func testKeys(t *testing.T, e *env) {
 	r := e.do("POST", "/api/v1/keys", e.adminKey, map[string]any{"name": "ci", "user": "dave"})
 	k := r.json(t)
-	if r.status != 201 || k["user"] != "dave" || k["role"] != "user" || !strings.HasPrefix(k["key"].(string), tiny.APIKeyPrefix) {
+	if r.status != 201 || k["user"] != "dave" || k["role"] != string(tiny.RoleMember) || !strings.HasPrefix(k["key"].(string), tiny.APIKeyPrefix) {
 		t.Fatalf("admin creates a key for dave = %d %s", r.status, r.body)
 	}
 	dave := k["key"].(string)
