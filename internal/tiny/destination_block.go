@@ -107,9 +107,10 @@ func NormalizeDestination(kind DestinationKind, value string) (string, error) {
 }
 
 // normalizeDestinationURL normalises raw like a link's destination, with
-// errors on field "value".
+// errors on field "value". Private hosts are let through: an instance with
+// --allow-private-destinations may well want to block one of its own.
 func normalizeDestinationURL(raw string) (*url.URL, error) {
-	s, err := URLPolicy{}.NormalizeURL(raw)
+	s, err := URLPolicy{Destinations: DestinationRule{AllowPrivate: true}}.NormalizeURL(raw)
 	if err != nil {
 		return nil, &Error{Code: Invalid, Field: "value", Message: ErrorMessageOf(err)}
 	}
