@@ -286,14 +286,23 @@ func (s *Service) lookup(ctx context.Context, name string) (*tiny.Link, error) {
 		}
 	}
 	if !tiny.IsCodeSyntax(name) {
-		return nil, tiny.Errorf(tiny.NotFound, "no link named %q", name)
+		return nil, errNoLink()
 	}
 	l, err := s.store.LinkByAlias(ctx, name)
+	if tiny.IsCode(err, tiny.NotFound) {
+		return nil, errNoLink()
+	}
 	if err != nil {
 		return nil, s.storeErr(err)
 	}
 	return l, nil
 }
+
+// errNoLink is the one answer for a name that leads to no link the caller
+// may see. An unknown name, a deleted link and another owner's link get it
+// byte for byte, so the answer does not tell whether a link exists; it
+// therefore does not echo the name either.
+func errNoLink() error { return tiny.Errorf(tiny.NotFound, "no such link") }
 
 // owned returns the live link name stands for if user may manage it.
 // A link of another owner is reported as not found, so keys cannot probe
@@ -304,7 +313,7 @@ func (s *Service) owned(ctx context.Context, user *tiny.User, name string) (*tin
 		return nil, err
 	}
 	if l.DeletedAt != nil || (l.OwnerID != user.ID && !user.IsAdmin()) {
-		return nil, tiny.Errorf(tiny.NotFound, "no link named %q", name)
+		return nil, errNoLink()
 	}
 	return l, nil
 }
@@ -460,7 +469,7 @@ func (s *Service) List(ctx context.Context, user *tiny.User, f tiny.LinkFilter) 
 func (s *Service) Resolve(ctx context.Context, name string) (*Target, error) {
 	t, err := s.cache.Get(ctx, name, s.loader)
 	if errors.Is(err, otter.ErrNotFound) {
-		return nil, tiny.Errorf(tiny.NotFound, "no link named %q", name)
+		return nil, errNoLink()
 	}
 	return t, err
 }
