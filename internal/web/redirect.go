@@ -114,6 +114,7 @@ func (s *Server) redirect(w http.ResponseWriter, r *http.Request, t *shortener.T
 	now := s.now()
 	w.Header().Set("Location", t.Location(r.URL.RawQuery))
 	w.Header().Set("Cache-Control", t.CacheControl(now))
+	setRedirectHeaders(w.Header())
 	w.WriteHeader(status)
 	s.clicks.Record(analytics.Click{
 		LinkID:    t.ID(),
