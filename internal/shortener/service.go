@@ -474,6 +474,28 @@ func (s *Service) Resolve(ctx context.Context, name string) (*Target, error) {
 	return t, err
 }
 
+// ResolveLive is Resolve for the paths that must not trust a cached click
+// count: the 410 of a used-up link, its preview page and what previewers
+// see. A click-limited link is read from the store, where ConsumeClick
+// keeps the exact count; every node's cache may hold an older one. Links
+// without a limit are answered from the cache as by Resolve.
+func (s *Service) ResolveLive(ctx context.Context, name string) (*Target, error) {
+	t, err := s.Resolve(ctx, name)
+	if err != nil || t.Link.MaxClicks == 0 {
+		return t, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.LookupTimeout)
+	defer cancel()
+	l, err := s.store.LinkByID(ctx, t.ID())
+	if tiny.IsCode(err, tiny.NotFound) {
+		return nil, errNoLink()
+	}
+	if err != nil {
+		return nil, unavailable(s.storeErr(err))
+	}
+	return newTarget(l), nil
+}
+
 // Cached returns the cached target of name without touching the store.
 // The redirect fast path calls it with a name that may alias a request
 // buffer; the cache does not keep the key on a lookup.
@@ -487,13 +509,18 @@ func (s *Service) load(ctx context.Context, name string) (*Target, error) {
 		return nil, otter.ErrNotFound
 	}
 	if err != nil {
-		if code := tiny.ErrorCodeOf(err); code == tiny.Internal || code == tiny.Unavailable {
-			// Whatever the cause, the visitor can only retry later.
-			err = tiny.Errorf(tiny.Unavailable, "the link store is unavailable")
-		}
-		return nil, err
+		return nil, unavailable(err)
 	}
 	return newTarget(l), nil
+}
+
+// unavailable turns a store failure on the redirect path into Unavailable:
+// whatever the cause, the visitor can only retry later.
+func unavailable(err error) error {
+	if code := tiny.ErrorCodeOf(err); code == tiny.Internal || code == tiny.Unavailable {
+		return tiny.Errorf(tiny.Unavailable, "the link store is unavailable")
+	}
+	return err
 }
 
 // Invalidate drops the cached targets of the given names ("" is ignored).
