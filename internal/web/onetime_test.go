@@ -52,7 +52,7 @@ func TestPreviewersSeeNoDestination(t *testing.T) {
 		wantAfter int
 	}{
 		{"one-time", map[string]any{"max_clicks": 1}, "One-time link", http.StatusFound},
-		{"five clicks", map[string]any{"max_clicks": 5}, "One-time link", http.StatusFound},
+		{"five clicks", map[string]any{"max_clicks": 5}, "Limited-use link", http.StatusFound},
 		{"password", map[string]any{"password": "pw"}, "Password-protected link", http.StatusOK},
 		{"password, one-time", map[string]any{"password": "pw", "max_clicks": 1}, "Password-protected link", http.StatusOK},
 	}

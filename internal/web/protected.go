@@ -13,6 +13,8 @@ type protectedPage struct {
 	Title    string
 	ShortURL string
 	Password bool
+	// OneTime is set when a single click uses the link up.
+	OneTime bool
 }
 
 // renderProtected answers a link previewer that asks for a one-time or
@@ -22,9 +24,15 @@ type protectedPage struct {
 // previewer would not. The visit counts as a preview in the statistics and
 // uses no click.
 func (s *Server) renderProtected(w http.ResponseWriter, r *http.Request, t *shortener.Target) {
-	p := protectedPage{Title: "One-time link", ShortURL: s.shortURL(t.Link), Password: t.Link.PasswordHash != ""}
-	if p.Password {
+	l := t.Link
+	p := protectedPage{ShortURL: s.shortURL(l), Password: l.PasswordHash != "", OneTime: l.MaxClicks == 1}
+	switch {
+	case p.Password:
 		p.Title = "Password-protected link"
+	case p.OneTime:
+		p.Title = "One-time link"
+	default:
+		p.Title = "Limited-use link"
 	}
 	s.renderPage(w, r, http.StatusOK, "protected.html", p)
 	s.clicks.Record(analytics.Click{
