@@ -77,7 +77,7 @@ func (s *Service) live(ctx context.Context, name string) (*tiny.Link, error) {
 		return nil, err
 	}
 	if l.DeletedAt != nil {
-		return nil, tiny.Errorf(tiny.NotFound, "no link named %q", name)
+		return nil, errNoLink()
 	}
 	return l, nil
 }

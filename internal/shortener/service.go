@@ -282,14 +282,23 @@ func (s *Service) lookup(ctx context.Context, name string) (*tiny.Link, error) {
 		}
 	}
 	if !tiny.IsCodeSyntax(name) {
-		return nil, tiny.Errorf(tiny.NotFound, "no link named %q", name)
+		return nil, errNoLink()
 	}
 	l, err := s.store.LinkByAlias(ctx, name)
+	if tiny.IsCode(err, tiny.NotFound) {
+		return nil, errNoLink()
+	}
 	if err != nil {
 		return nil, s.storeErr(err)
 	}
 	return l, nil
 }
+
+// errNoLink is the one answer for a name that leads to no link the caller
+// may see. An unknown name, a deleted link and another owner's link get it
+// byte for byte, so the answer does not tell whether a link exists; it
+// therefore does not echo the name either.
+func errNoLink() error { return tiny.Errorf(tiny.NotFound, "no such link") }
 
 // owned returns the live link name stands for if user may manage it.
 // A link of another owner is reported as not found, so keys cannot probe
@@ -300,7 +309,7 @@ func (s *Service) owned(ctx context.Context, user *tiny.User, name string) (*tin
 		return nil, err
 	}
 	if l.DeletedAt != nil || (l.OwnerID != user.ID && !user.IsAdmin()) {
-		return nil, tiny.Errorf(tiny.NotFound, "no link named %q", name)
+		return nil, errNoLink()
 	}
 	return l, nil
 }
@@ -456,9 +465,31 @@ func (s *Service) List(ctx context.Context, user *tiny.User, f tiny.LinkFilter) 
 func (s *Service) Resolve(ctx context.Context, name string) (*Target, error) {
 	t, err := s.cache.Get(ctx, name, s.loader)
 	if errors.Is(err, otter.ErrNotFound) {
-		return nil, tiny.Errorf(tiny.NotFound, "no link named %q", name)
+		return nil, errNoLink()
 	}
 	return t, err
+}
+
+// ResolveLive is Resolve for the paths that must not trust a cached click
+// count: the 410 of a used-up link, its preview page and what previewers
+// see. A click-limited link is read from the store, where ConsumeClick
+// keeps the exact count; every node's cache may hold an older one. Links
+// without a limit are answered from the cache as by Resolve.
+func (s *Service) ResolveLive(ctx context.Context, name string) (*Target, error) {
+	t, err := s.Resolve(ctx, name)
+	if err != nil || t.Link.MaxClicks == 0 {
+		return t, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.LookupTimeout)
+	defer cancel()
+	l, err := s.store.LinkByID(ctx, t.ID())
+	if tiny.IsCode(err, tiny.NotFound) {
+		return nil, errNoLink()
+	}
+	if err != nil {
+		return nil, unavailable(s.storeErr(err))
+	}
+	return newTarget(l), nil
 }
 
 // Cached returns the cached target of name without touching the store.
@@ -474,13 +505,18 @@ func (s *Service) load(ctx context.Context, name string) (*Target, error) {
 		return nil, otter.ErrNotFound
 	}
 	if err != nil {
-		if code := tiny.ErrorCodeOf(err); code == tiny.Internal || code == tiny.Unavailable {
-			// Whatever the cause, the visitor can only retry later.
-			err = tiny.Errorf(tiny.Unavailable, "the link store is unavailable")
-		}
-		return nil, err
+		return nil, unavailable(err)
 	}
 	return newTarget(l), nil
+}
+
+// unavailable turns a store failure on the redirect path into Unavailable:
+// whatever the cause, the visitor can only retry later.
+func unavailable(err error) error {
+	if code := tiny.ErrorCodeOf(err); code == tiny.Internal || code == tiny.Unavailable {
+		return tiny.Errorf(tiny.Unavailable, "the link store is unavailable")
+	}
+	return err
 }
 
 // Invalidate drops the cached targets of the given names ("" is ignored).

@@ -104,3 +104,9 @@ func (t *Target) Location(rawQuery string) string {
 	b.WriteString(fragment)
 	return b.String()
 }
+
+// HidesDestination reports whether l shows its destination only to a
+// visitor who spends a click or gives its password: a click-limited
+// (one-time) or password link. Previewers and the preview page (name+) get
+// a page without it.
+func HidesDestination(l *tiny.Link) bool { return l.MaxClicks > 0 || l.PasswordHash != "" }

@@ -62,6 +62,7 @@ func (s *Server) serveFast(ctx *fasthttp.RequestCtx) {
 	// normalization of each that Set makes.
 	h.SetCanonical(headerLocation, bytesOf(t.Location(query)))
 	h.SetCanonical(headerCacheControl, bytesOf(t.CacheControl(now)))
+	s.setFastRedirectHeaders(h)
 	if !s.clicks.DropIfFull() {
 		s.clicks.Record(analytics.Click{
 			LinkID:    t.ID(),

@@ -83,8 +83,24 @@ func newEnv(t testing.TB, configure ...func(*Config)) *env {
 // as with --safety=false.
 func newScreenedEnv(t testing.TB, screener shortener.Screener, configure ...func(*Config)) *env {
 	t.Helper()
+	e := startEnv(t, filepath.Join(t.TempDir(), "tiny.db"), screener, configure...)
+	e.adminKey = e.newKey("admin", tiny.RoleAdmin)
+	return e
+}
+
+// secondNode starts another server on e's database, as another node of a
+// cluster: its own link cache and click queue, the same store and keys.
+func (e *env) secondNode() *env {
+	e.t.Helper()
+	n := startEnv(e.t, e.dbPath, nil)
+	n.adminKey = e.adminKey
+	return n
+}
+
+// startEnv starts a server on the SQLite database at dbPath.
+func startEnv(t testing.TB, dbPath string, screener shortener.Screener, configure ...func(*Config)) *env {
+	t.Helper()
 	ctx := context.Background()
-	dbPath := filepath.Join(t.TempDir(), "tiny.db")
 	store, err := sqlite.Open(ctx, dbPath)
 	if err != nil {
 		t.Fatal(err)
@@ -136,7 +152,6 @@ func newScreenedEnv(t testing.TB, screener shortener.Screener, configure ...func
 		dests: dests, rescanner: rescanner}
 	e.checker = contract.New(t)
 	e.api = e.checker.Client(nil)
-	e.adminKey = e.newKey("admin", tiny.RoleAdmin)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

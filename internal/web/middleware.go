@@ -110,14 +110,25 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	})
 }
 
-// securityHeaders sets the headers every page and API answer carries.
+// pageSecurityHeaders are the headers every page and API answer carries.
+// A redirect swaps them for redirectSecurityHeaders.
+func pageSecurityHeaders() []securityHeader {
+	return []securityHeader{
+		{"X-Content-Type-Options", "nosniff"},
+		{"Referrer-Policy", "no-referrer"},
+		{"X-Frame-Options", "DENY"},
+		{"Content-Security-Policy", "default-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'"},
+	}
+}
+
+// securityHeaders sets pageSecurityHeaders on every answer.
 func securityHeaders(next http.Handler) http.Handler {
+	set := pageSecurityHeaders()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Frame-Options", "DENY")
-		h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'")
+		for _, sh := range set {
+			h.Set(sh.key, sh.value)
+		}
 		next.ServeHTTP(w, r)
 	})
 }

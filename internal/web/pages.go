@@ -21,7 +21,7 @@ var templateFiles embed.FS
 var assetFiles embed.FS
 
 // pageNames are the views; each must parse at start.
-var pageNames = []string{"home.html", "error.html", "password.html", "preview.html", "interstitial.html", "blocked.html"}
+var pageNames = []string{"home.html", "error.html", "password.html", "preview.html", "interstitial.html", "blocked.html", "protected.html"}
 
 func parseTemplates() (*template.Template, error) {
 	t, err := template.New("").ParseFS(templateFiles, "templates/*.html")
@@ -58,6 +58,9 @@ type (
 	linkPage struct {
 		Link     *tiny.Link
 		ShortURL string
+		// Hidden is set for a one-time or password link, whose destination
+		// the page must not show.
+		Hidden bool
 	}
 	passwordPage struct {
 		ShortURL string
@@ -93,8 +96,13 @@ func (s *Server) preview(w http.ResponseWriter, r *http.Request, t *shortener.Ta
 	if err := s.checkVisitable(t); err != nil {
 		return err
 	}
-	s.renderPage(w, r, http.StatusOK, "preview.html", linkPage{Link: t.Link, ShortURL: s.shortURL(t.Link)})
+	s.renderPage(w, r, http.StatusOK, "preview.html", s.linkPageOf(t.Link))
 	return nil
+}
+
+// linkPageOf is the data of a page about l that may show its destination.
+func (s *Server) linkPageOf(l *tiny.Link) linkPage {
+	return linkPage{Link: l, ShortURL: s.shortURL(l), Hidden: shortener.HidesDestination(l)}
 }
 
 // csrfCookie holds the double-submit token of the password form.

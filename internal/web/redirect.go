@@ -13,6 +13,8 @@ import (
 // visit answers GET and HEAD of a short name on the net/http side: the
 // preview page (name+), and every link the fast path does not take —
 // expired, deleted, flagged, blocked, password-protected or click-limited.
+// Link previewers get a page without the destination of a one-time or
+// password link.
 func (s *Server) visit(w http.ResponseWriter, r *http.Request) error {
 	name, preview := strings.CutSuffix(r.PathValue("code"), "+")
 	t, err := s.resolve(r, name)
@@ -30,11 +32,14 @@ func (s *Server) visit(w http.ResponseWriter, r *http.Request) error {
 	case l.Status == tiny.StatusBlocked:
 		s.renderPage(w, r, http.StatusUnavailableForLegalReasons, "blocked.html", linkPage{Link: l, ShortURL: s.shortURL(l)})
 		return nil
+	case shortener.HidesDestination(l) && analytics.IsPreviewBot(r.UserAgent()):
+		s.renderProtected(w, r, t)
+		return nil
 	case l.PasswordHash != "":
 		s.renderPasswordForm(w, r, t, "", http.StatusOK)
 		return nil
 	case l.Status == tiny.StatusFlagged && r.URL.Query().Get("confirm") != "1":
-		s.renderPage(w, r, http.StatusOK, "interstitial.html", linkPage{Link: l, ShortURL: s.shortURL(l)})
+		s.renderPage(w, r, http.StatusOK, "interstitial.html", s.linkPageOf(l))
 		return nil
 	}
 	return s.redirect(w, r, t, t.Redirect())
@@ -78,7 +83,8 @@ func (s *Server) resolve(r *http.Request, name string) (*shortener.Target, error
 	if !tiny.IsCodeSyntax(name) {
 		return nil, tiny.Errorf(tiny.NotFound, "there is no link here")
 	}
-	t, err := s.links.Resolve(r.Context(), name)
+	// Live: the slow path decides on a click-limited link's exact count.
+	t, err := s.links.ResolveLive(r.Context(), name)
 	if tiny.IsCode(err, tiny.NotFound) {
 		return nil, tiny.Errorf(tiny.NotFound, "there is no link here")
 	}
@@ -94,19 +100,21 @@ func (s *Server) checkVisitable(t *shortener.Target) error {
 	case t.Expired(s.now()):
 		return tiny.Errorf(tiny.Gone, "this link has expired")
 	case l.MaxClicks > 0 && l.Clicks >= l.MaxClicks:
-		// The cached count may be behind; ConsumeClick is the exact check.
+		// The count is read live (ResolveLive); ConsumeClick is the exact
+		// check of a visit.
 		return tiny.Errorf(tiny.Gone, "this link has been used up")
 	}
 	return nil
 }
 
 // redirect sends the visitor on with status. A click-limited link is
-// counted exactly in the store first, except for link previewers, which get
-// the redirect but never use up a click.
+// counted exactly in the store first, whoever asks: link previewers never
+// get here for one (visit shows them renderProtected), and a user agent is
+// a claim, so it buys no free redirect.
 func (s *Server) redirect(w http.ResponseWriter, r *http.Request, t *shortener.Target, status int) error {
 	ua := r.UserAgent()
 	counted := false
-	if t.Link.MaxClicks > 0 && !analytics.IsPreviewBot(ua) {
+	if t.Link.MaxClicks > 0 {
 		if err := s.links.ConsumeClick(r.Context(), t); err != nil {
 			if tiny.IsCode(err, tiny.Gone) {
 				return tiny.Errorf(tiny.Gone, "this link has been used up")
@@ -118,6 +126,7 @@ func (s *Server) redirect(w http.ResponseWriter, r *http.Request, t *shortener.T
 	now := s.now()
 	w.Header().Set("Location", t.Location(r.URL.RawQuery))
 	w.Header().Set("Cache-Control", t.CacheControl(now))
+	setRedirectHeaders(w.Header())
 	w.WriteHeader(status)
 	s.clicks.Record(analytics.Click{
 		LinkID:    t.ID(),

@@ -111,7 +111,7 @@ func TestMaxClicksExact(t *testing.T) {
 }
 
 // TestPreviewBotsDoNotConsume checks that a chat app drawing a preview card
-// gets the redirect without using up a one-time link.
+// gets a page without the destination and does not use up a one-time link.
 func TestPreviewBotsDoNotConsume(t *testing.T) {
 	e := newEnv(t)
 	l := e.create(e.adminKey, map[string]any{"url": "https://example.com/secret-once", "max_clicks": 1})
@@ -122,8 +122,8 @@ func TestPreviewBotsDoNotConsume(t *testing.T) {
 		"Twitterbot/1.0", "WhatsApp/2.23.20.0", "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)",
 		"TelegramBot (like TwitterBot)", "LinkedInBot/1.0 (compatible; Mozilla/5.0; Apache-HttpClient +http://www.linkedin.com)",
 	} {
-		if r := e.visit("GET", path, "User-Agent", ua); r.status != 302 {
-			t.Errorf("preview by %q = %d, want 302", ua, r.status)
+		if r := e.visit("GET", path, "User-Agent", ua); r.status != 200 || r.header.Get("Location") != "" {
+			t.Errorf("preview by %q = %d %q, want 200 without a redirect", ua, r.status, r.header.Get("Location"))
 		}
 	}
 	if r := e.visit("GET", path, "User-Agent", "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0"); r.status != 302 {

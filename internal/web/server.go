@@ -78,6 +78,8 @@ type Server struct {
 	// interned shares the strings of repeated user agents and referrers
 	// between the clicks of the fast path.
 	interned *internTable
+	// redirectHeaders are the security headers of a fast-path redirect.
+	redirectHeaders []fastHeader
 
 	handler http.Handler            // the ServeMux with its middleware
 	slow    fasthttp.RequestHandler // handler, mounted on fasthttp
@@ -121,8 +123,9 @@ func NewServer(cfg Config, links *shortener.Service, store tiny.Store, clicks *a
 		now:    time.Now,
 		limits: &rateLimiter{limiter: cfg.RateLimiter, limits: cfg.Limits},
 
-		clients:  clients,
-		interned: newInternTable(),
+		clients:         clients,
+		interned:        newInternTable(),
+		redirectHeaders: newFastRedirectHeaders(),
 	}
 	s.metrics = newMetrics(links, clicks, s.limits)
 	s.metrics.registry.MustRegister(cfg.Collectors...)
