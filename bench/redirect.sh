@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# bench/redirect.sh: redirect throughput of tiny against four baselines.
+# bench/redirect.sh: redirect throughput of tiny against four baselines, and
+# against tiny built from an earlier commit.
 #
 #   nginx      `return 302 <url>;` for every path (bench/nginx.conf.tmpl), stock
 #              keep-alive (keepalive_requests 1000): the acceptance baseline
@@ -7,6 +8,9 @@
 #   mapserver  a bare net/http handler answering 302 from a Go map (bench/mapserver)
 #   fastmap    the same handler on fasthttp (bench/mapserver -engine fasthttp)
 #   tiny       `tiny serve` on SQLite, LINKS links created through the bulk API
+#   tiny-base  the same, with tiny built from the git ref BASE_REF (not run by
+#              default): tiny/tiny-base is what the tree's changes since BASE_REF
+#              cost or gain on the redirect, measured side by side
 #
 # Each target is checked first (one `curl -si`, then every code must answer 302
 # with the expected Location, which also warms tiny's cache), then loaded with
@@ -15,11 +19,12 @@
 # per run, the median requests/s per target and the ratios, and appends the same
 # block to bench/out/redirect-<UTC date>.md. The acceptance target is
 # tiny/nginx >= 0.80 (stock nginx, same run); tiny/fastmap is the cost of tiny's
-# own work on the same engine. DESIGN.md §1 budgets tiny's redirect at "within
+# own work on the same engine; tiny/tiny-base (when run) compares the tree with
+# BASE_REF's. DESIGN.md §1 budgets tiny's redirect at "within
 # 10% of a bare net/http handler that answers 302 from a Go map", i.e.
 # tiny/mapserver >= 0.90. See bench/README.md for the caveats.
 #
-# Usage: bench/redirect.sh [-d DURATION] [-r ROUNDS] [-c CONNECTIONS] [-n LINKS] [-T TARGETS]
+# Usage: bench/redirect.sh [-d DURATION] [-r ROUNDS] [-c CONNECTIONS] [-n LINKS] [-T TARGETS] [-B BASE_REF]
 #
 # Environment (flags win):
 #   DURATION=10s       wrk -d per run
@@ -27,18 +32,25 @@
 #   CONNECTIONS=64     wrk -c
 #   THREADS=2          wrk -t
 #   LINKS=1000         codes per target (links created in tiny, entries in the map)
-#   TARGETS="nginx nginx-ka mapserver fastmap tiny"   which targets to run, in round-1 order
+#   TARGETS="nginx nginx-ka mapserver fastmap tiny"   which targets to run, in round-1 order;
+#                      add tiny-base (e.g. -T "nginx fastmap tiny-base tiny") to compare commits
+#   BASE_REF=""        git ref (commit, tag, branch) tiny-base is built from (`git archive`
+#                      into the temp dir, then `go build ./cmd/tiny`); needed for tiny-base
 #   NGINX_PORT=18081 MAPSERVER_PORT=18082 TINY_PORT=18083 FASTMAP_PORT=18084 NGINX_KA_PORT=18085
+#   TINY_BASE_PORT=18086
 #   COOLDOWN=2         seconds of idle between runs
 #   WARMUP=10s         before round 1, each target takes this much of the same wrk load,
 #                      not measured (0: none): tiny's click store starts empty, and its
 #                      first seconds of clicks create the rollup rows later ones update
 #   PIN=0              1: servers on CPU 1, wrk on CPU 0 (taskset); default shares both
 #   BULK_BATCH=100     links per POST /api/v1/links/bulk
-#   TINY_EXPECT_STATUS=302   redirect status tiny must answer
-#   TINY_EXTRA_ARGS=""       extra words appended to `tiny serve ...`
-#   TINY_CMD=""        run this instead of the tiny binary (a simple command, run by
-#                      `bash -c "exec $TINY_CMD"`) with TINY_ADDR, TINY_PORT, TINY_DB,
+#   TINY_EXPECT_STATUS=302   redirect status tiny (and tiny-base) must answer
+#   TINY_EXTRA_ARGS=""       extra words appended to `tiny serve ...`, for both tiny targets:
+#                            the script passes only --addr, --database and --base-url, so
+#                            tiny-base needs nothing else; extra flags must exist in both builds
+#   TINY_CMD=""        run this instead of the tiny binary for the tiny target, not tiny-base
+#                      (a simple command, run by `bash -c "exec $TINY_CMD"`) with
+#                      TINY_ADDR, TINY_PORT, TINY_DB,
 #                      TINY_BASE_URL, TINY_INITIAL_API_KEY, BENCH_BIN and LINKS exported.
 #                      Results then go to redirect-<date>-standin.md. To try the script
 #                      before `tiny serve` exists:
@@ -63,6 +75,8 @@ TARGETS=${TARGETS:-nginx nginx-ka mapserver fastmap tiny}
 NGINX_PORT=${NGINX_PORT:-18081}
 MAPSERVER_PORT=${MAPSERVER_PORT:-18082}
 TINY_PORT=${TINY_PORT:-18083}
+TINY_BASE_PORT=${TINY_BASE_PORT:-18086}
+BASE_REF=${BASE_REF:-}
 FASTMAP_PORT=${FASTMAP_PORT:-18084}
 NGINX_KA_PORT=${NGINX_KA_PORT:-18085}
 COOLDOWN=${COOLDOWN:-2}
@@ -78,13 +92,14 @@ NOISY_PCT=${NOISY_PCT:-20}
 RESULT_FILE=${RESULT_FILE:-}
 QUIET_WAIT=${QUIET_WAIT:-60}
 
-while getopts 'd:r:c:n:T:h' opt; do
+while getopts 'd:r:c:n:T:B:h' opt; do
 	case $opt in
 	d) DURATION=$OPTARG ;;
 	r) ROUNDS=$OPTARG ;;
 	c) CONNECTIONS=$OPTARG ;;
 	n) LINKS=$OPTARG ;;
 	T) TARGETS=$OPTARG ;;
+	B) BASE_REF=$OPTARG ;;
 	h) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
 	esac
@@ -95,7 +110,7 @@ shift $((OPTIND - 1))
 log() { printf '[%s] %s\n' "$(date -u +%T)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-for v in NOISY_PCT ROUNDS CONNECTIONS THREADS LINKS BULK_BATCH WAIT_SECS NGINX_PORT NGINX_KA_PORT MAPSERVER_PORT FASTMAP_PORT TINY_PORT TINY_EXPECT_STATUS; do
+for v in NOISY_PCT ROUNDS CONNECTIONS THREADS LINKS BULK_BATCH WAIT_SECS NGINX_PORT NGINX_KA_PORT MAPSERVER_PORT FASTMAP_PORT TINY_PORT TINY_BASE_PORT TINY_EXPECT_STATUS; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer, got '${!v}'"
 done
 for v in COOLDOWN QUIET_WAIT; do
@@ -106,11 +121,11 @@ done
 read -ra TARGET_LIST <<<"$TARGETS"
 ((${#TARGET_LIST[@]} > 0)) || die "TARGETS is empty"
 for t in "${TARGET_LIST[@]}"; do
-	case $t in nginx | nginx-ka | mapserver | fastmap | tiny) ;; *) die "unknown target '$t' (want nginx, nginx-ka, mapserver, fastmap, tiny)" ;; esac
+	case $t in nginx | nginx-ka | mapserver | fastmap | tiny | tiny-base) ;; *) die "unknown target '$t' (want nginx, nginx-ka, mapserver, fastmap, tiny, tiny-base)" ;; esac
 done
 has_target() { [[ " ${TARGET_LIST[*]} " == *" $1 "* ]]; }
 [[ $(printf '%s\n' "${TARGET_LIST[@]}" | sort | uniq -d) == "" ]] || die "TARGETS names a target twice: $TARGETS"
-[[ $(printf '%s\n' "$NGINX_PORT" "$NGINX_KA_PORT" "$MAPSERVER_PORT" "$FASTMAP_PORT" "$TINY_PORT" | sort | uniq -d) == "" ]] ||
+[[ $(printf '%s\n' "$NGINX_PORT" "$NGINX_KA_PORT" "$MAPSERVER_PORT" "$FASTMAP_PORT" "$TINY_PORT" "$TINY_BASE_PORT" | sort | uniq -d) == "" ]] ||
 	die "two targets share a port"
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -134,6 +149,14 @@ if has_target tiny; then
 	elif [[ ! -d cmd/tiny ]]; then
 		die "cmd/tiny does not exist yet: run with TARGETS='nginx nginx-ka mapserver fastmap', or set TINY_CMD (see -h)"
 	fi
+fi
+# tiny-base's commit, resolved now like the tree's below.
+base_commit=""
+if has_target tiny-base; then
+	[[ -n $BASE_REF ]] || die "target tiny-base needs BASE_REF (or -B REF): the git ref to build it from"
+	base_commit=$(git rev-parse --verify --quiet "$BASE_REF^{commit}") || die "BASE_REF '$BASE_REF' is not a commit here"
+	git cat-file -e "$base_commit:cmd/tiny" 2>/dev/null || die "BASE_REF '$BASE_REF' has no cmd/tiny"
+	base_desc="$(git rev-parse --short "$base_commit") (\"$(git log -1 --format=%s "$base_commit")\", $(git log -1 --format=%cs "$base_commit"))"
 fi
 
 # --- tools -------------------------------------------------------------------
@@ -231,13 +254,23 @@ wait_ready() {
 # The commit the binaries are built from, read now: others may commit while
 # the rounds run, and the report must name the tree that was measured.
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-[[ -z $(git status --porcelain 2>/dev/null) ]] || commit="$commit + uncommitted changes"
+# Result blocks in bench/out are not part of the tree measured.
+[[ -z $(git status --porcelain -- . ':!bench/out' 2>/dev/null) ]] || commit="$commit + uncommitted changes"
 
 log "building mapserver"
 go build -o "$BIN/mapserver" ./bench/mapserver
 if has_target tiny && ((STANDIN == 0)); then
 	log "building tiny"
 	go build -o "$BIN/tiny" ./cmd/tiny || die "go build ./cmd/tiny failed"
+fi
+if has_target tiny-base; then
+	# git archive, not a worktree: nothing is added to the repository, and the
+	# sources go with the temp dir whatever happens.
+	log "building tiny-base from $BASE_REF ($base_desc)"
+	mkdir -p "$TMP/base-src"
+	git archive "$base_commit" | tar -x -C "$TMP/base-src" || die "git archive $BASE_REF failed"
+	(cd "$TMP/base-src" && go build -o "$BIN/tiny-base" ./cmd/tiny) || die "go build ./cmd/tiny of $BASE_REF failed"
+	rm -rf "$TMP/base-src"
 fi
 
 # Codes for nginx, mapserver and fastmap: "code url" lines, deterministic for the seed.
@@ -248,8 +281,9 @@ NGINX_LOCATION=https://example.com/1
 # --- start the targets -------------------------------------------------------
 
 declare -A PORT_OF=([nginx]=$NGINX_PORT [nginx-ka]=$NGINX_KA_PORT [mapserver]=$MAPSERVER_PORT
-	[fastmap]=$FASTMAP_PORT [tiny]=$TINY_PORT)
-declare -A CODES_OF=() DESC_OF=()
+	[fastmap]=$FASTMAP_PORT [tiny]=$TINY_PORT [tiny-base]=$TINY_BASE_PORT)
+# READY_OF: the URL and status that say a target is up ("URL STATUS").
+declare -A CODES_OF=() DESC_OF=() READY_OF=()
 NGINX_VERSION=$("$NGINX_BIN" -v 2>&1 | sed 's/^nginx version: //')
 
 # start_nginx NAME KEEPALIVE: render bench/nginx.conf.tmpl into $TMP/NAME with
@@ -262,6 +296,7 @@ start_nginx() {
 	"$NGINX_BIN" -t -q -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" ||
 		die "nginx -t rejected the generated config for $name"
 	start "$name" "$port" "$NGINX_BIN" -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf"
+	READY_OF[$name]="http://127.0.0.1:$port/ any"
 	LOG_OF[$name-error]=$dir/error.log
 	# nginx answers every path, so it gets the mapserver's codes: same request shape.
 	awk -v loc="$NGINX_LOCATION" '{print $1, loc}' "$MAP_CODES" >"$TMP/$name-codes.txt"
@@ -281,42 +316,59 @@ fi
 if has_target mapserver; then
 	start mapserver "$MAPSERVER_PORT" "$BIN/mapserver" -addr "127.0.0.1:$MAPSERVER_PORT" -codes "$LINKS"
 	CODES_OF[mapserver]=$MAP_CODES
+	READY_OF[mapserver]="http://127.0.0.1:$MAPSERVER_PORT/readyz 200"
 	DESC_OF[mapserver]="bench/mapserver: net/http, 302 from a map of $LINKS codes"
 fi
 
 if has_target fastmap; then
 	start fastmap "$FASTMAP_PORT" "$BIN/mapserver" -engine fasthttp -addr "127.0.0.1:$FASTMAP_PORT" -codes "$LINKS"
 	CODES_OF[fastmap]=$MAP_CODES
+	READY_OF[fastmap]="http://127.0.0.1:$FASTMAP_PORT/readyz 200"
 	DESC_OF[fastmap]="bench/mapserver -engine fasthttp: the same handler on fasthttp (tiny's engine), 302 from a map of $LINKS codes"
 fi
 
+# tiny and tiny-base: the same `tiny serve` setup, each with its own port,
+# SQLite file and links. One API key serves both (each seeds it in its own file).
+TINY_INITIAL_API_KEY=${TINY_INITIAL_API_KEY:-bench-key-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')}
+export TINY_INITIAL_API_KEY BENCH_BIN=$BIN LINKS
+tiny_url() { echo "http://127.0.0.1:${PORT_OF[$1]}"; }
+
+# start_tiny NAME BINARY: `tiny serve` on a fresh SQLite file in the temp dir.
+start_tiny() {
+	local name=$1 binary=$2 port=${PORT_OF[$1]} extra=()
+	read -ra extra <<<"$TINY_EXTRA_ARGS"
+	start "$name" "$port" "$binary" serve --addr "127.0.0.1:$port" --database "$TMP/$name.db" \
+		--base-url "$(tiny_url "$name")" "${extra[@]}"
+	READY_OF[$name]="$(tiny_url "$name")/readyz 200"
+}
+
 if has_target tiny; then
-	export TINY_ADDR=127.0.0.1:$TINY_PORT TINY_PORT TINY_DB=$TMP/tiny.db
-	export TINY_BASE_URL=http://127.0.0.1:$TINY_PORT BENCH_BIN=$BIN LINKS
-	TINY_INITIAL_API_KEY=${TINY_INITIAL_API_KEY:-bench-key-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')}
-	export TINY_INITIAL_API_KEY
 	if ((STANDIN)); then
 		log "tiny target is a STAND-IN: $TINY_CMD"
-		start tiny "$TINY_PORT" bash -c "exec $TINY_CMD"
+		start tiny "$TINY_PORT" env TINY_ADDR="127.0.0.1:$TINY_PORT" TINY_PORT="$TINY_PORT" TINY_DB="$TMP/tiny.db" \
+			TINY_BASE_URL="$(tiny_url tiny)" bash -c "exec $TINY_CMD"
+		READY_OF[tiny]="$(tiny_url tiny)/readyz 200"
 		DESC_OF[tiny]="STAND-IN, not tiny: \`$TINY_CMD\`"
 	else
-		read -ra extra <<<"$TINY_EXTRA_ARGS"
-		start tiny "$TINY_PORT" "$BIN/tiny" serve --addr "$TINY_ADDR" --database "$TINY_DB" \
-			--base-url "$TINY_BASE_URL" "${extra[@]}"
-		DESC_OF[tiny]="\`tiny serve\` on SQLite, $LINKS links via the bulk API, cache warmed${TINY_EXTRA_ARGS:+, args: $TINY_EXTRA_ARGS}"
+		start_tiny tiny "$BIN/tiny"
+		DESC_OF[tiny]="\`tiny serve\` at commit $commit on SQLite, $LINKS links via the bulk API, cache warmed${TINY_EXTRA_ARGS:+, args: $TINY_EXTRA_ARGS}"
 	fi
 fi
+if has_target tiny-base; then
+	start_tiny tiny-base "$BIN/tiny-base"
+	DESC_OF[tiny-base]="the same \`tiny serve\` setup, built from BASE_REF=$BASE_REF = commit $base_desc"
+fi
 
-has_target nginx && wait_ready nginx "http://127.0.0.1:$NGINX_PORT/" any
-has_target nginx-ka && wait_ready nginx-ka "http://127.0.0.1:$NGINX_KA_PORT/" any
-has_target mapserver && wait_ready mapserver "http://127.0.0.1:$MAPSERVER_PORT/readyz" 200
-has_target fastmap && wait_ready fastmap "http://127.0.0.1:$FASTMAP_PORT/readyz" 200
-has_target tiny && wait_ready tiny "$TINY_BASE_URL/readyz" 200
+for t in "${TARGET_LIST[@]}"; do
+	read -r url want <<<"${READY_OF[$t]}"
+	wait_ready "$t" "$url" "$want"
+done
 
 # --- create the links in tiny ------------------------------------------------
 
+# create_tiny_links NAME: LINKS links in tiny target NAME, their codes in CODES_OF[NAME].
 create_tiny_links() {
-	local out=$TMP/tiny-codes.txt from=1 to n status req=$TMP/bulk-req.json resp=$TMP/bulk-resp.json
+	local name=$1 out=$TMP/$1-codes.txt from=1 to n status req=$TMP/$1-bulk-req.json resp=$TMP/$1-bulk-resp.json
 	: >"$out"
 	while ((from <= LINKS)); do
 		to=$((from + BULK_BATCH - 1))
@@ -326,19 +378,21 @@ create_tiny_links() {
 			'{links: [range($from; $to + 1) | {url: "https://example.com/\(.)"}]}' >"$req"
 		status=$(curl -sS --max-time 120 -o "$resp" -w '%{http_code}' -X POST \
 			-H "Authorization: Bearer $TINY_INITIAL_API_KEY" -H 'Content-Type: application/json' \
-			--data-binary "@$req" "$TINY_BASE_URL/api/v1/links/bulk") || die "bulk create request failed"
-		[[ $status == 2?? ]] || die "bulk create answered $status: $(head -c 500 "$resp")"
+			--data-binary "@$req" "$(tiny_url "$name")/api/v1/links/bulk") || die "$name: bulk create request failed"
+		[[ $status == 2?? ]] || die "$name: bulk create answered $status: $(head -c 500 "$resp")"
 		jq -e --argjson n "$n" '.created == $n and .failed == 0 and (.results | length) == $n' "$resp" >/dev/null ||
-			die "bulk create did not create all $n links: $(head -c 500 "$resp")"
+			die "$name: bulk create did not create all $n links: $(head -c 500 "$resp")"
 		jq -r --argjson from "$from" '.results[] | "\(.link.code) https://example.com/\(.index + $from)"' \
 			"$resp" >>"$out"
 		from=$((to + 1))
 	done
-	[[ $(wc -l <"$out") -eq $LINKS ]] || die "expected $LINKS codes from tiny, got $(wc -l <"$out")"
-	CODES_OF[tiny]=$out
-	log "created $LINKS links in tiny"
+	[[ $(wc -l <"$out") -eq $LINKS ]] || die "expected $LINKS codes from $name, got $(wc -l <"$out")"
+	CODES_OF[$name]=$out
+	log "created $LINKS links in $name"
 }
-has_target tiny && create_tiny_links
+for t in tiny tiny-base; do
+	if has_target "$t"; then create_tiny_links "$t"; fi
+done
 
 # --- verify (and warm) every target ------------------------------------------
 
@@ -346,7 +400,7 @@ has_target tiny && create_tiny_links
 # status with the expected Location. For tiny this pass also warms the cache.
 verify() {
 	local name=$1 base=http://127.0.0.1:${PORT_OF[$1]} codes=${CODES_OF[$1]} want=302 code headers status bad
-	[[ $name == tiny ]] && want=$TINY_EXPECT_STATUS
+	[[ $name == tiny* ]] && want=$TINY_EXPECT_STATUS
 	code=$(awk 'NR == 1 {print $1}' "$codes")
 	headers=$(curl -sS --max-time 5 -o /dev/null -D - "$base/$code" | tr -d '\r') ||
 		die "$name: GET /$code failed"
@@ -517,7 +571,7 @@ report() {
 		echo
 	fi
 	echo "- machine: \`nproc\` = $NPROC, $cpu_model, Linux $(uname -r), Debian $(cat /etc/debian_version 2>/dev/null || echo '?'); shared and noisy"
-	echo "- tools: $(go version | awk '{print $3}'), $(wrk -v 2>&1 | head -n 1 | awk '{print "wrk", $2}'), $NGINX_VERSION, built from commit $commit"
+	echo "- tools: $(go version | awk '{print $3}'), $(wrk -v 2>&1 | head -n 1 | awk '{print "wrk", $2}'), $NGINX_VERSION, built from commit $commit$( [[ -z $base_commit ]] || echo "; tiny-base from BASE_REF=$BASE_REF = $base_desc")"
 	echo "- load: \`wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency -s bench/codes.lua\` (uniformly random code of $LINKS per request), HTTP/1.1 keep-alive over loopback; $pin_desc"
 	echo "- method: $( [[ $WARMUP == 0 ]] || echo "a $WARMUP warm-up of each target, not counted, then ")$ROUNDS rounds, targets interleaved, order rotated each round, ${COOLDOWN}s idle between runs$( ((QUIET_WAIT == 0)) || echo ", then up to ${QUIET_WAIT}s waiting for the machine to be at most ${NOISY_PCT}% busy"); every code checked for 302 + Location before and after"
 	for t in "${TARGET_LIST[@]}"; do echo "- $t: ${DESC_OF[$t]}"; done
@@ -547,10 +601,26 @@ report() {
 	echo "|---|---:|---|"
 	ratio_tn=$(ratio "${MED[tiny]:-}" "${MED[nginx]:-}")
 	ratio_tm=$(ratio "${MED[tiny]:-}" "${MED[mapserver]:-}")
-	echo "| tiny / nginx | $ratio_tn | acceptance target: >= 0.80 (stock nginx, default keep-alive) |"
-	echo "| tiny / fastmap | $(ratio "${MED[tiny]:-}" "${MED[fastmap]:-}") | tiny's own work (cache, metrics, click capture) on the same engine |"
-	echo "| tiny / nginx-ka | $(ratio "${MED[tiny]:-}" "${MED[nginx-ka]:-}") | against nginx with keep-alive tuned |"
-	echo "| tiny / mapserver | $ratio_tm | DESIGN.md §1 budget: >= 0.90 (bare net/http) |"
+	if has_target tiny-base; then
+		echo "| tiny / tiny-base | $(ratio "${MED[tiny]:-}" "${MED[tiny-base]:-}") | this tree ($commit) against BASE_REF ($(git rev-parse --short "$base_commit")): above 1 faster, below 1 slower |"
+	fi
+	# The same rows for each tiny target; the target and budget lines below are tiny's alone.
+	local notes=()
+	for t in tiny tiny-base; do
+		[[ $t == tiny ]] || has_target "$t" || continue
+		if [[ $t == tiny ]]; then
+			notes=("acceptance target: >= 0.80 (stock nginx, default keep-alive)"
+				"tiny's own work (cache, metrics, click capture) on the same engine"
+				"against nginx with keep-alive tuned" "DESIGN.md §1 budget: >= 0.90 (bare net/http)")
+		else
+			notes=("BASE_REF's build against stock nginx" "BASE_REF's own work on the same engine"
+				"BASE_REF's build against nginx with keep-alive tuned" "BASE_REF's build against bare net/http")
+		fi
+		echo "| $t / nginx | $(ratio "${MED[$t]:-}" "${MED[nginx]:-}") | ${notes[0]} |"
+		echo "| $t / fastmap | $(ratio "${MED[$t]:-}" "${MED[fastmap]:-}") | ${notes[1]} |"
+		echo "| $t / nginx-ka | $(ratio "${MED[$t]:-}" "${MED[nginx-ka]:-}") | ${notes[2]} |"
+		echo "| $t / mapserver | $(ratio "${MED[$t]:-}" "${MED[mapserver]:-}") | ${notes[3]} |"
+	done
 	echo "| fastmap / nginx | $(ratio "${MED[fastmap]:-}" "${MED[nginx]:-}") | the engine alone against stock nginx |"
 	echo "| mapserver / nginx | $(ratio "${MED[mapserver]:-}" "${MED[nginx]:-}") | net/http alone against stock nginx |"
 	echo "| nginx / nginx-ka | $(ratio "${MED[nginx]:-}" "${MED[nginx-ka]:-}") | what nginx's default keepalive_requests costs under this load |"
