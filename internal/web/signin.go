@@ -110,15 +110,8 @@ type signInBody struct {
 	Pending string `json:"pending,omitempty"`
 	// SetupSecondFactor: the role requires a second factor the user has
 	// not set up yet.
-	SetupSecondFactor bool          `json:"setup_second_factor,omitempty"`
-	User              *signedInUser `json:"user,omitempty"`
-}
-
-type signedInUser struct {
-	ID          int64     `json:"id"`
-	Email       string    `json:"email"`
-	DisplayName string    `json:"display_name"`
-	Role        tiny.Role `json:"role"`
+	SetupSecondFactor bool      `json:"setup_second_factor,omitempty"`
+	User              *userJSON `json:"user,omitempty"`
 }
 
 // answerSignIn sets the session cookie of a finished sign-in and writes
@@ -129,9 +122,8 @@ func (s *Server) answerSignIn(w http.ResponseWriter, out *accounts.Outcome) {
 		return
 	}
 	s.signedIn(w, out)
-	u := out.User
-	writeJSON(w, http.StatusOK, signInBody{SetupSecondFactor: out.SetupSecondFactor,
-		User: &signedInUser{ID: u.ID, Email: u.Email, DisplayName: u.DisplayName, Role: u.Role}})
+	u := userJSONOf(out.User)
+	writeJSON(w, http.StatusOK, signInBody{SetupSecondFactor: out.SetupSecondFactor, User: &u})
 }
 
 func (s *Server) apiSignIn(w http.ResponseWriter, r *http.Request) error {
