@@ -45,12 +45,22 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		} else {
 			err = tiny.Errorf(tiny.Unauthorized, "send an API key as 'Authorization: Bearer <key>', or sign in")
 		}
+		if err == nil && p.Session != nil && s.cfg.SignIns != nil && s.cfg.SignIns.SecondFactorRequired(p) && !secondFactorSetup(r) {
+			err = tiny.Errorf(tiny.Forbidden, "set up two-factor sign-in first")
+		}
 		if err != nil {
 			s.renderError(w, r, err)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey, p)))
 	})
+}
+
+// secondFactorSetup reports whether r is one of the requests a user who
+// must set up a second factor may still make: setting it up, or signing
+// out.
+func secondFactorSetup(r *http.Request) bool {
+	return strings.HasPrefix(r.URL.Path, "/api/v1/account/totp") || r.URL.Path == "/api/v1/auth/signout"
 }
 
 // newCrossOriginProtection returns the check of requests signed in by

@@ -65,6 +65,9 @@ type Config struct {
 	// Accounts authenticates every API request and keeps users, keys and
 	// sessions; required.
 	Accounts *accounts.Service
+	// SignIns are the ways of signing in (password, second factor, single
+	// sign-on); nil: the sign-in routes are not served.
+	SignIns *accounts.SignIns
 }
 
 // Server serves tiny over HTTP.
