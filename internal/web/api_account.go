@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"strconv"
 	"time"
 
 	"tiny/internal/tiny"
@@ -87,9 +86,9 @@ func (s *Server) listSessions(w http.ResponseWriter, r *http.Request) error {
 // endSession ends one of the caller's sessions; ending the current one
 // also clears its cookie.
 func (s *Server) endSession(w http.ResponseWriter, r *http.Request) error {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id < 1 {
-		return tiny.Errorf(tiny.NotFound, "no such session")
+	id, err := pathID(r, "session")
+	if err != nil {
+		return err
 	}
 	p := currentPrincipal(r)
 	if err := s.accounts.EndSession(r.Context(), p, id); err != nil {

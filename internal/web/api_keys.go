@@ -132,9 +132,9 @@ func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteKey(w http.ResponseWriter, r *http.Request) error {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id < 1 {
-		return tiny.Errorf(tiny.NotFound, "no such key")
+	id, err := pathID(r, "key")
+	if err != nil {
+		return err
 	}
 	if err := s.accounts.RevokeKey(r.Context(), currentPrincipal(r), id); err != nil {
 		return err

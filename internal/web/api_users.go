@@ -32,11 +32,12 @@ func userJSONOf(u *tiny.User) userJSON {
 		CreatedAt: u.CreatedAt, LastSignInAt: u.LastSignInAt}
 }
 
-// userID reads the {id} of a user path; a malformed one is no user.
-func userIDParam(r *http.Request) (int64, error) {
+// pathID reads the {id} of a path; a malformed one names no such thing
+// (what: "user", "key", "session").
+func pathID(r *http.Request, what string) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id < 1 {
-		return 0, tiny.Errorf(tiny.NotFound, "no such user")
+		return 0, tiny.Errorf(tiny.NotFound, "no such %s", what)
 	}
 	return id, nil
 }
@@ -98,7 +99,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request) error {
-	id, err := userIDParam(r)
+	id, err := pathID(r, "user")
 	if err != nil {
 		return err
 	}
@@ -113,7 +114,7 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) error {
 // updateUser changes what an admin may change of a user: role, disabled
 // and display name. Every field is checked before any is applied.
 func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
-	id, err := userIDParam(r)
+	id, err := pathID(r, "user")
 	if err != nil {
 		return err
 	}
@@ -166,7 +167,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
 // ?delete_links=true, are deleted. One of the two is required, so that
 // nobody loses links by leaving a parameter out.
 func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) error {
-	id, err := userIDParam(r)
+	id, err := pathID(r, "user")
 	if err != nil {
 		return err
 	}
