@@ -68,8 +68,8 @@ func TestTwoFactorSignIn(t *testing.T) {
 	if err != nil {
 		t.Fatalf("EnrollTOTP = %v", err)
 	}
-	if _, err := g.ConfirmTOTP(ctx, p, "000000"); !tiny.IsCode(err, tiny.Unauthorized) && !errors.Is(err, ErrTOTPCode) {
-		t.Errorf("ConfirmTOTP(wrong code) = %v, want unauthorized", err)
+	if _, err := g.ConfirmTOTP(ctx, p, "000000"); !tiny.IsCode(err, tiny.Invalid) || tiny.ErrorFieldOf(err) != "code" {
+		t.Errorf("ConfirmTOTP(wrong code) = %v, want invalid on code", err)
 	}
 	code, _ := totp.GenerateCode(key.Secret, e.clock.Now())
 	codes, err := g.ConfirmTOTP(ctx, p, code)
@@ -96,8 +96,8 @@ func TestTwoFactorSignIn(t *testing.T) {
 	if _, err := g.SecondFactor(ctx, pending.SecondFactorToken, "", codes[3], Client{Address: "192.0.2.1"}); tiny.ErrorFieldOf(err) != "recovery_code" {
 		t.Errorf("SecondFactor(the same recovery code again) = %v, want unauthorized on recovery_code", err)
 	}
-	if err := g.DisableTOTP(ctx, p, "wrong password!"); tiny.ErrorFieldOf(err) != "password" {
-		t.Errorf("DisableTOTP(wrong password) = %v, want unauthorized on password", err)
+	if err := g.DisableTOTP(ctx, p, "wrong password!"); !tiny.IsCode(err, tiny.Invalid) || tiny.ErrorFieldOf(err) != "password" {
+		t.Errorf("DisableTOTP(wrong password) = %v, want invalid on password", err)
 	}
 	if err := g.DisableTOTP(ctx, p, pw); err != nil {
 		t.Errorf("DisableTOTP = %v, want nil", err)

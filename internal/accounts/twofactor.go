@@ -32,7 +32,8 @@ func (g *SignIns) EnrollTOTP(ctx context.Context, p *Principal) (TOTPKey, error)
 // ConfirmTOTP turns the pending secret on with a code from it, and returns
 // the new recovery codes, which are shown this once (only their hashes are
 // kept). Forbidden for an API key; Conflict when no secret is pending;
-// Unauthorized with field code for a wrong code.
+// Invalid with field code for a wrong code (a form error: the caller stays
+// signed in).
 func (g *SignIns) ConfirmTOTP(ctx context.Context, p *Principal, code string) ([]string, error) {
 	u, err := g.ownUser(ctx, p)
 	if err != nil {
@@ -42,6 +43,9 @@ func (g *SignIns) ConfirmTOTP(ctx context.Context, p *Principal, code string) ([
 		return nil, tiny.Errorf(tiny.Conflict, "no two-factor set-up is pending; start one first")
 	}
 	if err := g.useTOTPCode(ctx, u, code); err != nil {
+		if tiny.IsCode(err, tiny.Unauthorized) {
+			return nil, tiny.FieldErrorf(tiny.Invalid, "code", "%s", tiny.ErrorMessageOf(err))
+		}
 		return nil, err
 	}
 	codes, err := g.cfg.Recovery.Generate()
@@ -61,8 +65,8 @@ func (g *SignIns) ConfirmTOTP(ctx context.Context, p *Principal, code string) ([
 
 // DisableTOTP turns p's user's second factor off after checking their
 // password (a user without one, signed in by single sign-on, gives none),
-// and deletes their recovery codes. Forbidden for an API key;
-// Unauthorized with field password for a wrong password.
+// and deletes their recovery codes. Forbidden for an API key; Invalid with
+// field password for a wrong password (a form error, as in ChangePassword).
 func (g *SignIns) DisableTOTP(ctx context.Context, p *Principal, password string) error {
 	u, err := g.ownUser(ctx, p)
 	if err != nil {
@@ -73,7 +77,7 @@ func (g *SignIns) DisableTOTP(ctx context.Context, p *Principal, password string
 			if tiny.IsCode(err, tiny.Unavailable) {
 				return err
 			}
-			return tiny.FieldErrorf(tiny.Unauthorized, "password", "the password is wrong")
+			return tiny.FieldErrorf(tiny.Invalid, "password", "the password is wrong")
 		}
 	}
 	if err := g.svc.clearSecondFactor(ctx, u); err != nil {
