@@ -25,6 +25,7 @@ const (
 	asOther                         // bob, a member, with such a key, on alice's resources
 	asModerator                     // a moderator's key
 	asAdmin                         // an admin, signed in (session cookie)
+	asAdminKey                      // the same admin's key of every scope
 	asDisabledKey                   // a disabled member's key
 	asDisabledSession               // a disabled member's session
 	asExpiredKey                    // alice's key past its expiry
@@ -32,7 +33,7 @@ const (
 	numCallers                      // how many
 )
 
-var callerNames = [numCallers]string{"anonymous", "viewer", "member", "other member", "moderator", "admin",
+var callerNames = [numCallers]string{"anonymous", "viewer", "member", "other member", "moderator", "admin", "admin's key",
 	"disabled (key)", "disabled (session)", "expired key", "links:read key"}
 
 func (c caller) String() string { return callerNames[c] }
@@ -73,12 +74,13 @@ func newWorld(e *env) *world {
 	dan := w.user("dan", tiny.RoleMember)
 	dina := w.user("dina", tiny.RoleMember)
 
-	w.byUser = [numCallers]*tiny.User{nil, vera, w.alice, w.bob, mod, boss, dan, dina, w.alice, w.alice}
+	w.byUser = [numCallers]*tiny.User{nil, vera, w.alice, w.bob, mod, boss, boss, dan, dina, w.alice, w.alice}
 	w.cred[asViewer], _ = w.signIn(vera)
 	w.cred[asMember] = w.key(w.alice)
 	w.cred[asOther] = w.key(w.bob)
 	w.cred[asModerator] = w.key(mod)
 	w.cred[asAdmin], _ = w.signIn(boss)
+	w.cred[asAdminKey] = w.key(boss)
 	w.cred[asDisabledKey] = w.key(dan)
 	w.cred[asDisabledSession], _ = w.signIn(dina)
 	w.cred[asNarrowKey] = w.key(w.alice, tiny.ScopeLinksRead)

@@ -79,106 +79,106 @@ func sameBody(v any) func(*world, caller) any { return func(*world, caller) any 
 //
 // Columns: anonymous, viewer (session), member alice (key, own resources),
 // other member bob (key, alice's resources), moderator (key), admin
-// (session), disabled user's key, disabled user's session, alice's expired
-// key, alice's links:read key.
+// (session), admin (key), disabled user's key, disabled user's session,
+// alice's expired key, alice's links:read key.
 var matrix = []matrixRow{
 	// Links: members and up write their own; a viewer reads their own; a
 	// moderator reads everyone's; an admin does everything.
 	{op: "POST /api/v1/links", body: (*world).linkBodyAny,
-		want: [numCallers]outcome{U, F, Y, Y, Y, Y, U, U, U, F}},
+		want: [numCallers]outcome{U, F, Y, Y, Y, Y, Y, U, U, U, F}},
 	{op: "GET /api/v1/links",
-		want: [numCallers]outcome{U, Y, Y, Y, Y, Y, U, U, U, Y}},
+		want: [numCallers]outcome{U, Y, Y, Y, Y, Y, Y, U, U, U, Y}},
 	{op: "POST /api/v1/links/bulk", body: func(w *world, _ caller) any { return map[string]any{"links": []any{w.linkBody()}} },
-		want: [numCallers]outcome{U, F, Y, Y, Y, Y, U, U, U, F}},
+		want: [numCallers]outcome{U, F, Y, Y, Y, Y, Y, U, U, U, F}},
 	{op: "GET /api/v1/links/{code}", params: map[string]cellParam{"code": aliceLink},
-		want: [numCallers]outcome{U, H, Y, H, Y, Y, U, U, U, Y}},
+		want: [numCallers]outcome{U, H, Y, H, Y, Y, Y, U, U, U, Y}},
 	{op: "PATCH /api/v1/links/{code}", params: map[string]cellParam{"code": aliceLink}, body: sameBody(map[string]any{"title": "renamed"}),
-		want: [numCallers]outcome{U, H, Y, H, F, Y, U, U, U, F}},
+		want: [numCallers]outcome{U, H, Y, H, F, Y, Y, U, U, U, F}},
 	{op: "DELETE /api/v1/links/{code}", params: map[string]cellParam{"code": aliceLink},
-		want: [numCallers]outcome{U, H, Y, H, F, Y, U, U, U, F}},
+		want: [numCallers]outcome{U, H, Y, H, F, Y, Y, U, U, U, F}},
 	{op: "POST /api/v1/links/{code}/appeal", params: map[string]cellParam{"code": aliceBlocked}, body: sameBody(map[string]any{"message": "it is fine"}),
-		want: [numCallers]outcome{U, H, Y, H, F, Y, U, U, U, F}},
+		want: [numCallers]outcome{U, H, Y, H, F, Y, Y, U, U, U, F}},
 
 	// Statistics: of one's own links; an admin's of any link and of the
 	// whole instance.
 	{op: "GET /api/v1/links/{code}/stats", params: map[string]cellParam{"code": aliceLink},
-		want: [numCallers]outcome{U, H, Y, H, F, Y, U, U, U, F}},
+		want: [numCallers]outcome{U, H, Y, H, F, Y, Y, U, U, U, F}},
 	{op: "GET /api/v1/links/{code}/clicks.csv", params: map[string]cellParam{"code": aliceLink},
-		want: [numCallers]outcome{U, H, Y, H, F, Y, U, U, U, F}},
+		want: [numCallers]outcome{U, H, Y, H, F, Y, Y, U, U, U, F}},
 	{op: "GET /api/v1/stats",
-		want: [numCallers]outcome{U, F, F, F, F, Y, U, U, U, F}},
+		want: [numCallers]outcome{U, F, F, F, F, Y, Y, U, U, U, F}},
 
 	// Keys: everyone their own, with any key; an admin anyone's.
 	{op: "POST /api/v1/keys", body: sameBody(map[string]any{"name": "made"}),
-		want: [numCallers]outcome{U, Y, Y, Y, Y, Y, U, U, U, Y}},
+		want: [numCallers]outcome{U, Y, Y, Y, Y, Y, Y, U, U, U, Y}},
 	{op: "GET /api/v1/keys",
-		want: [numCallers]outcome{U, Y, Y, Y, Y, Y, U, U, U, Y}},
+		want: [numCallers]outcome{U, Y, Y, Y, Y, Y, Y, U, U, U, Y}},
 	{op: "DELETE /api/v1/keys/{id}", params: map[string]cellParam{"id": aliceKey},
-		want: [numCallers]outcome{U, H, Y, H, H, Y, U, U, U, Y}},
+		want: [numCallers]outcome{U, H, Y, H, H, Y, Y, U, U, U, Y}},
 
 	// Users: admins only. Anyone may read their own user; to anyone else
 	// other users do not exist.
 	{op: "GET /api/v1/users",
-		want: [numCallers]outcome{U, F, F, F, F, Y, U, U, U, F}},
+		want: [numCallers]outcome{U, F, F, F, F, Y, Y, U, U, U, F}},
 	{op: "POST /api/v1/users", body: func(w *world, _ caller) any { return map[string]any{"name": fmt.Sprintf("new%d", w.next())} },
-		want: [numCallers]outcome{U, F, F, F, F, Y, U, U, U, F}},
+		want: [numCallers]outcome{U, F, F, F, F, Y, Y, U, U, U, F}},
 	{op: "GET /api/v1/users/{id}", params: map[string]cellParam{"id": someUser},
-		want: [numCallers]outcome{U, H, H, H, H, Y, U, U, U, H}},
+		want: [numCallers]outcome{U, H, H, H, H, Y, Y, U, U, U, H}},
 	{op: "PATCH /api/v1/users/{id}", params: map[string]cellParam{"id": someUser}, body: sameBody(map[string]any{"role": "moderator"}),
-		want: [numCallers]outcome{U, F, F, F, F, Y, U, U, U, F}},
+		want: [numCallers]outcome{U, F, F, F, F, Y, Y, U, U, U, F}},
 	{op: "DELETE /api/v1/users/{id}", params: map[string]cellParam{"id": someUser}, query: "delete_links=true",
-		want: [numCallers]outcome{U, F, F, F, F, Y, U, U, U, F}},
+		want: [numCallers]outcome{U, F, F, F, F, Y, Y, U, U, U, F}},
 
 	// The account: anyone may read their own; only a signed-in person
 	// (no API key) may change it or see and end their sessions.
 	{op: "GET /api/v1/account",
-		want: [numCallers]outcome{U, Y, Y, Y, Y, Y, U, U, U, Y}},
+		want: [numCallers]outcome{U, Y, Y, Y, Y, Y, Y, U, U, U, Y}},
 	{op: "PATCH /api/v1/account", body: sameBody(map[string]any{"display_name": "Renamed"}),
-		want: [numCallers]outcome{U, Y, F, F, F, Y, U, U, U, F}},
+		want: [numCallers]outcome{U, Y, F, F, F, Y, F, U, U, U, F}},
 	{op: "POST /api/v1/account/password", body: sameBody(map[string]any{"current_password": matrixPassword, "password": matrixPassword}),
-		want: [numCallers]outcome{U, Y, F, F, F, Y, U, U, U, F}},
+		want: [numCallers]outcome{U, Y, F, F, F, Y, F, U, U, U, F}},
 	{op: "GET /api/v1/account/sessions",
-		want: [numCallers]outcome{U, Y, F, F, F, Y, U, U, U, F}},
+		want: [numCallers]outcome{U, Y, F, F, F, Y, F, U, U, U, F}},
 	{op: "DELETE /api/v1/account/sessions/{id}", params: map[string]cellParam{"id": ownSession},
-		want: [numCallers]outcome{U, Y, F, F, F, Y, U, U, U, F}},
+		want: [numCallers]outcome{U, Y, F, F, F, Y, F, U, U, U, F}},
 
 	// Signing in and out: anyone, whatever credential they hold.
 	{op: "POST /api/v1/auth/signin", fresh: true, body: func(w *world, _ caller) any {
 		return map[string]any{"email": w.alice.Email, "password": matrixPassword}
-	}, want: [numCallers]outcome{Y, Y, Y, Y, Y, Y, Y, Y, Y, Y}},
+	}, want: [numCallers]outcome{Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y}},
 	{op: "POST /api/v1/auth/second-factor", fresh: true, body: func(w *world, _ caller) any { return w.pendingSignIn() },
-		want: [numCallers]outcome{Y, Y, Y, Y, Y, Y, Y, Y, Y, Y}},
+		want: [numCallers]outcome{Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y}},
 	{op: "POST /api/v1/auth/signout", fresh: true,
-		want: [numCallers]outcome{Y, Y, Y, Y, Y, Y, Y, Y, Y, Y}},
+		want: [numCallers]outcome{Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y}},
 
 	// Two-factor sign-in: a signed-in person's own, never an API key's.
 	{op: "POST /api/v1/account/totp",
-		want: [numCallers]outcome{U, Y, F, F, F, Y, U, U, U, F}},
+		want: [numCallers]outcome{U, Y, F, F, F, Y, F, U, U, U, F}},
 	{op: "POST /api/v1/account/totp/confirm", fresh: true, body: func(w *world, c caller) any { return map[string]any{"code": w.totpCode(c)} },
-		want: [numCallers]outcome{U, Y, F, F, F, Y, U, U, U, F}},
+		want: [numCallers]outcome{U, Y, F, F, F, Y, F, U, U, U, F}},
 	{op: "DELETE /api/v1/account/totp", body: sameBody(map[string]any{"password": matrixPassword}),
-		want: [numCallers]outcome{U, Y, F, F, F, Y, U, U, U, F}},
+		want: [numCallers]outcome{U, Y, F, F, F, Y, F, U, U, U, F}},
 
 	// Reports: anyone, signed in or not.
 	{op: "POST /api/v1/reports", body: func(w *world, _ caller) any {
 		return map[string]any{"link": w.link(), "reason": "phishing"}
-	}, want: [numCallers]outcome{Y, Y, Y, Y, Y, Y, Y, Y, Y, Y}},
+	}, want: [numCallers]outcome{Y, Y, Y, Y, Y, Y, Y, Y, Y, Y, Y}},
 
 	// Moderation: moderators and admins.
 	{op: "GET /api/v1/moderation/queue",
-		want: [numCallers]outcome{U, F, F, F, Y, Y, U, U, U, F}},
+		want: [numCallers]outcome{U, F, F, F, Y, Y, Y, U, U, U, F}},
 	{op: "POST /api/v1/moderation/links/{code}", params: map[string]cellParam{"code": aliceLink}, body: sameBody(map[string]any{"decision": "approve"}),
-		want: [numCallers]outcome{U, F, F, F, Y, Y, U, U, U, F}},
+		want: [numCallers]outcome{U, F, F, F, Y, Y, Y, U, U, U, F}},
 	{op: "GET /api/v1/moderation/audit",
-		want: [numCallers]outcome{U, F, F, F, Y, Y, U, U, U, F}},
+		want: [numCallers]outcome{U, F, F, F, Y, Y, Y, U, U, U, F}},
 	{op: "GET /api/v1/moderation/quality",
-		want: [numCallers]outcome{U, F, F, F, Y, Y, U, U, U, F}},
+		want: [numCallers]outcome{U, F, F, F, Y, Y, Y, U, U, U, F}},
 	{op: "POST /api/v1/moderation/destinations", body: func(w *world, _ caller) any { return w.destinationBody() },
-		want: [numCallers]outcome{U, F, F, F, Y, Y, U, U, U, F}},
+		want: [numCallers]outcome{U, F, F, F, Y, Y, Y, U, U, U, F}},
 	{op: "GET /api/v1/moderation/destinations",
-		want: [numCallers]outcome{U, F, F, F, Y, Y, U, U, U, F}},
+		want: [numCallers]outcome{U, F, F, F, Y, Y, Y, U, U, U, F}},
 	{op: "DELETE /api/v1/moderation/destinations/{id}", params: map[string]cellParam{"id": destBlock},
-		want: [numCallers]outcome{U, F, F, F, Y, Y, U, U, U, F}},
+		want: [numCallers]outcome{U, F, F, F, Y, Y, Y, U, U, U, F}},
 }
 
 func (w *world) linkBodyAny(caller) any { return w.linkBody() }
