@@ -27,7 +27,7 @@ const (
 	asAdmin                         // an admin, signed in (session cookie)
 	asAdminKey                      // the same admin's key of every scope
 	asDisabledKey                   // a disabled member's key
-	asDisabledSession               // a disabled member's session
+	asDisabledSession               // the session of a member disabled since (which disabling ends)
 	asExpiredKey                    // alice's key past its expiry
 	asNarrowKey                     // alice's key with links:read only
 	numCallers                      // how many
