@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"tiny/internal/accounts"
+	"tiny/internal/ratelimit"
 	"tiny/internal/tiny"
 )
 
@@ -349,5 +350,28 @@ func testAccount(t *testing.T, e *env) {
 	}
 	if r := e.asSession(cookie, "GET", "/api/v1/account", nil); r.status != 401 {
 		t.Errorf("the current session once ended = %d, want 401", r.status)
+	}
+}
+
+// TestRateLimitPerSession: a browser's API calls are limited per session,
+// apart from the user's keys and other sessions.
+func TestRateLimitPerSession(t *testing.T) {
+	e := newEnv(t, func(c *Config) {
+		c.RateLimiter = ratelimit.NewLocal(1000)
+		c.Limits = Limits{PerKey: ratelimit.Limit{Rate: 1, Burst: 2, Period: time.Hour}}
+	})
+	sam := e.newPerson("sam", tiny.RoleMember)
+	first, _ := e.signIn(sam)
+	second, _ := e.signIn(sam)
+	for i, want := range []int{200, 200, 429} {
+		if r := e.asSession(first, "GET", "/api/v1/links", nil); r.status != want {
+			t.Errorf("call %d of the first session = %d, want %d", i+1, r.status, want)
+		}
+	}
+	if r := e.asSession(second, "GET", "/api/v1/links", nil); r.status != 200 {
+		t.Errorf("the second session's first call = %d, want 200 (limits are per session)", r.status)
+	}
+	if r := e.do("GET", "/api/v1/links", sam.key, nil); r.status != 200 {
+		t.Errorf("sam's key's first call = %d, want 200 (a key is limited on its own)", r.status)
 	}
 }
