@@ -20,6 +20,8 @@ func (s *Server) setupPage(w http.ResponseWriter, r *http.Request) error {
 	if err := s.accounts.CheckSetupToken(r.Context(), token); err != nil {
 		return err
 	}
+	// The token is in this page's URL: no link or form may send it on.
+	w.Header().Set("Referrer-Policy", "no-referrer")
 	s.renderPage(w, r, http.StatusOK, "setup.html", setupPage{Token: token})
 	return nil
 }

@@ -214,8 +214,8 @@ func testSetup(t *testing.T, e *env) {
 	if r := e.visit("GET", "/setup?token=wrong", "Accept", "text/html"); r.status != http.StatusUnauthorized {
 		t.Errorf("GET /setup with a wrong token = %d, want 401", r.status)
 	}
-	if r := e.visit("GET", "/setup?token="+url.QueryEscape(token), "Accept", "text/html"); r.status != 200 || !strings.Contains(string(r.body), `name="token"`) {
-		t.Errorf("GET /setup = %d, want the form", r.status)
+	if r := e.visit("GET", "/setup?token="+url.QueryEscape(token), "Accept", "text/html"); r.status != 200 || !strings.Contains(string(r.body), `name="token"`) || r.header.Get("Referrer-Policy") != "no-referrer" {
+		t.Errorf("GET /setup = %d, Referrer-Policy %q; want the form, sending no referrer", r.status, r.header.Get("Referrer-Policy"))
 	}
 	send := func(password string, header ...string) response {
 		return postForm(t, e, "/setup", url.Values{"token": {token}, "email": {"root@example.com"}, "password": {password}}, header...)
