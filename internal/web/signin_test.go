@@ -16,8 +16,8 @@ import (
 )
 
 // signInsOf gives the server the sign-ins of its accounts service,
-// throttled in memory.
-func signInsOf(t testing.TB) func(*Config) {
+// throttled in memory; opts change their configuration.
+func signInsOf(t testing.TB, opts ...func(*accounts.SignInConfig)) func(*Config) {
 	return func(c *Config) {
 		secret := []byte("0123456789abcdef0123456789abcdef")
 		tc := accounts.ThrottleDefaults()
@@ -32,7 +32,11 @@ func signInsOf(t testing.TB) func(*Config) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if c.SignIns, err = accounts.NewSignIns(c.Accounts, accounts.SignInConfig{Throttle: th, Recovery: rh}); err != nil {
+		sc := accounts.SignInConfig{Throttle: th, Recovery: rh}
+		for _, o := range opts {
+			o(&sc)
+		}
+		if c.SignIns, err = accounts.NewSignIns(c.Accounts, sc); err != nil {
 			t.Fatal(err)
 		}
 	}
