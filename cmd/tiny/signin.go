@@ -38,7 +38,7 @@ func (m *Main) startSignIn(ctx context.Context, base *url.URL, svc *accounts.Ser
 		return nil, err
 	}
 	sc := accounts.SignInConfig{Throttle: th, Recovery: rh, RequireSecondFactor: cfg.Require2FA,
-		Issuer: "tiny (" + base.Hostname() + ")", Audit: m.audit}
+		Issuer: "tiny (" + strings.ReplaceAll(base.Hostname(), ":", ".") + ")", Audit: m.audit} // a colon would split the otpauth label
 	if cfg.OIDCIssuer != "" {
 		oc, err := cfg.oidcConfig(base)
 		if err != nil {
