@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -373,5 +374,38 @@ func TestRateLimitPerSession(t *testing.T) {
 	}
 	if r := e.do("GET", "/api/v1/links", sam.key, nil); r.status != 200 {
 		t.Errorf("sam's key's first call = %d, want 200 (a key is limited on its own)", r.status)
+	}
+}
+
+// TestSecondFactorGate: with two-factor sign-in required, an admin's
+// session without it may only set it up (or sign out); their key, and a
+// member's session, are not held.
+func TestSecondFactorGate(t *testing.T) {
+	e := newEnv(t, signInsOf(t, func(c *accounts.SignInConfig) { c.RequireSecondFactor = true }))
+	boss := e.newPerson("boss", tiny.RoleAdmin)
+	bossSession, _ := e.signIn(boss)
+	memberSession, _ := e.signIn(e.newPerson("plain", tiny.RoleMember))
+	tests := []struct {
+		name         string
+		cookie, key  string
+		method, path string
+		status       int
+	}{
+		{"admin session, links", bossSession, "", "GET", "/api/v1/links", 403},
+		{"admin session, account", bossSession, "", "GET", "/api/v1/account", 403},
+		{"admin session, TOTP set-up", bossSession, "", "POST", "/api/v1/account/totp", 200},
+		{"admin key, links", "", boss.key, "GET", "/api/v1/links", 200},
+		{"member session, links", memberSession, "", "GET", "/api/v1/links", 200},
+	}
+	for _, tt := range tests {
+		var r response
+		if tt.cookie != "" {
+			r = e.asSession(tt.cookie, tt.method, tt.path, nil)
+		} else {
+			r = e.do(tt.method, tt.path, tt.key, nil)
+		}
+		if r.status != tt.status || tt.status == 403 && !strings.Contains(string(r.body), "two-factor") {
+			t.Errorf("%s: %s %s = %d %s, want %d", tt.name, tt.method, tt.path, r.status, r.body, tt.status)
+		}
 	}
 }
