@@ -14,7 +14,6 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -502,9 +501,6 @@ func (m *Main) ensureAdminKey(ctx context.Context) error {
 		return err
 	}
 	chosen := m.Config.InitialAPIKey
-	if chosen != "" && (len(chosen) < tiny.MinAPIKeyLength || strings.ContainsAny(chosen, " \t\r\n")) {
-		return fmt.Errorf("TINY_INITIAL_API_KEY must be at least %d characters without spaces", tiny.MinAPIKeyLength)
-	}
 	admin, err := m.store.UserByName(ctx, "admin")
 	if tiny.IsCode(err, tiny.NotFound) {
 		// The handle keys and the CLI know; an operator command gives it
@@ -515,27 +511,19 @@ func (m *Main) ensureAdminKey(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	in := accounts.NewKey{Name: "initial admin key", Scopes: accounts.RoleScopes(tiny.RoleAdmin)}
-	if chosen != "" {
-		return m.storeChosenKey(ctx, admin, in, chosen)
+	k, secret, err := m.accounts.CreateKey(ctx, accounts.As(admin), accounts.NewKey{
+		Name: "initial admin key", Scopes: accounts.RoleScopes(tiny.RoleAdmin), Secret: chosen})
+	if tiny.ErrorFieldOf(err) == "secret" {
+		return fmt.Errorf("TINY_INITIAL_API_KEY: %s", tiny.ErrorMessageOf(err))
 	}
-	_, secret, err := m.accounts.CreateKey(ctx, accounts.As(admin), in)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(m.stdout, "Created the admin API key (shown only this once):\n\n    %s\n\n", secret)
-	return nil
-}
-
-// storeChosenKey stores the key of an operator-chosen secret, which
-// accounts.CreateKey cannot take yet.
-func (m *Main) storeChosenKey(ctx context.Context, admin *tiny.User, in accounts.NewKey, secret string) error {
-	key := &tiny.APIKey{UserID: admin.ID, Name: in.Name, Prefix: tiny.APIKeyDisplayPrefix(secret),
-		Hash: tiny.HashAPIKey(secret), Scopes: in.Scopes}
-	if err := m.store.CreateAPIKey(ctx, key); err != nil {
-		return err
+	if chosen == "" {
+		fmt.Fprintf(m.stdout, "Created the admin API key (shown only this once):\n\n    %s\n\n", secret)
+	} else {
+		m.logger.Info("created the admin API key from TINY_INITIAL_API_KEY", "prefix", k.Prefix)
 	}
-	m.logger.Info("created the admin API key from TINY_INITIAL_API_KEY", "prefix", key.Prefix)
 	return nil
 }
 
