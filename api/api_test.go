@@ -67,37 +67,56 @@ func TestOperationIDs(t *testing.T) {
 }
 
 // publicAPI are the operations under /api/v1/ that anyone may call: a
-// visitor who meets an abusive link has no key.
-var publicAPI = map[string]bool{"POST /api/v1/reports": true}
+// visitor who meets an abusive link has no key, and signing in (or out)
+// is what gets (or drops) a credential.
+var publicAPI = map[string]bool{
+	"POST /api/v1/reports":            true,
+	"POST /api/v1/auth/signin":        true,
+	"POST /api/v1/auth/second-factor": true,
+	"POST /api/v1/auth/signout":       true,
+}
 
 // TestAPISecurity checks that every operation under /api/v1/ but publicAPI
-// takes a bearer key and that nothing else does.
+// takes a bearer key or the session cookie, either one, and that every
+// other operation says it takes none (security: []).
 func TestAPISecurity(t *testing.T) {
 	doc := load(t)
 	if len(doc.Security) != 0 {
 		t.Errorf("global security = %v, want none: it is set per operation", doc.Security)
 	}
-	scheme := doc.Components.SecuritySchemes["bearerAuth"]
-	if scheme == nil || scheme.Value.Type != "http" || scheme.Value.Scheme != "bearer" {
-		t.Fatalf("securitySchemes.bearerAuth = %+v, want http bearer", scheme)
+	bearer := doc.Components.SecuritySchemes["bearerAuth"]
+	if bearer == nil || bearer.Value.Type != "http" || bearer.Value.Scheme != "bearer" {
+		t.Fatalf("securitySchemes.bearerAuth = %+v, want http bearer", bearer)
+	}
+	cookie := doc.Components.SecuritySchemes["cookieAuth"]
+	if cookie == nil || cookie.Value.Type != "apiKey" || cookie.Value.In != "cookie" {
+		t.Fatalf("securitySchemes.cookieAuth = %+v, want apiKey in cookie", cookie)
 	}
 	for _, o := range operations(doc) {
 		api := strings.HasPrefix(o.path, "/api/v1/") && !publicAPI[o.String()]
+		// Each requirement is one way to authenticate; its schemes are
+		// joined with "+" (all of them at once).
 		var got []string
 		if o.op.Security != nil {
 			for _, req := range *o.op.Security {
+				var names []string
 				for name := range req {
-					got = append(got, name)
+					names = append(names, name)
 				}
+				slices.Sort(names)
+				got = append(got, strings.Join(names, "+"))
 			}
 		}
+		slices.Sort(got)
 		switch {
-		case api && !slices.Equal(got, []string{"bearerAuth"}):
-			t.Errorf("%s security = %v, want [bearerAuth]", o, got)
+		case api && !slices.Equal(got, []string{"bearerAuth", "cookieAuth"}):
+			t.Errorf("%s security = %v, want [bearerAuth cookieAuth], either one", o, got)
 		case api && o.op.Responses.Value("401") == nil:
 			t.Errorf("%s does not document 401", o)
-		case !api && len(got) != 0:
-			t.Errorf("%s security = %v, want none", o, got)
+		case api && o.op.Responses.Value("403") == nil:
+			t.Errorf("%s does not document 403 (a role or a key's scope short)", o)
+		case !api && (o.op.Security == nil || len(got) != 0):
+			t.Errorf("%s security = %v, want security: [] (public)", o, got)
 		}
 	}
 }

@@ -65,6 +65,22 @@ type Config struct {
 	// AllowPrivateDestinations lets links lead to loopback, private and
 	// link-local hosts (intranet shorteners); metadata stays refused.
 	AllowPrivateDestinations bool
+
+	// Sign-in (cmd/tiny/signin.go).
+	SessionIdle      time.Duration
+	SessionLifetime  time.Duration
+	SecretKeyFile    string // the secret of recovery codes and known devices; default one in the settings
+	Require2FA       bool
+	OIDCIssuer       string
+	OIDCClientID     string
+	OIDCClientSecret string
+	OIDCSecretFile   string
+	OIDCDomains      stringsFlag
+	OIDCRoleClaim    string
+	OIDCRoleMap      stringsFlag // claim value=role
+	OIDCDefaultRole  string
+	OIDCAllowSignUp  bool
+	OIDCAssumeEmail  bool
 }
 
 // DefaultConfig is the zero-configuration start: an SQLite file in the
@@ -98,6 +114,9 @@ func DefaultConfig() Config {
 		RatePasswordLink:      limitFlag{Rate: 30, Period: time.Minute, Burst: 10},
 		BlocklistEvery:        15 * time.Minute,
 		Safety:                true,
+		SessionIdle:           7 * 24 * time.Hour,
+		SessionLifetime:       30 * 24 * time.Hour,
+		OIDCDefaultRole:       "member",
 	}
 }
 
@@ -141,6 +160,25 @@ func (c *Config) register(fs *flag.FlagSet) {
 	fs.Float64Var(&c.BlockThreshold, "block-threshold", c.BlockThreshold, "score at or above which a new link is refused (default the model's, see docs/safety.md)")
 	fs.Float64Var(&c.ReviewThreshold, "review-threshold", c.ReviewThreshold, "score at or above which a new link is flagged for review (default the model's)")
 	fs.BoolVar(&c.AllowPrivateDestinations, "allow-private-destinations", c.AllowPrivateDestinations, "accept links to loopback, private and link-local hosts, for intranet links (cloud metadata addresses stay refused)")
+	c.registerSignIn(fs)
+}
+
+// registerSignIn registers the flags of sign-in and sessions.
+func (c *Config) registerSignIn(fs *flag.FlagSet) {
+	fs.DurationVar(&c.SessionIdle, "session-idle", c.SessionIdle, "a web session not used for this long ends")
+	fs.DurationVar(&c.SessionLifetime, "session-lifetime", c.SessionLifetime, "a web session ends this long after sign-in, however much it is used")
+	fs.StringVar(&c.SecretKeyFile, "secret-key-file", c.SecretKeyFile, "file of 32+ random bytes that key recovery-code hashes and known-device cookies; the same on every node (default a key kept in the database, see docs/operations.md)")
+	fs.BoolVar(&c.Require2FA, "require-2fa", c.Require2FA, "admins and moderators must set up two-factor sign-in before anything else")
+	fs.StringVar(&c.OIDCIssuer, "oidc-issuer", c.OIDCIssuer, "OpenID Connect issuer URL for single sign-on (default off)")
+	fs.StringVar(&c.OIDCClientID, "oidc-client-id", c.OIDCClientID, "OpenID Connect client id")
+	fs.StringVar(&c.OIDCClientSecret, "oidc-client-secret", c.OIDCClientSecret, "OpenID Connect client secret (prefer --oidc-client-secret-file)")
+	fs.StringVar(&c.OIDCSecretFile, "oidc-client-secret-file", c.OIDCSecretFile, "file holding the OpenID Connect client secret")
+	fs.Var(&c.OIDCDomains, "oidc-allowed-domains", "e-mail domains that may sign in by single sign-on, comma-separated (default any: only for a provider whose users are all yours)")
+	fs.StringVar(&c.OIDCRoleClaim, "oidc-role-claim", c.OIDCRoleClaim, "ID token claim with the user's roles or groups, e.g. groups or realm_access.roles (default none: everyone gets the default role)")
+	fs.Var(&c.OIDCRoleMap, "oidc-role-map", "claim value=tiny role, comma-separated, e.g. tiny-admins=admin,tiny-mods=moderator")
+	fs.StringVar(&c.OIDCDefaultRole, "oidc-default-role", c.OIDCDefaultRole, "role of a single sign-on user no claim value maps")
+	fs.BoolVar(&c.OIDCAllowSignUp, "oidc-allow-signup", c.OIDCAllowSignUp, "create an account on a first single sign-on; otherwise an admin creates it first")
+	fs.BoolVar(&c.OIDCAssumeEmail, "oidc-assume-email-verified", c.OIDCAssumeEmail, "accept an e-mail address without the email_verified claim (Entra ID); only with a single-tenant issuer")
 }
 
 // baseURL returns the parsed base URL, defaulting to http://<addr>.

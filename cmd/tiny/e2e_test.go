@@ -346,6 +346,13 @@ func TestServeHelpListsEverySetting(t *testing.T) {
 		"--read-timeout", "TINY_READ_TIMEOUT", "--max-body", "TINY_MAX_BODY", "--config", "TINY_CONFIG",
 		"--trust-proxy", "TINY_TRUST_PROXY", "--ipv6-prefix", "TINY_IPV6_PREFIX",
 		"--allow-private-destinations", "TINY_ALLOW_PRIVATE_DESTINATIONS", "--rate-password-ip", "TINY_RATE_PASSWORD_IP", "--rate-password-link", "TINY_RATE_PASSWORD_LINK",
+		"--session-idle", "TINY_SESSION_IDLE", "--session-lifetime", "TINY_SESSION_LIFETIME",
+		"--secret-key-file", "TINY_SECRET_KEY_FILE", "--require-2fa", "TINY_REQUIRE_2FA",
+		"--oidc-issuer", "TINY_OIDC_ISSUER", "--oidc-client-id", "TINY_OIDC_CLIENT_ID",
+		"--oidc-client-secret", "TINY_OIDC_CLIENT_SECRET", "--oidc-client-secret-file", "TINY_OIDC_CLIENT_SECRET_FILE",
+		"--oidc-allowed-domains", "TINY_OIDC_ALLOWED_DOMAINS", "--oidc-role-claim", "TINY_OIDC_ROLE_CLAIM",
+		"--oidc-role-map", "TINY_OIDC_ROLE_MAP", "--oidc-default-role", "TINY_OIDC_DEFAULT_ROLE",
+		"--oidc-allow-signup", "TINY_OIDC_ALLOW_SIGNUP", "--oidc-assume-email-verified", "TINY_OIDC_ASSUME_EMAIL_VERIFIED",
 	} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("tiny serve --help does not mention %s:\n%s", want, out)

@@ -13,8 +13,8 @@ import (
 // previewer or preview page before or after, on any node.
 
 const (
-	slackbot = "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"
-	browser  = "Mozilla/5.0 (X11; Linux x86_64; rv:130.0) Gecko/20100101 Firefox/130.0"
+	slackbot  = "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"
+	browserUA = "Mozilla/5.0 (X11; Linux x86_64; rv:130.0) Gecko/20100101 Firefox/130.0"
 )
 
 // answer is a response with its body read.
@@ -77,22 +77,22 @@ func checkOneTime(t *testing.T, clicker string, nodes []string) {
 	for _, n := range nodes {
 		for _, tt := range []struct{ what, path, ua string }{
 			{"Slackbot", "/" + code, slackbot},
-			{"the preview page", "/" + code + "+", browser},
+			{"the preview page", "/" + code + "+", browserUA},
 		} {
 			if a := fetch(t, n, tt.path, tt.ua); a.status != http.StatusOK || a.shows(secret) {
 				t.Errorf("node %s: %s before the click = %d, shows the destination %v; want 200 without it", n, tt.what, a.status, a.shows(secret))
 			}
 		}
 	}
-	if a := fetch(t, clicker, "/"+code, browser); a.status != http.StatusFound || a.header.Get("Location") != dest {
+	if a := fetch(t, clicker, "/"+code, browserUA); a.status != http.StatusFound || a.header.Get("Location") != dest {
 		t.Fatalf("the click = %d %q, want 302 to %s", a.status, a.header.Get("Location"), dest)
 	}
 	for _, n := range nodes {
 		for _, tt := range []struct{ what, path, ua string }{
 			{"Slackbot", "/" + code, slackbot},
-			{"the preview page", "/" + code + "+", browser},
+			{"the preview page", "/" + code + "+", browserUA},
 			{"the preview page to Slackbot", "/" + code + "+", slackbot},
-			{"a browser", "/" + code, browser},
+			{"a browserUA", "/" + code, browserUA},
 		} {
 			if a := fetch(t, n, tt.path, tt.ua); a.status != http.StatusGone || a.shows(secret) {
 				t.Errorf("node %s: %s after the click = %d, shows the destination %v; want 410 without it", n, tt.what, a.status, a.shows(secret))

@@ -14,7 +14,6 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -28,6 +27,7 @@ import (
 	"tiny/internal/abuse"
 	"tiny/internal/abuse/feed"
 	"tiny/internal/abuse/urlscore"
+	"tiny/internal/accounts"
 	"tiny/internal/analytics"
 	"tiny/internal/ratelimit"
 	"tiny/internal/shortener"
@@ -84,8 +84,12 @@ type Main struct {
 	fixed   map[string]bool
 	hangups chan os.Signal // SIGHUP: Reload
 
-	store    tiny.Store
-	links    *shortener.Service
+	store tiny.Store
+	links *shortener.Service
+	// accounts keeps users, keys and sessions and says who a request is
+	// from.
+	accounts *accounts.Service
+	signIns  *accounts.SignIns
 	clicks   *analytics.Recorder
 	server   *web.Server
 	listener net.Listener
@@ -156,7 +160,13 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.startLinks(ctx, base); err != nil {
 		return err
 	}
+	if err := m.startAccounts(ctx); err != nil {
+		return err
+	}
 	if err := m.ensureAdminKey(ctx); err != nil {
+		return err
+	}
+	if m.signIns, err = m.startSignIn(ctx, base, m.accounts); err != nil {
 		return err
 	}
 	if err := m.startAnalytics(); err != nil {
@@ -210,6 +220,46 @@ func (m *Main) startLinks(ctx context.Context, base *url.URL) error {
 	return nil
 }
 
+// startAccounts starts the accounts service, which the links' service
+// tells nothing but is told of links deleted with their owner.
+func (m *Main) startAccounts(ctx context.Context) error {
+	var err error
+	m.accounts, err = accounts.New(ctx, accounts.Config{
+		Store:           m.store,
+		SessionIdle:     m.Config.SessionIdle,
+		SessionLifetime: m.Config.SessionLifetime,
+		LinksDeleted:    m.links.Invalidate,
+	})
+	if err != nil {
+		return fmt.Errorf("starting the accounts service: %w", err)
+	}
+	return nil
+}
+
+// sessionPurgeInterval is how often ended sessions are deleted. An ended
+// session is refused whether or not it was purged; purging keeps the
+// table small.
+const sessionPurgeInterval = time.Hour
+
+// purgeSessions deletes ended sessions every sessionPurgeInterval until
+// ctx ends.
+func (m *Main) purgeSessions(ctx context.Context) {
+	t := time.NewTicker(sessionPurgeInterval)
+	defer t.Stop()
+	for {
+		if n, err := m.accounts.PurgeExpiredSessions(ctx); err != nil && ctx.Err() == nil {
+			m.logger.Warn("purging ended sessions", "err", err)
+		} else if n > 0 {
+			m.logger.Debug("purged ended sessions", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
 // startAnalytics starts the click recorder and its enricher.
 func (m *Main) startAnalytics() error {
 	cfg := m.Config
@@ -234,6 +284,8 @@ func (m *Main) startAnalytics() error {
 func (m *Main) startBackground() []prometheus.Collector {
 	cfg, store := m.Config, m.store
 	m.goBackground(func(ctx context.Context) { m.links.FollowChanges(ctx, m.logger) })
+	m.goBackground(func(ctx context.Context) { m.accounts.FollowChanges(ctx, m.logger) })
+	m.goBackground(m.purgeSessions)
 	m.goBackground(func(ctx context.Context) {
 		analytics.KeepRawClicks(ctx, store, cfg.ClickRetention, time.Hour, m.logger)
 	})
@@ -293,6 +345,8 @@ func (m *Main) startServer(base *url.URL, collectors []prometheus.Collector) err
 		},
 		Collectors:   collectors,
 		Destinations: m.destinations,
+		Accounts:     m.accounts,
+		SignIns:      m.signIns,
 	}, m.links, m.store, m.clicks)
 	if err != nil {
 		return err
@@ -378,6 +432,9 @@ func (m *Main) close() error {
 	if m.links != nil {
 		m.links.Close()
 	}
+	if m.accounts != nil {
+		m.accounts.Close()
+	}
 	if m.redis != nil {
 		errs = append(errs, m.redis.Close())
 	}
@@ -435,35 +492,37 @@ func newCodeKey() []byte {
 	return key
 }
 
-// ensureAdminKey creates the admin user and its first key when the instance
-// has no key at all, and prints the secret once.
+// ensureAdminKey creates the admin user and its first key, with every
+// scope, when the instance has no key at all, and prints the secret once.
+// TINY_INITIAL_API_KEY chooses the secret instead.
 func (m *Main) ensureAdminKey(ctx context.Context) error {
 	n, err := m.store.CountAPIKeys(ctx)
 	if err != nil || n > 0 {
 		return err
 	}
-	secret := m.Config.InitialAPIKey
-	if secret == "" {
-		secret = tiny.NewAPIKeySecret()
-	} else if len(secret) < tiny.MinAPIKeyLength || strings.ContainsAny(secret, " \t\r\n") {
-		return fmt.Errorf("TINY_INITIAL_API_KEY must be at least %d characters without spaces", tiny.MinAPIKeyLength)
-	}
+	chosen := m.Config.InitialAPIKey
 	admin, err := m.store.UserByName(ctx, "admin")
 	if tiny.IsCode(err, tiny.NotFound) {
+		// The handle keys and the CLI know; an operator command gives it
+		// an email and a password later, if ever.
 		admin = &tiny.User{Name: "admin", Role: tiny.RoleAdmin}
 		err = m.store.CreateUser(ctx, admin)
 	}
 	if err != nil {
 		return err
 	}
-	key := &tiny.APIKey{UserID: admin.ID, Name: "initial admin key", Prefix: tiny.APIKeyDisplayPrefix(secret), Hash: tiny.HashAPIKey(secret)}
-	if err := m.store.CreateAPIKey(ctx, key); err != nil {
+	k, secret, err := m.accounts.CreateKey(ctx, accounts.As(admin), accounts.NewKey{
+		Name: "initial admin key", Scopes: accounts.RoleScopes(tiny.RoleAdmin), Secret: chosen})
+	if tiny.ErrorFieldOf(err) == "secret" {
+		return fmt.Errorf("TINY_INITIAL_API_KEY: %s", tiny.ErrorMessageOf(err))
+	}
+	if err != nil {
 		return err
 	}
-	if m.Config.InitialAPIKey == "" {
+	if chosen == "" {
 		fmt.Fprintf(m.stdout, "Created the admin API key (shown only this once):\n\n    %s\n\n", secret)
 	} else {
-		m.logger.Info("created the admin API key from TINY_INITIAL_API_KEY", "prefix", key.Prefix)
+		m.logger.Info("created the admin API key from TINY_INITIAL_API_KEY", "prefix", k.Prefix)
 	}
 	return nil
 }

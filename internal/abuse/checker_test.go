@@ -8,6 +8,7 @@ import (
 
 	"tiny/internal/abuse/feed"
 	"tiny/internal/abuse/urlscore"
+	"tiny/internal/accounts"
 	"tiny/internal/shortener"
 	"tiny/internal/tiny"
 )
@@ -100,7 +101,7 @@ func TestCreatorSignals(t *testing.T) {
 	abuser := newUser(t, store, "abuser", tiny.RoleUser)
 	admin := newUser(t, store, "admin", tiny.RoleAdmin)
 	for i := range 3 {
-		l, err := links.Create(ctx, abuser, shortener.CreateInput{URL: "https://example.org/page/" + string(rune('a'+i))})
+		l, err := links.Create(ctx, accounts.As(abuser), shortener.CreateInput{URL: "https://example.org/page/" + string(rune('a'+i))})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 
 	"tiny/internal/abuse/feed"
 	"tiny/internal/abuse/urlscore"
+	"tiny/internal/accounts"
 	"tiny/internal/shortener"
 	"tiny/internal/tiny"
 )
@@ -156,11 +157,11 @@ func TestRescanNamesTheDestinationBlock(t *testing.T) {
 	links := newLinks(t, store, nil)
 	owner := newUser(t, store, "owner", tiny.RoleUser)
 	mod := newUser(t, store, "mod", tiny.RoleAdmin)
-	bad, err := links.Create(ctx, owner, shortener.CreateInput{URL: "https://cdn.evil.example/kit"})
+	bad, err := links.Create(ctx, accounts.As(owner), shortener.CreateInput{URL: "https://cdn.evil.example/kit"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := links.Create(ctx, owner, shortener.CreateInput{URL: "https://example.org/"}); err != nil {
+	if _, err := links.Create(ctx, accounts.As(owner), shortener.CreateInput{URL: "https://example.org/"}); err != nil {
 		t.Fatal(err)
 	}
 	d := NewDestinations(DestinationsConfig{Store: store})

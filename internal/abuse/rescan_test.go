@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"tiny/internal/abuse/feed"
+	"tiny/internal/accounts"
 	"tiny/internal/shortener"
 	"tiny/internal/tiny"
 )
@@ -26,7 +27,7 @@ func TestRescanBlocksMatchingLinks(t *testing.T) {
 		if i%10 == 3 {
 			url = fmt.Sprintf("https://cdn%d.evil.example/kit/%d", i, i)
 		}
-		l, err := links.Create(ctx, owner, shortener.CreateInput{URL: url})
+		l, err := links.Create(ctx, accounts.As(owner), shortener.CreateInput{URL: url})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -34,11 +35,11 @@ func TestRescanBlocksMatchingLinks(t *testing.T) {
 			bad = append(bad, l)
 		}
 	}
-	deleted, err := links.Create(ctx, owner, shortener.CreateInput{URL: "https://evil.example/deleted"})
+	deleted, err := links.Create(ctx, accounts.As(owner), shortener.CreateInput{URL: "https://evil.example/deleted"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := links.Delete(ctx, owner, deleted.Code); err != nil {
+	if err := links.Delete(ctx, accounts.As(owner), deleted.Code); err != nil {
 		t.Fatal(err)
 	}
 	// Cache a bad link's redirect, as a visit would.

@@ -24,4 +24,12 @@
 // they end after an idle time and an absolute lifetime. A user with a
 // second factor gets a signed pending token from SignInPassword, which
 // CompleteSecondFactor turns into a session once the factor is verified.
+//
+// SignIns (signins.go) puts the ways of signing in together for the web
+// and the CLI: password and second factor behind the Throttle, TOTP
+// enrolment with recovery codes (twofactor.go), single sign-on users
+// (oidcsignin.go), and an audit hook told of every sign-in, failure and
+// lockout. Its keys derive from one server secret (DeriveKey). The
+// operator's commands (operator.go) serve `tiny admin`, which has no
+// principal.
 package accounts

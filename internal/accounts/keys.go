@@ -3,6 +3,7 @@ package accounts
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"tiny/internal/tiny"
@@ -18,6 +19,10 @@ type NewKey struct {
 	// role allows (and, when p is itself a key, that key has).
 	Scopes    []tiny.Scope
 	ExpiresAt *time.Time // nil: never
+	// Secret is a secret the operator chose (TINY_INITIAL_API_KEY); ""
+	// makes one. Only through a trusted channel: a principal with a key or
+	// a session may not choose.
+	Secret string
 }
 
 // CreateKey creates an API key and returns it with its secret, which is
@@ -45,7 +50,10 @@ func (s *Service) CreateKey(ctx context.Context, p *Principal, in NewKey) (*tiny
 	if sc, ok := scopesWithin(scopes, allowed); !ok && sc.Valid() {
 		return nil, "", tiny.FieldErrorf(tiny.Forbidden, "scopes", "an API key cannot give a scope it lacks (%s)", sc)
 	}
-	secret := tiny.NewAPIKeySecret()
+	secret, err := s.keySecret(p, in.Secret)
+	if err != nil {
+		return nil, "", err
+	}
 	h := hashToken(secret)
 	k := &tiny.APIKey{
 		UserID:    owner.ID,
@@ -62,6 +70,20 @@ func (s *Service) CreateKey(ctx context.Context, p *Principal, in NewKey) (*tiny
 		return nil, "", err
 	}
 	return k, secret, nil
+}
+
+// keySecret returns the secret of a new key: chosen, when p may choose and
+// it is long enough, or made.
+func (s *Service) keySecret(p *Principal, chosen string) (string, error) {
+	switch {
+	case chosen == "":
+		return tiny.NewAPIKeySecret(), nil
+	case p.Key != nil || p.Session != nil:
+		return "", tiny.FieldErrorf(tiny.Forbidden, "secret", "only the operator may choose a key's secret")
+	case len(chosen) < tiny.MinAPIKeyLength || strings.ContainsAny(chosen, " \t\r\n"):
+		return "", tiny.FieldErrorf(tiny.Invalid, "secret", "a key's secret must be at least %d characters without spaces", tiny.MinAPIKeyLength)
+	}
+	return chosen, nil
 }
 
 // keyOwner returns the user whose keys p asks to manage: p's own for

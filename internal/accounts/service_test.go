@@ -399,6 +399,9 @@ func TestKeyScopesNeverExceedTheRole(t *testing.T) {
 		{"read-only key, links:write", readOnly, NewKey{Name: "k", Scopes: []tiny.Scope{tiny.ScopeLinksWrite}}, tiny.Forbidden, nil},
 		{"unknown scope", As(admin), NewKey{Name: "k", Scopes: []tiny.Scope{"links:delete"}}, tiny.Invalid, nil},
 		{"no name", As(admin), NewKey{}, tiny.Invalid, nil},
+		{"the operator's secret", As(admin), NewKey{Name: "k", Secret: "operator-chosen-secret-0123456789"}, "", RoleScopes(tiny.RoleAdmin)},
+		{"a short chosen secret", As(admin), NewKey{Name: "k", Secret: "short"}, tiny.Invalid, nil},
+		{"a key chooses a secret", readOnly, NewKey{Name: "k", Secret: "operator-chosen-secret-9876543210"}, tiny.Forbidden, nil},
 	}
 	for _, tt := range tests {
 		k, secret, err := e.svc.CreateKey(ctx, tt.p, tt.in)
@@ -411,6 +414,9 @@ func TestKeyScopesNeverExceedTheRole(t *testing.T) {
 		}
 		if !slices.Equal(k.Scopes, tt.scopes) {
 			t.Errorf("CreateKey(%s).Scopes = %v, want %v", tt.name, k.Scopes, tt.scopes)
+		}
+		if tt.in.Secret != "" && (secret != tt.in.Secret || k.Prefix != tiny.APIKeyDisplayPrefix(tt.in.Secret)) {
+			t.Errorf("CreateKey(%s) = secret %q prefix %q, want the chosen secret", tt.name, secret, k.Prefix)
 		}
 		p, err := e.svc.AuthenticateKey(ctx, secret)
 		if err != nil {

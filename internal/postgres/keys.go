@@ -210,3 +210,17 @@ func (db *DB) CountRecoveryCodes(ctx context.Context, userID int64) (int, error)
 	}
 	return n, nil
 }
+
+// UseTOTPStep records step as the user's last accepted TOTP step if it is
+// later; the condition in the UPDATE makes a step count once, as the row
+// lock orders concurrent updates and each rechecks it.
+func (db *DB) UseTOTPStep(ctx context.Context, userID, step int64) error {
+	tag, err := db.pool.Exec(ctx, `UPDATE users SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $1`, step, userID)
+	if err = rowsOrNotFound(tag, err, "user", "use TOTP step"); !tiny.IsCode(err, tiny.NotFound) {
+		return err
+	}
+	if _, err := db.UserByID(ctx, userID); err != nil {
+		return err
+	}
+	return tiny.Errorf(tiny.Conflict, "the TOTP code was used already")
+}

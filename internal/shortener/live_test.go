@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"tiny/internal/accounts"
 	"tiny/internal/shortener"
 	"tiny/internal/tiny"
 )
@@ -60,15 +61,15 @@ func TestNotFoundIsOneAnswer(t *testing.T) {
 	bob := newUser(t, store, "bob", tiny.RoleUser)
 	alices := create(t, svc, alice, shortener.CreateInput{URL: "https://example.com/a", Alias: "alices"})
 	gone := create(t, svc, bob, shortener.CreateInput{URL: "https://example.com/b"})
-	if err := svc.Delete(ctx, bob, gone.Code); err != nil {
+	if err := svc.Delete(ctx, accounts.As(bob), gone.Code); err != nil {
 		t.Fatal(err)
 	}
-	_, want := svc.Get(ctx, bob, svc.Codec().Encode(1<<30))
+	_, want := svc.Get(ctx, accounts.As(bob), svc.Codec().Encode(1<<30))
 	if !tiny.IsCode(want, tiny.NotFound) {
 		t.Fatalf("Get(unknown code) = %v, want not_found", want)
 	}
 	for _, name := range []string{alices.Code, alices.Alias, gone.Code, "no-such-alias", "not a name"} {
-		if _, err := svc.Get(ctx, bob, name); err == nil || err.Error() != want.Error() || tiny.ErrorFieldOf(err) != "" {
+		if _, err := svc.Get(ctx, accounts.As(bob), name); err == nil || err.Error() != want.Error() || tiny.ErrorFieldOf(err) != "" {
 			t.Errorf("Get(bob, %q) = %v, want %v", name, err, want)
 		}
 	}

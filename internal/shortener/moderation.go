@@ -21,26 +21,26 @@ func (s *Service) Report(ctx context.Context, name, reason string) (*tiny.Link, 
 	return l, nil
 }
 
-// Appeal asks the moderators to lift the block of a link user owns.
-// NotFound when user may not manage it; Conflict when it is not blocked or
-// has an appeal open.
-func (s *Service) Appeal(ctx context.Context, user *tiny.User, name, message string) error {
-	l, err := s.owned(ctx, user, name)
+// Appeal asks the moderators to lift the block of a link p may write.
+// NotFound when p may not see it, Forbidden when p may not write it;
+// Conflict when it is not blocked or has an appeal open.
+func (s *Service) Appeal(ctx context.Context, p *accounts.Principal, name, message string) error {
+	l, err := s.owned(ctx, p, name, accounts.WriteLinks)
 	if err != nil {
 		return err
 	}
-	return s.storeErr(s.store.AppealLink(ctx, l.ID, user.ID, message))
+	return s.storeErr(s.store.AppealLink(ctx, l.ID, p.User.ID, message))
 }
 
 // Decide applies a moderator's (or, with moderator nil, the system's)
 // decision to the link name stands for and drops it from every node's
 // cache. status is StatusActive (approve) or StatusBlocked. The policy
 // decides who is a moderator, here as well as in the handlers, so no
-// caller (the CLI included) can skip it. Forbidden when moderator's role
-// may not moderate.
-func (s *Service) Decide(ctx context.Context, moderator *tiny.User, name string, status tiny.LinkStatus, note string) (*tiny.Link, error) {
+// caller (the CLI included) can skip it. Forbidden when moderator may not
+// moderate (by role, or a key's scopes).
+func (s *Service) Decide(ctx context.Context, moderator *accounts.Principal, name string, status tiny.LinkStatus, note string) (*tiny.Link, error) {
 	if moderator != nil {
-		if err := accounts.As(moderator).Check(accounts.Moderate, accounts.Resource{}); err != nil {
+		if err := moderator.Check(accounts.Moderate, accounts.Resource{}); err != nil {
 			return nil, err
 		}
 	}
@@ -50,7 +50,7 @@ func (s *Service) Decide(ctx context.Context, moderator *tiny.User, name string,
 	}
 	d := tiny.Decision{LinkID: l.ID, Status: status, Reason: note, ActorID: tiny.SystemActor}
 	if moderator != nil {
-		d.ActorID = moderator.ID
+		d.ActorID = moderator.User.ID
 	}
 	return s.decide(ctx, d)
 }

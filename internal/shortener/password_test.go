@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"tiny/internal/accounts"
 	"tiny/internal/shortener"
 	"tiny/internal/tiny"
 )
@@ -46,7 +47,7 @@ func TestPasswordWorkersBoundBcrypt(t *testing.T) {
 		go func() {
 			var err error
 			if i%2 == 0 { // hashes
-				_, err = svc.Create(ctx, owner, shortener.CreateInput{URL: "https://example.com/new", Password: "pw"})
+				_, err = svc.Create(ctx, accounts.As(owner), shortener.CreateInput{URL: "https://example.com/new", Password: "pw"})
 			} else { // checks
 				_, err = svc.CheckPassword(ctx, locked, "pw")
 			}

@@ -10,6 +10,7 @@ import (
 	"github.com/maypok86/otter/v2/stats"
 	"golang.org/x/crypto/bcrypt"
 
+	"tiny/internal/accounts"
 	"tiny/internal/tiny"
 )
 
@@ -142,8 +143,13 @@ func (s *Service) storeErr(err error) error {
 	return err
 }
 
-// Create validates in and stores a new link owned by owner.
-func (s *Service) Create(ctx context.Context, owner *tiny.User, in CreateInput) (*tiny.Link, error) {
+// Create validates in and stores a new link owned by p's user. Forbidden
+// when p may not write links.
+func (s *Service) Create(ctx context.Context, p *accounts.Principal, in CreateInput) (*tiny.Link, error) {
+	if err := p.Check(accounts.WriteLinks, accounts.Own(p.User.ID)); err != nil {
+		return nil, err
+	}
+	owner := p.User
 	v := validator{policy: s.cfg.URLPolicy, now: s.cfg.Now()}
 	l := &tiny.Link{OwnerID: owner.ID, Redirect: tiny.DefaultRedirect, Status: tiny.StatusActive, ForwardQuery: in.ForwardQuery}
 	var err error
@@ -300,28 +306,39 @@ func (s *Service) lookup(ctx context.Context, name string) (*tiny.Link, error) {
 // therefore does not echo the name either.
 func errNoLink() error { return tiny.Errorf(tiny.NotFound, "no such link") }
 
-// owned returns the live link name stands for if user may manage it.
-// A link of another owner is reported as not found, so keys cannot probe
-// for other people's links.
-func (s *Service) owned(ctx context.Context, user *tiny.User, name string) (*tiny.Link, error) {
+// owned returns the live link name stands for if p may take action on
+// it. A link p may not even see is reported as not found, the same as an
+// unknown name, so nobody can probe for other people's links; one p sees
+// but may not act on is Forbidden.
+func (s *Service) owned(ctx context.Context, p *accounts.Principal, name string, action accounts.Action) (*tiny.Link, error) {
 	l, err := s.lookup(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	if l.DeletedAt != nil || (l.OwnerID != user.ID && !user.IsAdmin()) {
+	owner := accounts.Own(l.OwnerID)
+	if l.DeletedAt != nil || !p.Can(accounts.ReadLinks, owner) && !p.Can(action, owner) {
 		return nil, errNoLink()
+	}
+	if err := p.Check(action, owner); err != nil {
+		return nil, err
 	}
 	return l, nil
 }
 
-// Get returns the link name stands for, if user may see it.
-func (s *Service) Get(ctx context.Context, user *tiny.User, name string) (*tiny.Link, error) {
-	return s.owned(ctx, user, name)
+// Get returns the link name stands for, if p may see it.
+func (s *Service) Get(ctx context.Context, p *accounts.Principal, name string) (*tiny.Link, error) {
+	return s.owned(ctx, p, name, accounts.ReadLinks)
+}
+
+// GetFor returns the link name stands for, if p may take action on it
+// (such as reading its statistics).
+func (s *Service) GetFor(ctx context.Context, p *accounts.Principal, name string, action accounts.Action) (*tiny.Link, error) {
+	return s.owned(ctx, p, name, action)
 }
 
 // Update applies in to the link name stands for.
-func (s *Service) Update(ctx context.Context, user *tiny.User, name string, in UpdateInput) (*tiny.Link, error) {
-	l, err := s.owned(ctx, user, name)
+func (s *Service) Update(ctx context.Context, p *accounts.Principal, name string, in UpdateInput) (*tiny.Link, error) {
+	l, err := s.owned(ctx, p, name, accounts.WriteLinks)
 	if err != nil {
 		return nil, err
 	}
@@ -336,7 +353,7 @@ func (s *Service) Update(ctx context.Context, user *tiny.User, name string, in U
 	var flagged *tiny.Screening
 	if l.URL != oldURL && l.Status != tiny.StatusBlocked {
 		probe := &tiny.Link{URL: l.URL}
-		if err := s.screen(ctx, user, probe); err != nil {
+		if err := s.screen(ctx, p.User, probe); err != nil {
 			return nil, err
 		}
 		if probe.Status == tiny.StatusFlagged {
@@ -433,8 +450,8 @@ func (s *Service) apply(ctx context.Context, l *tiny.Link, in UpdateInput) error
 }
 
 // Delete deletes the link name stands for. It then answers 410 forever.
-func (s *Service) Delete(ctx context.Context, user *tiny.User, name string) error {
-	l, err := s.owned(ctx, user, name)
+func (s *Service) Delete(ctx context.Context, p *accounts.Principal, name string) error {
+	l, err := s.owned(ctx, p, name, accounts.WriteLinks)
 	if err != nil {
 		return err
 	}
@@ -445,11 +462,14 @@ func (s *Service) Delete(ctx context.Context, user *tiny.User, name string) erro
 	return nil
 }
 
-// List returns a page of the links user may see, newest first. Admins see
-// every owner's links.
-func (s *Service) List(ctx context.Context, user *tiny.User, f tiny.LinkFilter) ([]*tiny.Link, error) {
-	if !user.IsAdmin() {
-		f.OwnerID = user.ID
+// List returns a page of the links p may see, newest first: those who may
+// read other people's links (moderators and admins) see every owner's.
+func (s *Service) List(ctx context.Context, p *accounts.Principal, f tiny.LinkFilter) ([]*tiny.Link, error) {
+	if err := p.Check(accounts.ReadLinks, accounts.Own(p.User.ID)); err != nil {
+		return nil, err
+	}
+	if !p.Can(accounts.ReadLinks, accounts.Resource{}) {
+		f.OwnerID = p.User.ID
 	}
 	links, err := s.store.ListLinks(ctx, f)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"tiny/internal/accounts"
 	"tiny/internal/shortener"
 	"tiny/internal/sqlite"
 	"tiny/internal/tiny"
@@ -93,7 +94,7 @@ func newUser(t *testing.T, store tiny.Store, name string, role tiny.Role) *tiny.
 
 func create(t *testing.T, svc *shortener.Service, owner *tiny.User, in shortener.CreateInput) *tiny.Link {
 	t.Helper()
-	l, err := svc.Create(context.Background(), owner, in)
+	l, err := svc.Create(context.Background(), accounts.As(owner), in)
 	if err != nil {
 		t.Fatalf("Create(%+v) = %v, want a link", in, err)
 	}
@@ -160,12 +161,12 @@ func TestCreateRefuses(t *testing.T) {
 		{"password too long", shortener.CreateInput{URL: url, Password: strings.Repeat("p", shortener.MaxPasswordLength+1)}, tiny.Invalid, "password"},
 	}
 	for _, tt := range tests {
-		l, err := svc.Create(ctx, owner, tt.in)
+		l, err := svc.Create(ctx, accounts.As(owner), tt.in)
 		if code, field := tiny.ErrorCodeOf(err), tiny.ErrorFieldOf(err); code != tt.wantCode || field != tt.wantField {
 			t.Errorf("%s: Create() = %v, %v (code %q, field %q), want code %q, field %q", tt.name, l, err, code, field, tt.wantCode, tt.wantField)
 		}
 	}
-	links, err := svc.List(ctx, owner, tiny.LinkFilter{Limit: 100})
+	links, err := svc.List(ctx, accounts.As(owner), tiny.LinkFilter{Limit: 100})
 	if err != nil || len(links) != 1 {
 		t.Errorf("List() after refused creates = %d links, %v, want only the first link", len(links), err)
 	}
@@ -196,7 +197,7 @@ func TestCreateAcceptsLimits(t *testing.T) {
 		{URL: "https://example.com/", Redirect: ptr(307)},
 		{URL: "https://example.com/", Redirect: ptr(308)},
 	} {
-		if _, err := svc.Create(context.Background(), owner, in); err != nil {
+		if _, err := svc.Create(context.Background(), accounts.As(owner), in); err != nil {
 			t.Errorf("Create(%+v) = %v, want a link", in, err)
 		}
 	}
@@ -240,7 +241,7 @@ func TestCreateDefaults(t *testing.T) {
 	if got := l.ShortName(); got != l.Code {
 		t.Errorf("ShortName() = %q, want the code %q", got, l.Code)
 	}
-	got, err := svc.Get(ctx, owner, l.Code)
+	got, err := svc.Get(ctx, accounts.As(owner), l.Code)
 	if err != nil || got.ID != l.ID || got.URL != l.URL || got.Redirect != tiny.DefaultRedirect {
 		t.Errorf("Get(%q) = %+v, %v, want the created link", l.Code, got, err)
 	}
@@ -291,7 +292,7 @@ func TestCreateNormalises(t *testing.T) {
 	}
 	// The alias names the link as well as its code.
 	for _, name := range []string{l.Code, l.Alias} {
-		got, err := svc.Get(ctx, owner, name)
+		got, err := svc.Get(ctx, accounts.As(owner), name)
 		if err != nil || got.ID != l.ID || !slices.Equal(got.Tags, l.Tags) || got.Title != l.Title {
 			t.Errorf("Get(%q) = %+v, %v, want link %d as created", name, got, err, l.ID)
 		}
@@ -390,7 +391,7 @@ func TestUpdate(t *testing.T) {
 
 	t.Run("null clears the optional settings", func(t *testing.T) {
 		l := full(t)
-		got, err := svc.Update(ctx, owner, l.Code, updateInput(t,
+		got, err := svc.Update(ctx, accounts.As(owner), l.Code, updateInput(t,
 			`{"expires_at": null, "max_clicks": null, "cache_seconds": null, "password": null}`))
 		if err != nil {
 			t.Fatalf("Update(nulls) = %v", err)
@@ -408,7 +409,7 @@ func TestUpdate(t *testing.T) {
 
 	t.Run("empty password clears it", func(t *testing.T) {
 		l := full(t)
-		got, err := svc.Update(ctx, owner, l.Code, updateInput(t, `{"password": ""}`))
+		got, err := svc.Update(ctx, accounts.As(owner), l.Code, updateInput(t, `{"password": ""}`))
 		if err != nil || got.PasswordHash != "" || !opens(t, svc, got, "") {
 			t.Errorf("Update(password \"\") = %+v, %v, want no password", got, err)
 		}
@@ -416,7 +417,7 @@ func TestUpdate(t *testing.T) {
 
 	t.Run("absent fields are kept", func(t *testing.T) {
 		l := full(t)
-		got, err := svc.Update(ctx, owner, l.Code, updateInput(t, `{}`))
+		got, err := svc.Update(ctx, accounts.As(owner), l.Code, updateInput(t, `{}`))
 		if err != nil {
 			t.Fatalf("Update({}) = %v", err)
 		}
@@ -430,7 +431,7 @@ func TestUpdate(t *testing.T) {
 	t.Run("values are set", func(t *testing.T) {
 		l := full(t)
 		exp := now.Add(48 * time.Hour).UTC().Truncate(time.Millisecond)
-		got, err := svc.Update(ctx, owner, l.Code, updateInput(t, `{"url": "https://Example.org/new", "title": " New ",
+		got, err := svc.Update(ctx, accounts.As(owner), l.Code, updateInput(t, `{"url": "https://Example.org/new", "title": " New ",
 			"tags": ["x", "x", "y"], "expires_at": "`+exp.Format(time.RFC3339Nano)+`", "max_clicks": 9, "redirect": 307,
 			"cache_seconds": 0, "password": "other", "forward_query": false}`))
 		if err != nil {
@@ -468,7 +469,7 @@ func TestUpdate(t *testing.T) {
 	}
 	l := full(t)
 	for _, tt := range refusals {
-		got, err := svc.Update(ctx, owner, l.Code, updateInput(t, tt.body))
+		got, err := svc.Update(ctx, accounts.As(owner), l.Code, updateInput(t, tt.body))
 		if code, field := tiny.ErrorCodeOf(err), tiny.ErrorFieldOf(err); code != tiny.Invalid || field != tt.wantField {
 			t.Errorf("Update(%s) = %v, %v (code %q, field %q), want invalid, field %q", tt.body, got, err, code, field, tt.wantField)
 		}
@@ -485,7 +486,7 @@ func TestUpdateAliasIsImmutable(t *testing.T) {
 	owner := newUser(t, store, "alice", tiny.RoleMember)
 	l := create(t, svc, owner, shortener.CreateInput{URL: "https://example.com/", Alias: "keep"})
 	// Even sending the same alias back is refused.
-	_, err := svc.Update(context.Background(), owner, "keep", updateInput(t, `{"alias": "keep", "title": "x"}`))
+	_, err := svc.Update(context.Background(), accounts.As(owner), "keep", updateInput(t, `{"alias": "keep", "title": "x"}`))
 	if tiny.ErrorCodeOf(err) != tiny.Invalid || tiny.ErrorFieldOf(err) != "alias" {
 		t.Errorf("Update(same alias) = %v, want invalid, field alias", err)
 	}
@@ -511,7 +512,7 @@ func TestUpdateInvalidatesCache(t *testing.T) {
 			t.Fatalf("Cached(%q) after Resolve = false, want true", name)
 		}
 	}
-	if _, err := svc.Update(ctx, owner, l.Code, updateInput(t, `{"url": "https://example.com/after", "max_clicks": 2}`)); err != nil {
+	if _, err := svc.Update(ctx, accounts.As(owner), l.Code, updateInput(t, `{"url": "https://example.com/after", "max_clicks": 2}`)); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range []string{l.Code, l.Alias} {
@@ -534,7 +535,7 @@ func TestDelete(t *testing.T) {
 		}
 	}
 
-	if err := svc.Delete(ctx, owner, l.Alias); err != nil {
+	if err := svc.Delete(ctx, accounts.As(owner), l.Alias); err != nil {
 		t.Fatalf("Delete(%q) = %v", l.Alias, err)
 	}
 	for _, name := range []string{l.Code, l.Alias} {
@@ -542,21 +543,21 @@ func TestDelete(t *testing.T) {
 		if err != nil || target.Link.ID != l.ID || target.Link.DeletedAt == nil || target.Fast {
 			t.Errorf("Resolve(%q) after Delete = %+v, %v, want the link with DeletedAt set, not fast", name, target, err)
 		}
-		if _, err := svc.Get(ctx, owner, name); !tiny.IsCode(err, tiny.NotFound) {
+		if _, err := svc.Get(ctx, accounts.As(owner), name); !tiny.IsCode(err, tiny.NotFound) {
 			t.Errorf("Get(%q) after Delete = %v, want not_found", name, err)
 		}
-		if _, err := svc.Update(ctx, owner, name, updateInput(t, `{"title": "x"}`)); !tiny.IsCode(err, tiny.NotFound) {
+		if _, err := svc.Update(ctx, accounts.As(owner), name, updateInput(t, `{"title": "x"}`)); !tiny.IsCode(err, tiny.NotFound) {
 			t.Errorf("Update(%q) after Delete = %v, want not_found", name, err)
 		}
-		if err := svc.Delete(ctx, owner, name); !tiny.IsCode(err, tiny.NotFound) {
+		if err := svc.Delete(ctx, accounts.As(owner), name); !tiny.IsCode(err, tiny.NotFound) {
 			t.Errorf("Delete(%q) again = %v, want not_found", name, err)
 		}
 	}
 	// The alias of a deleted link stays taken.
-	if _, err := svc.Create(ctx, owner, shortener.CreateInput{URL: "https://example.com/", Alias: "doomed"}); !tiny.IsCode(err, tiny.Conflict) {
+	if _, err := svc.Create(ctx, accounts.As(owner), shortener.CreateInput{URL: "https://example.com/", Alias: "doomed"}); !tiny.IsCode(err, tiny.Conflict) {
 		t.Errorf("Create(alias of a deleted link) = %v, want conflict", err)
 	}
-	links, err := svc.List(ctx, owner, tiny.LinkFilter{Limit: 10})
+	links, err := svc.List(ctx, accounts.As(owner), tiny.LinkFilter{Limit: 10})
 	if err != nil || len(links) != 0 {
 		t.Errorf("List() after Delete = %d links, %v, want none", len(links), err)
 	}
@@ -572,34 +573,34 @@ func TestOwnership(t *testing.T) {
 	l := create(t, svc, alice, shortener.CreateInput{URL: "https://example.com/alice", Alias: "alices"})
 
 	for _, name := range []string{l.Code, l.Alias} {
-		if got, err := svc.Get(ctx, bob, name); !tiny.IsCode(err, tiny.NotFound) {
+		if got, err := svc.Get(ctx, accounts.As(bob), name); !tiny.IsCode(err, tiny.NotFound) {
 			t.Errorf("Get(bob, %q) = %v, %v, want not_found", name, got, err)
 		}
-		if got, err := svc.Update(ctx, bob, name, updateInput(t, `{"url": "https://evil.example/"}`)); !tiny.IsCode(err, tiny.NotFound) {
+		if got, err := svc.Update(ctx, accounts.As(bob), name, updateInput(t, `{"url": "https://evil.example/"}`)); !tiny.IsCode(err, tiny.NotFound) {
 			t.Errorf("Update(bob, %q) = %v, %v, want not_found", name, got, err)
 		}
-		if err := svc.Delete(ctx, bob, name); !tiny.IsCode(err, tiny.NotFound) {
+		if err := svc.Delete(ctx, accounts.As(bob), name); !tiny.IsCode(err, tiny.NotFound) {
 			t.Errorf("Delete(bob, %q) = %v, want not_found", name, err)
 		}
 	}
-	if links, err := svc.List(ctx, bob, tiny.LinkFilter{Limit: 10}); err != nil || len(links) != 0 {
+	if links, err := svc.List(ctx, accounts.As(bob), tiny.LinkFilter{Limit: 10}); err != nil || len(links) != 0 {
 		t.Errorf("List(bob) = %d links, %v, want none", len(links), err)
 	}
 	if got := mustGet(t, svc, alice, l.Code); got.URL != "https://example.com/alice" {
 		t.Errorf("after bob's update Get(alice) URL = %q, want it unchanged", got.URL)
 	}
 
-	if got, err := svc.Get(ctx, root, l.Alias); err != nil || got.ID != l.ID {
+	if got, err := svc.Get(ctx, accounts.As(root), l.Alias); err != nil || got.ID != l.ID {
 		t.Errorf("Get(admin, %q) = %v, %v, want link %d", l.Alias, got, err, l.ID)
 	}
-	if links, err := svc.List(ctx, root, tiny.LinkFilter{Limit: 10}); err != nil || len(links) != 1 || links[0].ID != l.ID {
+	if links, err := svc.List(ctx, accounts.As(root), tiny.LinkFilter{Limit: 10}); err != nil || len(links) != 1 || links[0].ID != l.ID {
 		t.Errorf("List(admin) = %d links, %v, want alice's link", len(links), err)
 	}
-	got, err := svc.Update(ctx, root, l.Code, updateInput(t, `{"title": "moderated"}`))
+	got, err := svc.Update(ctx, accounts.As(root), l.Code, updateInput(t, `{"title": "moderated"}`))
 	if err != nil || got.Title != "moderated" || got.OwnerID != alice.ID {
 		t.Errorf("Update(admin) = %+v, %v, want the title set and alice still the owner", got, err)
 	}
-	if err := svc.Delete(ctx, root, l.Code); err != nil {
+	if err := svc.Delete(ctx, accounts.As(root), l.Code); err != nil {
 		t.Errorf("Delete(admin, %q) = %v, want nil", l.Code, err)
 	}
 }
@@ -624,7 +625,11 @@ func TestDecideAsksThePolicy(t *testing.T) {
 		{nil, ""}, // the system
 	}
 	for _, tt := range tests {
-		_, err := svc.Decide(ctx, tt.user, l.Code, tiny.StatusBlocked, "")
+		var p *accounts.Principal
+		if tt.user != nil {
+			p = accounts.As(tt.user)
+		}
+		_, err := svc.Decide(ctx, p, l.Code, tiny.StatusBlocked, "")
 		name := "system"
 		if tt.user != nil {
 			name = string(tt.user.Role)
@@ -724,7 +729,7 @@ func TestResolveUnknown(t *testing.T) {
 
 func mustGet(t *testing.T, svc *shortener.Service, user *tiny.User, name string) *tiny.Link {
 	t.Helper()
-	l, err := svc.Get(context.Background(), user, name)
+	l, err := svc.Get(context.Background(), accounts.As(user), name)
 	if err != nil {
 		t.Fatalf("Get(%q) = %v", name, err)
 	}

@@ -197,3 +197,16 @@ func (db *DB) CountRecoveryCodes(ctx context.Context, userID int64) (int, error)
 	}
 	return n, nil
 }
+
+// UseTOTPStep records step as the user's last accepted TOTP step if it is
+// later; the condition in the UPDATE makes a step count once.
+func (db *DB) UseTOTPStep(ctx context.Context, userID, step int64) error {
+	res, err := db.writer.ExecContext(ctx, `UPDATE users SET totp_last_step = ? WHERE id = ? AND totp_last_step < ?`, step, userID, step)
+	if err = oneRow(res, err, "user"); !tiny.IsCode(err, tiny.NotFound) {
+		return storeErr(err, "use TOTP step", "")
+	}
+	if _, err := db.UserByID(ctx, userID); err != nil {
+		return err
+	}
+	return tiny.Errorf(tiny.Conflict, "the TOTP code was used already")
+}

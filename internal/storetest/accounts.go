@@ -34,6 +34,7 @@ var accountTests = []struct {
 	{"DeleteUserAPIKeys", testDeleteUserAPIKeys},
 	{"RecoveryCodes", testRecoveryCodes},
 	{"RecoveryCodeConcurrent", testRecoveryCodeConcurrent},
+	{"TOTPStep", testTOTPStep},
 	{"OneTimeSetting", testOneTimeSetting},
 	{"AccountFeed", testAccountFeed},
 }
@@ -738,6 +739,46 @@ func testRecoveryCodeConcurrent(t *testing.T, e *env) {
 	}
 	if ok.Load() != 1 || notFound.Load() != callers-1 {
 		t.Errorf("%d concurrent ConsumeRecoveryCode of one code: %d succeeded, %d not_found; want 1 and %d", callers, ok.Load(), notFound.Load(), callers-1)
+	}
+}
+
+func testTOTPStep(t *testing.T, e *env) {
+	ctx := t.Context()
+	alice := e.newUser(t, "alice", tiny.RoleMember, nil)
+	bob := e.newUser(t, "bob", tiny.RoleMember, nil)
+	if err := e.s.UseTOTPStep(ctx, alice.ID, 100); err != nil {
+		t.Fatalf("UseTOTPStep(alice, 100) = %v, want nil", err)
+	}
+	wantCode(t, "UseTOTPStep(alice, 100) again", e.s.UseTOTPStep(ctx, alice.ID, 100), tiny.Conflict, "")
+	wantCode(t, "UseTOTPStep(alice, 99)", e.s.UseTOTPStep(ctx, alice.ID, 99), tiny.Conflict, "")
+	if err := e.s.UseTOTPStep(ctx, bob.ID, 100); err != nil {
+		t.Errorf("UseTOTPStep(bob, 100) = %v, want nil (each user has a step of their own)", err)
+	}
+	if err := e.s.UseTOTPStep(ctx, alice.ID, 101); err != nil {
+		t.Errorf("UseTOTPStep(alice, 101) = %v, want nil", err)
+	}
+	wantCode(t, "UseTOTPStep(98765, 1)", e.s.UseTOTPStep(ctx, 98765, 1), tiny.NotFound, "")
+
+	const callers = 12
+	var ok, conflict atomic.Int32
+	errs := make([]error, callers)
+	together(callers, func(i int) {
+		switch err := e.s.UseTOTPStep(ctx, alice.ID, 200); tiny.ErrorCodeOf(err) {
+		case "":
+			ok.Add(1)
+		case tiny.Conflict:
+			conflict.Add(1)
+		default:
+			errs[i] = err
+		}
+	})
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("UseTOTPStep #%d = %v, want nil or conflict", i, err)
+		}
+	}
+	if ok.Load() != 1 || conflict.Load() != callers-1 {
+		t.Errorf("%d concurrent UseTOTPStep of one step: %d succeeded, %d conflict; want 1 and %d", callers, ok.Load(), conflict.Load(), callers-1)
 	}
 }
 

@@ -196,6 +196,13 @@ type UserStore interface {
 
 	// CountRecoveryCodes returns how many recovery codes the user has left.
 	CountRecoveryCodes(ctx context.Context, userID int64) (int, error)
+
+	// UseTOTPStep records that a TOTP code of time step step was accepted
+	// for the user, if step is later than every step recorded before: of
+	// concurrent callers with one step exactly one succeeds, so a code
+	// works once. Conflict when step is not later; NotFound when the user
+	// does not exist.
+	UseTOTPStep(ctx context.Context, userID, step int64) error
 }
 
 // SessionStore keeps the sessions of people signed in to the web app.

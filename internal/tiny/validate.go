@@ -30,6 +30,7 @@ var reservedWords = map[string]bool{
 	"signup": true, "static": true, "status": true, "ui": true,
 	"well-known": true, ".well-known": true, "tiny": true, "new": true,
 	"settings": true, "account": true, "report": true, "preview": true,
+	"setup": true, "signin": true, "signout": true,
 }
 
 // maxReservedLength is the length of the longest reserved word.

@@ -130,6 +130,9 @@ func TestValidateAlias(t *testing.T) {
 		{"metrics", false},
 		{"static", false},
 		{"login", false},
+		{"setup", false},
+		{"SignIn", false},
+		{"auth", false},
 	}
 	for _, tt := range tests {
 		err := tiny.ValidateAlias(tt.alias)

@@ -30,7 +30,7 @@ func destinationBlockJSONOf(b *tiny.DestinationBlock) *destinationBlockJSON {
 // request r: Forbidden for anyone else, Unavailable when the server was
 // built without one.
 func (s *Server) destinations(r *http.Request) (*abuse.Destinations, error) {
-	if err := requireAdmin(r); err != nil {
+	if err := requireModerator(r); err != nil {
 		return nil, err
 	}
 	if s.cfg.Destinations == nil {

@@ -6,46 +6,61 @@ import (
 	"strings"
 	"time"
 
+	"tiny/internal/accounts"
 	"tiny/internal/tiny"
 )
 
 type keyJSON struct {
-	ID        int64     `json:"id"`
-	Name      string    `json:"name"`
-	Prefix    string    `json:"prefix"`
-	Key       string    `json:"key,omitempty"` // the secret, only when created
-	User      string    `json:"user"`
-	Role      tiny.Role `json:"role"`
-	CreatedAt time.Time `json:"created_at"`
+	ID         int64        `json:"id"`
+	Name       string       `json:"name"`
+	Prefix     string       `json:"prefix"`
+	Key        string       `json:"key,omitempty"` // the secret, only when created
+	UserID     int64        `json:"user_id"`
+	User       string       `json:"user"`
+	Role       tiny.Role    `json:"role"`
+	Scopes     []tiny.Scope `json:"scopes"`
+	ExpiresAt  *time.Time   `json:"expires_at"`
+	LastUsedAt *time.Time   `json:"last_used_at"`
+	CreatedAt  time.Time    `json:"created_at"`
 }
 
+func keyJSONOf(k *tiny.APIKey, u *tiny.User) keyJSON {
+	return keyJSON{ID: k.ID, Name: k.Name, Prefix: k.Prefix, UserID: k.UserID, User: u.Name, Role: u.Role,
+		Scopes: k.Scopes, ExpiresAt: k.ExpiresAt, LastUsedAt: k.LastUsedAt, CreatedAt: k.CreatedAt}
+}
+
+// createKey makes an API key and shows its secret, this once. An admin may
+// name another user (by id, or by name, which is created with role when
+// new).
 func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
-		Name string    `json:"name"`
-		User string    `json:"user"`
-		Role tiny.Role `json:"role"`
+		Name      string       `json:"name"`
+		UserID    int64        `json:"user_id"`
+		User      string       `json:"user"`
+		Role      tiny.Role    `json:"role"`
+		Scopes    []tiny.Scope `json:"scopes"`
+		ExpiresAt *time.Time   `json:"expires_at"`
 	}
 	if err := decodeJSON(w, r, &in, keyBodyLimit); err != nil {
 		return err
 	}
-	in.Name = strings.TrimSpace(in.Name)
-	if in.Name == "" || len(in.Name) > 64 {
-		return tiny.FieldErrorf(tiny.Invalid, "name", "name must be 1 to 64 characters")
-	}
-	caller := currentUser(r)
-	owner := caller
-	if in.User != "" && in.User != caller.Name || in.Role != "" {
-		if !caller.IsAdmin() {
-			return tiny.Errorf(tiny.Forbidden, "only an admin may create keys for other users or choose a role")
-		}
-		var err error
-		if owner, err = s.findOrCreateUser(r, in.User, in.Role); err != nil {
+	p := currentPrincipal(r)
+	ownerID := in.UserID
+	if in.User != "" && in.User != p.User.Name || in.Role != "" {
+		u, err := s.findOrCreateUser(r, in.User, in.Role)
+		if err != nil {
 			return err
 		}
+		ownerID = u.ID
 	}
-	secret := tiny.NewAPIKeySecret()
-	k := &tiny.APIKey{UserID: owner.ID, Name: in.Name, Prefix: tiny.APIKeyDisplayPrefix(secret), Hash: tiny.HashAPIKey(secret)}
-	if err := s.store.CreateAPIKey(r.Context(), k); err != nil {
+	k, secret, err := s.accounts.CreateKey(r.Context(), p, accounts.NewKey{
+		UserID: ownerID, Name: strings.TrimSpace(in.Name), Scopes: in.Scopes, ExpiresAt: in.ExpiresAt,
+	})
+	if err != nil {
+		return err
+	}
+	owner, err := s.accounts.User(r.Context(), p, k.UserID)
+	if err != nil {
 		return err
 	}
 	j := keyJSONOf(k, owner)
@@ -55,60 +70,57 @@ func (s *Server) createKey(w http.ResponseWriter, r *http.Request) error {
 }
 
 // findOrCreateUser returns the user with that name (the caller's own when
-// name is empty), creating it with role when it is new.
+// name is empty), creating it with role when it is new: how keys for
+// robots were made before accounts had users of their own. Only those who
+// may manage users may.
 func (s *Server) findOrCreateUser(r *http.Request, name string, role tiny.Role) (*tiny.User, error) {
+	p := currentPrincipal(r)
 	if name == "" {
-		name = currentUser(r).Name
+		name = p.User.Name
 	}
-	switch role {
-	case "":
-		role = tiny.RoleUser
-	case tiny.RoleAdmin, tiny.RoleUser:
-	default:
-		return nil, tiny.FieldErrorf(tiny.Invalid, "role", "role must be admin or user")
-	}
-	if len(name) > 64 || strings.TrimSpace(name) != name {
-		return nil, tiny.FieldErrorf(tiny.Invalid, "user", "user must be 1 to 64 characters without surrounding spaces")
-	}
-	u, err := s.store.UserByName(r.Context(), name)
-	if err == nil {
-		return u, nil
-	}
-	if !tiny.IsCode(err, tiny.NotFound) {
+	users, err := s.accounts.Users(r.Context(), p, tiny.UserFilter{})
+	if err != nil {
 		return nil, err
 	}
-	u = &tiny.User{Name: name, Role: role}
-	if err := s.store.CreateUser(r.Context(), u); err != nil {
-		if tiny.IsCode(err, tiny.Conflict) { // created meanwhile
-			return s.store.UserByName(r.Context(), name)
+	for _, u := range users {
+		if u.Name == name {
+			return u, nil
 		}
-		return nil, err
 	}
-	return u, nil
+	u, err := s.accounts.CreateUser(r.Context(), p, accounts.NewUser{Name: name, Role: role})
+	if err != nil && tiny.ErrorFieldOf(err) == "name" {
+		err = tiny.FieldErrorf(tiny.ErrorCodeOf(err), "user", "%s", tiny.ErrorMessageOf(err))
+	}
+	return u, err
 }
 
-func keyJSONOf(k *tiny.APIKey, u *tiny.User) keyJSON {
-	return keyJSON{ID: k.ID, Name: k.Name, Prefix: k.Prefix, User: u.Name, Role: u.Role, CreatedAt: k.CreatedAt}
-}
-
+// listKeys lists the caller's keys, or, for ?user_id= or an admin's
+// ?all=true, another user's or everyone's.
 func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) error {
-	caller := currentUser(r)
-	userID := caller.ID
-	if caller.IsAdmin() {
-		userID = 0
+	p := currentPrincipal(r)
+	userID := p.User.ID
+	q := r.URL.Query()
+	if v := q.Get("user_id"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id < 1 {
+			return tiny.FieldErrorf(tiny.Invalid, "user_id", "user_id must be a positive integer")
+		}
+		userID = id
+	} else if p.Can(accounts.ManageKeys, accounts.Resource{}) {
+		userID = 0 // an admin sees every key, as before
 	}
-	keys, err := s.store.ListAPIKeys(r.Context(), userID)
+	keys, err := s.accounts.Keys(r.Context(), p, userID)
 	if err != nil {
 		return err
 	}
-	users := map[int64]*tiny.User{caller.ID: caller}
+	users := map[int64]*tiny.User{p.User.ID: p.User}
 	out := struct {
 		Keys []keyJSON `json:"keys"`
 	}{Keys: make([]keyJSON, 0, len(keys))}
 	for _, k := range keys {
 		u, ok := users[k.UserID]
 		if !ok {
-			if u, err = s.store.UserByID(r.Context(), k.UserID); err != nil {
+			if u, err = s.accounts.User(r.Context(), p, k.UserID); err != nil {
 				return err
 			}
 			users[k.UserID] = u
@@ -120,25 +132,11 @@ func (s *Server) listKeys(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteKey(w http.ResponseWriter, r *http.Request) error {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id < 1 {
-		return tiny.Errorf(tiny.NotFound, "no such key")
+	id, err := pathID(r, "key")
+	if err != nil {
+		return err
 	}
-	caller := currentUser(r)
-	if !caller.IsAdmin() {
-		keys, err := s.store.ListAPIKeys(r.Context(), caller.ID)
-		if err != nil {
-			return err
-		}
-		owned := false
-		for _, k := range keys {
-			owned = owned || k.ID == id
-		}
-		if !owned {
-			return tiny.Errorf(tiny.NotFound, "no such key")
-		}
-	}
-	if err := s.store.DeleteAPIKey(r.Context(), id); err != nil {
+	if err := s.accounts.RevokeKey(r.Context(), currentPrincipal(r), id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"tiny/internal/accounts"
 	"tiny/internal/shortener"
 	"tiny/internal/tiny"
 )
@@ -59,7 +60,7 @@ func (s *Server) createLink(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx, stop := s.costlyContext(r, passwords > 0)
 	defer stop()
-	l, err := s.links.Create(ctx, currentUser(r), in)
+	l, err := s.links.Create(ctx, currentPrincipal(r), in)
 	if err != nil {
 		return stoppedOr(ctx, err)
 	}
@@ -78,6 +79,11 @@ type bulkResult struct {
 }
 
 func (s *Server) bulkCreateLinks(w http.ResponseWriter, r *http.Request) error {
+	// Who may not create links at all is refused once, not per item.
+	p := currentPrincipal(r)
+	if err := p.Check(accounts.WriteLinks, accounts.Own(p.User.ID)); err != nil {
+		return err
+	}
 	var in struct {
 		Links []shortener.CreateInput `json:"links"`
 	}
@@ -96,13 +102,12 @@ func (s *Server) bulkCreateLinks(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx, stop := s.costlyContext(r, true)
 	defer stop()
-	user := currentUser(r)
 	out := bulkOutput{Results: make([]bulkResult, 0, len(in.Links))}
 	for i, item := range in.Links {
 		var l *tiny.Link
 		err := ctx.Err()
 		if err == nil {
-			l, err = s.links.Create(ctx, user, item)
+			l, err = s.links.Create(ctx, p, item)
 		}
 		if err != nil && ctx.Err() != nil {
 			// Out of time, or the client left: the rest is not attempted,
@@ -144,7 +149,7 @@ func (o *bulkOutput) failed(i int, err error) {
 }
 
 func (s *Server) getLink(w http.ResponseWriter, r *http.Request) error {
-	l, err := s.links.Get(r.Context(), currentUser(r), r.PathValue("code"))
+	l, err := s.links.Get(r.Context(), currentPrincipal(r), r.PathValue("code"))
 	if err != nil {
 		return err
 	}
@@ -165,7 +170,7 @@ func (s *Server) updateLink(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx, stop := s.costlyContext(r, hashes)
 	defer stop()
-	l, err := s.links.Update(ctx, currentUser(r), r.PathValue("code"), in)
+	l, err := s.links.Update(ctx, currentPrincipal(r), r.PathValue("code"), in)
 	if err != nil {
 		return stoppedOr(ctx, err)
 	}
@@ -174,7 +179,7 @@ func (s *Server) updateLink(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) deleteLink(w http.ResponseWriter, r *http.Request) error {
-	if err := s.links.Delete(r.Context(), currentUser(r), r.PathValue("code")); err != nil {
+	if err := s.links.Delete(r.Context(), currentPrincipal(r), r.PathValue("code")); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -204,7 +209,7 @@ func (s *Server) listLinks(w http.ResponseWriter, r *http.Request) error {
 	// One extra row tells whether there is a next page.
 	want := f.Limit
 	f.Limit++
-	links, err := s.links.List(r.Context(), currentUser(r), f)
+	links, err := s.links.List(r.Context(), currentPrincipal(r), f)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"tiny/internal/abuse"
+	"tiny/internal/accounts"
 	"tiny/internal/tiny"
 )
 
@@ -93,18 +94,16 @@ func (s *Server) appeal(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.links.Appeal(r.Context(), currentUser(r), r.PathValue("code"), msg); err != nil {
+	if err := s.links.Appeal(r.Context(), currentPrincipal(r), r.PathValue("code"), msg); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusAccepted, map[string]string{"status": "in review"})
 	return nil
 }
 
-func requireAdmin(r *http.Request) error {
-	if !currentUser(r).IsAdmin() {
-		return tiny.Errorf(tiny.Forbidden, "only an admin may moderate links")
-	}
-	return nil
+// requireModerator asks the policy whether the request may moderate.
+func requireModerator(r *http.Request) error {
+	return currentPrincipal(r).Check(accounts.Moderate, accounts.Resource{})
 }
 
 // reviewItemJSON is one link of the review queue.
@@ -114,7 +113,7 @@ type reviewItemJSON struct {
 }
 
 func (s *Server) reviewQueue(w http.ResponseWriter, r *http.Request) error {
-	if err := requireAdmin(r); err != nil {
+	if err := requireModerator(r); err != nil {
 		return err
 	}
 	limit, err := intParam(r, "limit", 50, 1, 500)
@@ -156,7 +155,7 @@ type decisionJSON struct {
 // block the link's destination (block_destination: url, host or domain),
 // so that no other link leads there.
 func (s *Server) decide(w http.ResponseWriter, r *http.Request) error {
-	if err := requireAdmin(r); err != nil {
+	if err := requireModerator(r); err != nil {
 		return err
 	}
 	var in struct {
@@ -190,7 +189,7 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request) error {
 	// The link first, then its destination: the rescan the destination
 	// block starts then finds the link blocked by the moderator, not by
 	// the system, which keeps the quality figures honest.
-	l, err := s.links.Decide(r.Context(), currentUser(r), r.PathValue("code"), status, n)
+	l, err := s.links.Decide(r.Context(), currentPrincipal(r), r.PathValue("code"), status, n)
 	if err != nil {
 		return err
 	}
@@ -221,7 +220,7 @@ func (s *Server) checkBlockDestination(r *http.Request, status tiny.LinkStatus, 
 	if err != nil {
 		return nil, err
 	}
-	l, err := s.links.Get(r.Context(), currentUser(r), r.PathValue("code"))
+	l, err := s.links.GetFor(r.Context(), currentPrincipal(r), r.PathValue("code"), accounts.Moderate)
 	if err != nil {
 		return nil, err
 	}
@@ -249,7 +248,7 @@ type auditJSON struct {
 }
 
 func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) error {
-	if err := requireAdmin(r); err != nil {
+	if err := requireModerator(r); err != nil {
 		return err
 	}
 	limit, err := intParam(r, "limit", 100, 1, 1000)
@@ -262,7 +261,7 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) error {
 	}
 	f := tiny.AuditFilter{Limit: limit, BeforeID: int64(before)}
 	if name := r.URL.Query().Get("link"); name != "" {
-		l, err := s.links.Get(r.Context(), currentUser(r), name)
+		l, err := s.links.GetFor(r.Context(), currentPrincipal(r), name, accounts.Moderate)
 		if err != nil {
 			return err
 		}
@@ -295,7 +294,7 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) error {
 // moderationQuality reports how the automatic decisions fare against the
 // moderators' (abuse.Quality).
 func (s *Server) moderationQuality(w http.ResponseWriter, r *http.Request) error {
-	if err := requireAdmin(r); err != nil {
+	if err := requireModerator(r); err != nil {
 		return err
 	}
 	counts, err := s.store.DecisionCounts(r.Context())

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"tiny/internal/accounts"
 	"tiny/internal/analytics"
 	"tiny/internal/tiny"
 )
@@ -111,17 +112,18 @@ func parseStatsRequest(r *http.Request, now time.Time) (statsRequest, error) {
 }
 
 func (s *Server) linkStats(w http.ResponseWriter, r *http.Request) error {
-	l, err := s.links.Get(r.Context(), currentUser(r), r.PathValue("code"))
+	l, err := s.links.GetFor(r.Context(), currentPrincipal(r), r.PathValue("code"), accounts.ReadStats)
 	if err != nil {
 		return err
 	}
 	return s.writeStats(w, r, l)
 }
 
-// instanceStats is linkStats for every link of the instance; admins only.
+// instanceStats is linkStats for every link of the instance: the
+// statistics of nobody's resource, which the policy gives to admins.
 func (s *Server) instanceStats(w http.ResponseWriter, r *http.Request) error {
-	if !currentUser(r).IsAdmin() {
-		return tiny.Errorf(tiny.Forbidden, "only an admin may see the whole instance's statistics")
+	if err := currentPrincipal(r).Check(accounts.ReadStats, accounts.Resource{}); err != nil {
+		return err
 	}
 	return s.writeStats(w, r, nil)
 }
@@ -163,7 +165,7 @@ func (s *Server) writeStats(w http.ResponseWriter, r *http.Request, l *tiny.Link
 
 // clicksCSV streams the raw click events of a link as CSV.
 func (s *Server) clicksCSV(w http.ResponseWriter, r *http.Request) error {
-	l, err := s.links.Get(r.Context(), currentUser(r), r.PathValue("code"))
+	l, err := s.links.GetFor(r.Context(), currentPrincipal(r), r.PathValue("code"), accounts.ReadStats)
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,8 @@ import (
 // checked against api/openapi.yaml, and then checks that the tests reached
 // every operation of the spec.
 func TestAPI(t *testing.T) {
-	e := newEnv(t)
+	e := newEnv(t, signInsOf(t))
+	t.Run("setup", func(t *testing.T) { testSetup(t, e) })
 	t.Run("create", func(t *testing.T) { testCreateLink(t, e) })
 	t.Run("create refusals", func(t *testing.T) { testCreateRefusals(t, e) })
 	t.Run("malformed bodies", func(t *testing.T) { testMalformedBodies(t, e) })
@@ -25,6 +26,15 @@ func TestAPI(t *testing.T) {
 	t.Run("list", func(t *testing.T) { testList(t, e) })
 	t.Run("bulk", func(t *testing.T) { testBulk(t, e) })
 	t.Run("keys", func(t *testing.T) { testKeys(t, e) })
+	t.Run("key scopes", func(t *testing.T) { testKeyScopes(t, e) })
+	t.Run("users", func(t *testing.T) { testUsers(t, e) })
+	t.Run("disable stops at once", func(t *testing.T) { testDisableStopsAtOnce(t, e) })
+	t.Run("delete user links", func(t *testing.T) { testDeleteUserLinks(t, e) })
+	t.Run("account", func(t *testing.T) { testAccount(t, e) })
+	t.Run("sign-in", func(t *testing.T) { testSignIn(t, e) })
+	t.Run("two factors", func(t *testing.T) { testTwoFactor(t, e) })
+	t.Run("sign-in form", func(t *testing.T) { testSignInForm(t, e) })
+	t.Run("single sign-on off", func(t *testing.T) { testSingleSignOnOff(t, e) })
 	t.Run("operations", func(t *testing.T) { testOperations(t, e) })
 	t.Run("redirects", func(t *testing.T) { testRedirects(t, e) })
 	t.Run("gone", func(t *testing.T) { testGone(t, e) })

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"tiny/internal/abuse"
+	"tiny/internal/accounts"
 	"tiny/internal/analytics"
 	"tiny/internal/contract"
 	"tiny/internal/shortener"
@@ -31,6 +32,7 @@ import (
 type env struct {
 	t        testing.TB
 	store    *sqlite.DB
+	accounts *accounts.Service
 	links    *shortener.Service
 	clicks   *analytics.Recorder
 	server   *Server
@@ -139,7 +141,13 @@ func startEnv(t testing.TB, dbPath string, screener shortener.Screener, configur
 	rescanCtx, stopRescans := context.WithCancel(context.Background())
 	rescans := make(chan struct{})
 	go func() { rescanner.Run(rescanCtx); close(rescans) }()
-	cfg := Config{BaseURL: base, Logger: logger, Destinations: dests}
+	accts, err := accounts.New(ctx, accounts.Config{Store: store, Argon2: testArgon2, LinksDeleted: links.Invalidate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	follow := make(chan struct{})
+	go func() { accts.FollowChanges(rescanCtx, logger); close(follow) }()
+	cfg := Config{BaseURL: base, Logger: logger, Destinations: dests, Accounts: accts}
 	for _, f := range configure {
 		f(&cfg)
 	}
@@ -148,7 +156,7 @@ func startEnv(t testing.TB, dbPath string, screener shortener.Screener, configur
 		t.Fatal(err)
 	}
 	go func() { _ = server.Serve(ln) }()
-	e := &env{t: t, store: store, links: links, clicks: clicks, server: server, base: base.String(), logs: logs, dbPath: dbPath,
+	e := &env{t: t, store: store, accounts: accts, links: links, clicks: clicks, server: server, base: base.String(), logs: logs, dbPath: dbPath,
 		dests: dests, rescanner: rescanner}
 	e.checker = contract.New(t)
 	e.api = e.checker.Client(nil)
@@ -158,9 +166,11 @@ func startEnv(t testing.TB, dbPath string, screener shortener.Screener, configur
 		_ = server.Shutdown(ctx)
 		stopRescans()
 		<-rescans
+		<-follow
 		_ = clicks.Close(ctx)
 		_ = enricher.Close()
 		links.Close()
+		accts.Close()
 		_ = store.Close()
 	})
 	return e
@@ -175,10 +185,16 @@ func blocklistOf(screener shortener.Screener, dests *abuse.Destinations) abuse.B
 	return dests
 }
 
+// testArgon2 makes password hashes cheap in tests.
+var testArgon2 = accounts.Argon2Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
 // newKey creates a user (if new) with a key and returns the key's secret.
 func (e *env) newKey(name string, role tiny.Role) string {
 	e.t.Helper()
 	ctx := context.Background()
+	if role == "user" { // as roles were named before accounts
+		role = tiny.RoleMember
+	}
 	u, err := e.store.UserByName(ctx, name)
 	if tiny.IsCode(err, tiny.NotFound) {
 		u = &tiny.User{Name: name, Role: role}
@@ -187,9 +203,8 @@ func (e *env) newKey(name string, role tiny.Role) string {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	secret := tiny.NewAPIKeySecret()
-	k := &tiny.APIKey{UserID: u.ID, Name: "test", Prefix: tiny.APIKeyDisplayPrefix(secret), Hash: tiny.HashAPIKey(secret)}
-	if err := e.store.CreateAPIKey(ctx, k); err != nil {
+	_, secret, err := e.accounts.CreateKey(ctx, accounts.As(u), accounts.NewKey{Name: "test"})
+	if err != nil {
 		e.t.Fatal(err)
 	}
 	return secret

@@ -19,9 +19,8 @@ type contextKey int
 
 const (
 	requestIDKey contextKey = iota
-	userKey
-	apiKeyIDKey
-	connKey // the request's net.Conn, for costlyContext
+	principalKey            // the *accounts.Principal of an authenticated request
+	connKey                 // the request's net.Conn, for costlyContext
 )
 
 func requestID(ctx context.Context) string {

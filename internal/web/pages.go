@@ -21,7 +21,7 @@ var templateFiles embed.FS
 var assetFiles embed.FS
 
 // pageNames are the views; each must parse at start.
-var pageNames = []string{"home.html", "error.html", "password.html", "preview.html", "interstitial.html", "blocked.html", "protected.html"}
+var pageNames = []string{"home.html", "error.html", "password.html", "preview.html", "interstitial.html", "blocked.html", "protected.html", "setup.html", "signin.html"}
 
 func parseTemplates() (*template.Template, error) {
 	t, err := template.New("").ParseFS(templateFiles, "templates/*.html")

@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"strconv"
 	"sync/atomic"
 
 	"tiny/internal/ratelimit"
@@ -69,7 +68,7 @@ func (s *Server) limitByIP(next http.Handler) http.Handler {
 // limitByKey applies the per-key limit; it runs after authenticate.
 func (s *Server) limitByKey(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := s.limits.check(w, r, "api:key:"+strconv.FormatInt(currentKeyID(r), 10), s.limits.limits.PerKey, 1); err != nil {
+		if err := s.limits.check(w, r, "api:"+limitID(r), s.limits.limits.PerKey, 1); err != nil {
 			s.renderError(w, r, err)
 			return
 		}
@@ -79,7 +78,7 @@ func (s *Server) limitByKey(next http.Handler) http.Handler {
 
 // limitCreates counts n link creations against the caller's key.
 func (s *Server) limitCreates(w http.ResponseWriter, r *http.Request, n int) error {
-	return s.limits.check(w, r, "create:key:"+strconv.FormatInt(currentKeyID(r), 10), s.limits.limits.Create, n)
+	return s.limits.check(w, r, "create:"+limitID(r), s.limits.limits.Create, n)
 }
 
 // limitReports counts one abuse report against the client's clientKey.

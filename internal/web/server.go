@@ -19,6 +19,7 @@ import (
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 
 	"tiny/internal/abuse"
+	"tiny/internal/accounts"
 	"tiny/internal/analytics"
 	"tiny/internal/clientaddr"
 	"tiny/internal/ratelimit"
@@ -61,18 +62,30 @@ type Config struct {
 	// Destinations are the moderators' destination blocks; nil: their
 	// endpoints answer 503.
 	Destinations *abuse.Destinations
+	// Accounts authenticates every API request and keeps users, keys and
+	// sessions; required.
+	Accounts *accounts.Service
+	// SignIns are the ways of signing in (password, second factor, single
+	// sign-on); nil: the sign-in routes are not served.
+	SignIns *accounts.SignIns
 }
 
 // Server serves tiny over HTTP.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	links   *shortener.Service
-	store   tiny.Store
-	clicks  *analytics.Recorder
-	metrics *metrics
-	pages   *template.Template
-	limits  *rateLimiter
+	cfg   Config
+	log   *slog.Logger
+	links *shortener.Service
+	// accounts says who a request is from and keeps users, keys and
+	// sessions.
+	accounts *accounts.Service
+	// crossOrigin refuses state changes signed in by cookie from other
+	// sites.
+	crossOrigin *http.CrossOriginProtection
+	store       tiny.Store
+	clicks      *analytics.Recorder
+	metrics     *metrics
+	pages       *template.Template
+	limits      *rateLimiter
 	// clients decides who the client of a request is (client.go).
 	clients clientaddr.Policy
 	// interned shares the strings of repeated user agents and referrers
@@ -109,19 +122,33 @@ func NewServer(cfg Config, links *shortener.Service, store tiny.Store, clicks *a
 	if err != nil {
 		return nil, tiny.Errorf(tiny.Invalid, "client addresses: %v", err)
 	}
+	if cfg.Accounts == nil {
+		return nil, tiny.Errorf(tiny.Invalid, "the web server needs the accounts service")
+	}
+	var base string
+	if cfg.BaseURL != nil {
+		base = cfg.BaseURL.Scheme + "://" + cfg.BaseURL.Host
+	}
+	crossOrigin, err := newCrossOriginProtection(base)
+	if err != nil {
+		return nil, tiny.Errorf(tiny.Invalid, "base URL: %v", err)
+	}
 	pages, err := parseTemplates()
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{
-		cfg:    cfg,
-		log:    cfg.Logger,
-		links:  links,
-		store:  store,
-		clicks: clicks,
-		pages:  pages,
-		now:    time.Now,
-		limits: &rateLimiter{limiter: cfg.RateLimiter, limits: cfg.Limits},
+		cfg:   cfg,
+		log:   cfg.Logger,
+		links: links,
+
+		accounts:    cfg.Accounts,
+		crossOrigin: crossOrigin,
+		store:       store,
+		clicks:      clicks,
+		pages:       pages,
+		now:         time.Now,
+		limits:      &rateLimiter{limiter: cfg.RateLimiter, limits: cfg.Limits},
 
 		clients:         clients,
 		interned:        newInternTable(),

@@ -10,7 +10,8 @@
 -- case-insensitively; NULL (several allowed) for the users that only have
 -- API keys, as every user made before accounts. password_hash is argon2id
 -- in PHC form, '' for none. totp_secret is the base32 secret of the
--- authenticator app, '' for none.
+-- authenticator app, '' for none; totp_last_step the time step of the last
+-- code accepted, so a code works once.
 ALTER TABLE users
     ADD COLUMN email           text,
     ADD COLUMN display_name    text        NOT NULL DEFAULT '',
@@ -18,6 +19,7 @@ ALTER TABLE users
     ADD COLUMN disabled        boolean     NOT NULL DEFAULT false,
     ADD COLUMN totp_secret     text        NOT NULL DEFAULT '',
     ADD COLUMN totp_enabled    boolean     NOT NULL DEFAULT false,
+    ADD COLUMN totp_last_step  bigint      NOT NULL DEFAULT 0,
     ADD COLUMN last_sign_in_at timestamptz,
     ADD CONSTRAINT users_email_key UNIQUE (email);
 
@@ -76,6 +78,7 @@ ALTER TABLE api_keys
 ALTER TABLE users
     DROP CONSTRAINT users_email_key,
     DROP COLUMN last_sign_in_at,
+    DROP COLUMN totp_last_step,
     DROP COLUMN totp_enabled,
     DROP COLUMN totp_secret,
     DROP COLUMN disabled,

@@ -8,13 +8,15 @@
 -- makes it unique case-insensitively; NULL (several allowed) for the
 -- users that only have API keys, as every user made before accounts.
 -- password_hash is argon2id in PHC form, '' for none. totp_secret is the
--- base32 secret of the authenticator app, '' for none.
+-- base32 secret of the authenticator app, '' for none; totp_last_step the
+-- time step of the last code accepted, so a code works once.
 ALTER TABLE users ADD COLUMN email           TEXT;
 ALTER TABLE users ADD COLUMN display_name    TEXT    NOT NULL DEFAULT '';
 ALTER TABLE users ADD COLUMN password_hash   TEXT    NOT NULL DEFAULT '';
 ALTER TABLE users ADD COLUMN disabled        INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN totp_secret     TEXT    NOT NULL DEFAULT '';
 ALTER TABLE users ADD COLUMN totp_enabled    INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE users ADD COLUMN totp_last_step  INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN last_sign_in_at INTEGER;
 CREATE UNIQUE INDEX users_email ON users (email);
 
@@ -76,6 +78,7 @@ ALTER TABLE api_keys DROP COLUMN expires_at;
 ALTER TABLE api_keys DROP COLUMN scopes;
 DROP INDEX users_email;
 ALTER TABLE users DROP COLUMN last_sign_in_at;
+ALTER TABLE users DROP COLUMN totp_last_step;
 ALTER TABLE users DROP COLUMN totp_enabled;
 ALTER TABLE users DROP COLUMN totp_secret;
 ALTER TABLE users DROP COLUMN disabled;
