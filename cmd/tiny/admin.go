@@ -75,7 +75,9 @@ func adminSubcommand(name, short, help string, stdin io.Reader, stdout, stderr i
 				return fmt.Errorf("opening the database %s: %w", redactDSN(a.database), err)
 			}
 			defer store.Close()
-			svc, err := accounts.New(ctx, accounts.Config{Store: store})
+			svc, err := accounts.New(ctx, accounts.Config{Store: store, Audit: func(ctx context.Context, e accounts.AuthEvent) {
+				_ = store.AddAudit(ctx, accountAudit(e)) // an operator command leaves a trace for the moderators
+			}})
 			if err != nil {
 				return err
 			}

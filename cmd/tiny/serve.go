@@ -229,6 +229,7 @@ func (m *Main) startAccounts(ctx context.Context) error {
 		SessionIdle:     m.Config.SessionIdle,
 		SessionLifetime: m.Config.SessionLifetime,
 		LinksDeleted:    m.links.Invalidate,
+		Audit:           m.audit,
 	})
 	if err != nil {
 		return fmt.Errorf("starting the accounts service: %w", err)

@@ -94,7 +94,10 @@ func (m *Main) throttle(deviceKey []byte) (*accounts.Throttle, error) {
 	return accounts.NewThrottle(store, tc)
 }
 
-// audit writes a sign-in event to the log, without any secret or address.
+// audit records an account event in the audit log of the store, where
+// moderators read it beside their decisions, and in the process log;
+// neither holds a secret or an address. A store that cannot take the entry
+// does not fail the sign-in: the log line still holds it.
 func (m *Main) audit(ctx context.Context, e accounts.AuthEvent) {
 	attrs := []any{"event", string(e.Kind), "user_id", e.UserID, "method", e.Method}
 	if e.Reason != "" {
@@ -104,6 +107,22 @@ func (m *Main) audit(ctx context.Context, e accounts.AuthEvent) {
 		attrs = append(attrs, "retry_after", e.RetryAfter.String())
 	}
 	m.logger.InfoContext(ctx, "audit", attrs...)
+	if err := m.store.AddAudit(context.WithoutCancel(ctx), accountAudit(e)); err != nil {
+		m.logger.WarnContext(ctx, "an account event could not be written to the audit log", "event", string(e.Kind), "err", err)
+	}
+}
+
+// accountAudit is the audit entry of an account event: no link, the user
+// as the actor, the method (and a failure's reason) as the reason.
+func accountAudit(e accounts.AuthEvent) *tiny.AuditEntry {
+	reason := e.Method
+	if e.Reason != "" {
+		reason += ": " + e.Reason
+	}
+	if e.RetryAfter > 0 {
+		reason += " (retry after " + e.RetryAfter.String() + ")"
+	}
+	return &tiny.AuditEntry{ActorID: e.UserID, Action: tiny.AuditAction(e.Kind), Reason: reason}
 }
 
 // printSetupURL prints a one-time setup URL when no admin can sign in with

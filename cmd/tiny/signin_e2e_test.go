@@ -196,6 +196,21 @@ func TestPasswordSignInSignOutAndExpiry(t *testing.T) {
 	if status, _, _ := b.call("POST", "/api/v1/auth/signin", "", map[string]string{"email": "bob@example.com", "password": e2ePassword}); status != http.StatusTooManyRequests {
 		t.Errorf("the right password while throttled = %d, want 429", status)
 	}
+
+	// Every sign-in, failure and lockout is in the audit log moderators
+	// read, and so is the password the operator set when creating bob.
+	status, body := apiCall(t, "GET", addr, "/api/v1/moderation/audit?limit=200", "")
+	if status != http.StatusOK {
+		t.Fatalf("GET /api/v1/moderation/audit = %d %s", status, body)
+	}
+	for _, action := range []string{`"action":"sign_in"`, `"action":"sign_in_failed"`, `"action":"lockout"`, `"action":"user_created"`} {
+		if !strings.Contains(body, action) {
+			t.Errorf("the audit log has no %s entry:\n%s", action, body)
+		}
+	}
+	if strings.Contains(body, "wrong password") || strings.Contains(body, e2ePassword) {
+		t.Errorf("the audit log holds a password:\n%s", body)
+	}
 }
 
 // TestTOTPSignIn enrols an authenticator, signs in with a code from it,

@@ -17,7 +17,11 @@ func (s *Service) OperatorCreateUser(ctx context.Context, in NewUser) (*tiny.Use
 	if in.Email == "" {
 		return nil, tiny.FieldErrorf(tiny.Invalid, "email", "a user made by the operator needs an email")
 	}
-	return s.createUser(ctx, in)
+	u, err := s.createUser(ctx, in)
+	if err == nil {
+		s.audit(ctx, AuthEvent{Kind: EventUserCreated, UserID: u.ID, Method: "cli"})
+	}
+	return u, err
 }
 
 // OperatorSetPassword gives the user with that email a new password and
@@ -37,6 +41,7 @@ func (s *Service) OperatorSetPassword(ctx context.Context, email, password strin
 	if err := s.updateUser(ctx, u); err != nil {
 		return nil, err
 	}
+	s.audit(ctx, AuthEvent{Kind: EventPasswordChanged, UserID: u.ID, Method: "cli"})
 	_, err = s.endUserSessions(ctx, u.ID, 0)
 	return u, err
 }
@@ -52,6 +57,7 @@ func (s *Service) OperatorDisableSecondFactor(ctx context.Context, email string)
 	if err := s.clearSecondFactor(ctx, u); err != nil {
 		return nil, err
 	}
+	s.audit(ctx, AuthEvent{Kind: EventTOTPDisabled, UserID: u.ID, Method: "cli"})
 	_, err = s.endUserSessions(ctx, u.ID, 0)
 	return u, err
 }

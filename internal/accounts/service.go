@@ -52,6 +52,12 @@ type Config struct {
 	// with their owner, for the redirect cache to drop them (the
 	// shortener's Invalidate). Nil: nobody is told.
 	LinksDeleted func(names ...string)
+
+	// Audit receives the account changes made outside a sign-in (a
+	// password changed by its user or by the operator, a second factor
+	// removed by the operator), as SignInConfig.Audit receives the
+	// sign-ins. Nil: they are not recorded.
+	Audit func(ctx context.Context, e AuthEvent)
 }
 
 func (c *Config) defaults() {
@@ -162,3 +168,10 @@ func (s *Service) FollowChanges(ctx context.Context, logger *slog.Logger) {
 
 // now returns the current time.
 func (s *Service) now() time.Time { return s.cfg.Now() }
+
+// audit hands e to Config.Audit, if there is one.
+func (s *Service) audit(ctx context.Context, e AuthEvent) {
+	if s.cfg.Audit != nil {
+		s.cfg.Audit(ctx, e)
+	}
+}

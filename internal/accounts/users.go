@@ -22,7 +22,11 @@ func (s *Service) CreateUser(ctx context.Context, p *Principal, in NewUser) (*ti
 	if err := p.Check(ManageUsers, Resource{}); err != nil {
 		return nil, err
 	}
-	return s.createUser(ctx, in)
+	u, err := s.createUser(ctx, in)
+	if err == nil {
+		s.audit(ctx, AuthEvent{Kind: EventUserCreated, UserID: u.ID, Method: "api"})
+	}
+	return u, err
 }
 
 // createUser validates in and stores the user it describes.
@@ -240,6 +244,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, current, nex
 	if err := s.updateUser(ctx, u); err != nil {
 		return err
 	}
+	s.audit(ctx, AuthEvent{Kind: EventPasswordChanged, UserID: u.ID, Method: "password"})
 	_, err = s.endUserSessions(ctx, u.ID, currentSession(p))
 	return err
 }
