@@ -19,19 +19,8 @@ import (
 func TestMigrationShortensKeyPrefixes(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "tiny.db")
-	old := sql.OpenDB(connector{&sqlite.Driver{}, writerDSN(path)})
+	old := openAtVersion(t, path, 3)
 	defer old.Close()
-	fsys, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, old, fsys, goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.UpTo(ctx, 3); err != nil {
-		t.Fatalf("migrating up to version 3: %v", err)
-	}
 	var admin int64
 	if err := old.QueryRowContext(ctx, `INSERT INTO users (name, role, created_at) VALUES ('admin', 'admin', 0) RETURNING id`).Scan(&admin); err != nil {
 		t.Fatal(err)
@@ -50,4 +39,23 @@ func TestMigrationShortensKeyPrefixes(t *testing.T) {
 	}
 	defer db.Close()
 	storetest.CheckMigratedAPIKeys(t, db)
+}
+
+// openAtVersion opens a new database file at path with the migrations up to
+// version applied and no later ones, as an older tiny left it.
+func openAtVersion(t *testing.T, path string, version int64) *sql.DB {
+	t.Helper()
+	db := sql.OpenDB(connector{&sqlite.Driver{}, writerDSN(path)})
+	fsys, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, fsys, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.UpTo(t.Context(), version); err != nil {
+		t.Fatalf("migrating up to version %d: %v", version, err)
+	}
+	return db
 }

@@ -3,7 +3,6 @@ package sqlite
 import (
 	"bufio"
 	"context"
-	"database/sql"
 	"fmt"
 	"io/fs"
 	"os"
@@ -13,9 +12,6 @@ import (
 	"strconv"
 	"testing"
 	"time"
-
-	"github.com/pressly/goose/v3"
-	"modernc.org/sqlite"
 
 	"tiny/internal/storetest"
 	"tiny/internal/tiny"
@@ -390,18 +386,7 @@ func TestDeleteClicksBeforeChunks(t *testing.T) {
 func TestAccountsMigration(t *testing.T) {
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "old.db")
-	old := sql.OpenDB(connector{&sqlite.Driver{}, writerDSN(path)})
-	fsys, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, old, fsys, goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.UpTo(ctx, 3); err != nil {
-		t.Fatalf("migrating to version 3: %v", err)
-	}
+	old := openAtVersion(t, path, 3)
 	for _, q := range []string{
 		`INSERT INTO users (id, name, role, created_at) VALUES (1, 'admin', 'admin', 1000), (2, 'dave', 'user', 2000)`,
 		`INSERT INTO api_keys (user_id, name, prefix, hash, created_at) VALUES (1, 'first', 'tiny_a', x'01', 1000), (2, 'ci', 'tiny_b', x'02', 2000)`,
