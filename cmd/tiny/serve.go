@@ -346,6 +346,7 @@ func (m *Main) startServer(base *url.URL, collectors []prometheus.Collector) err
 		},
 		Collectors:   collectors,
 		Destinations: m.destinations,
+		Feeds:        m.feeds.Status,
 		Accounts:     m.accounts,
 		SignIns:      m.signIns,
 	}, m.links, m.store, m.clicks)

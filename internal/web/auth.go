@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -52,7 +51,34 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			s.renderError(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey, p)))
+		next.ServeHTTP(w, r.WithContext(accounts.NewContext(r.Context(), p)))
+	})
+}
+
+// identify puts the caller of a valid session cookie in the request's
+// context, for the web app's pages, which decide themselves whether they
+// need someone signed in. A cookie that no longer names a session (it
+// ended, or expired) is cleared. A post must come from this site, signed
+// in or not.
+func (s *Server) identify(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := s.crossOrigin.Check(r); err != nil {
+			s.renderError(w, r, tiny.Errorf(tiny.Forbidden, "a form must be sent from this site"))
+			return
+		}
+		if token := s.sessionToken(r); token != "" {
+			p, err := s.accounts.AuthenticateSession(r.Context(), token)
+			switch code := tiny.ErrorCodeOf(err); {
+			case err == nil:
+				r = r.WithContext(accounts.NewContext(r.Context(), p))
+			case code == tiny.Unauthorized || code == tiny.Forbidden:
+				s.clearSessionCookie(w)
+			default:
+				s.renderError(w, r, err)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 
@@ -75,8 +101,7 @@ func newCrossOriginProtection(base string) (*http.CrossOriginProtection, error) 
 
 // currentPrincipal returns who the request is from; nil when anonymous.
 func currentPrincipal(r *http.Request) *accounts.Principal {
-	p, _ := r.Context().Value(principalKey).(*accounts.Principal)
-	return p
+	return accounts.FromContext(r.Context())
 }
 
 // currentUser returns the authenticated user; nil when anonymous.

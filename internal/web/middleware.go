@@ -19,7 +19,6 @@ type contextKey int
 
 const (
 	requestIDKey contextKey = iota
-	principalKey            // the *accounts.Principal of an authenticated request
 	connKey                 // the request's net.Conn, for costlyContext
 )
 

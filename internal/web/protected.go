@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"tiny/internal/app"
 
 	"tiny/internal/analytics"
 	"tiny/internal/shortener"
@@ -10,7 +11,7 @@ import (
 // protectedPage is what a link previewer sees of a one-time or password
 // link: that it is one, and nothing of where it leads.
 type protectedPage struct {
-	Title    string
+	app.Page
 	ShortURL string
 	Password bool
 	// OneTime is set when a single click uses the link up.
@@ -34,7 +35,7 @@ func (s *Server) renderProtected(w http.ResponseWriter, r *http.Request, t *shor
 	default:
 		p.Title = "Limited-use link"
 	}
-	s.renderPage(w, r, http.StatusOK, "protected.html", p)
+	s.renderPage(w, r, http.StatusOK, "protected.html", &p)
 	s.clicks.Record(analytics.Click{
 		LinkID:    t.ID(),
 		At:        s.now(),

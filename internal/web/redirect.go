@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"tiny/internal/app"
 
 	"tiny/internal/analytics"
 	"tiny/internal/shortener"
@@ -30,7 +31,7 @@ func (s *Server) visit(w http.ResponseWriter, r *http.Request) error {
 	l := t.Link
 	switch {
 	case l.Status == tiny.StatusBlocked:
-		s.renderPage(w, r, http.StatusUnavailableForLegalReasons, "blocked.html", linkPage{Link: l, ShortURL: s.shortURL(l)})
+		s.renderPage(w, r, http.StatusUnavailableForLegalReasons, "blocked.html", &linkPage{Page: app.Page{Title: "Link blocked"}, Link: l, ShortURL: s.shortURL(l)})
 		return nil
 	case shortener.HidesDestination(l) && analytics.IsPreviewBot(r.UserAgent()):
 		s.renderProtected(w, r, t)
@@ -39,7 +40,7 @@ func (s *Server) visit(w http.ResponseWriter, r *http.Request) error {
 		s.renderPasswordForm(w, r, t, "", http.StatusOK)
 		return nil
 	case l.Status == tiny.StatusFlagged && r.URL.Query().Get("confirm") != "1":
-		s.renderPage(w, r, http.StatusOK, "interstitial.html", s.linkPageOf(l))
+		s.renderPage(w, r, http.StatusOK, "interstitial.html", s.linkPageOf(l, "Check this link"))
 		return nil
 	}
 	return s.redirect(w, r, t, t.Redirect())

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"tiny/internal/app"
 
 	"tiny/internal/tiny"
 )
@@ -52,7 +53,7 @@ func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) 
 		w.Header().Set("WWW-Authenticate", `Bearer realm="tiny"`)
 	}
 	if wantsHTML(r) {
-		s.renderPage(w, r, status, "error.html", errorPage{Status: status, Title: http.StatusText(status), Message: tiny.ErrorMessageOf(err)})
+		s.renderPage(w, r, status, "error.html", &app.ErrorView{Page: app.Page{Title: http.StatusText(status)}, Status: status, Message: tiny.ErrorMessageOf(err)})
 		return
 	}
 	writeJSON(w, status, errorBody{detailOf(err)})

@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"tiny/api"
+	"tiny/internal/app"
 )
 
 // redirectRoute is the route label of short-code requests.
@@ -30,8 +31,7 @@ func (s *Server) routes() http.Handler {
 	// limited per key.
 	auth := func(h http.Handler) http.Handler { return s.limitByIP(s.authenticate(s.limitByKey(h))) }
 
-	mux.Handle("GET /{$}", s.wrap(s.home))
-	mux.Handle("GET /static/", http.StripPrefix("/static/", staticFiles()))
+	mux.Handle("GET /static/", http.StripPrefix("/static/", app.Assets()))
 	mux.Handle("GET /healthz", s.wrap(s.healthz))
 	mux.Handle("GET /readyz", s.wrap(s.readyz))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
@@ -69,6 +69,8 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /api/v1/moderation/destinations", auth(s.wrap(s.listDestinationBlocks)))
 	mux.Handle("DELETE /api/v1/moderation/destinations/{id}", auth(s.wrap(s.removeDestinationBlock)))
 	s.signinRoutes(mux)
+	// The web app's pages: / and /app/ (internal/app/routes.go).
+	s.webApp.Routes(mux, func(h http.Handler) http.Handler { return s.limitByIP(s.identify(h)) })
 	mux.Handle("/api/", s.wrap(apiNotFound))
 
 	mux.Handle("GET "+redirectRoute, s.wrap(s.visit))

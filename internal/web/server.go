@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html/template"
 	"log/slog"
 	"net"
 	"net/http"
@@ -19,8 +18,10 @@ import (
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 
 	"tiny/internal/abuse"
+	"tiny/internal/abuse/feed"
 	"tiny/internal/accounts"
 	"tiny/internal/analytics"
+	"tiny/internal/app"
 	"tiny/internal/clientaddr"
 	"tiny/internal/ratelimit"
 	"tiny/internal/shortener"
@@ -65,6 +66,9 @@ type Config struct {
 	// Accounts authenticates every API request and keeps users, keys and
 	// sessions; required.
 	Accounts *accounts.Service
+	// Feeds reports the state of the blocklist feeds for the admin pages;
+	// nil: no feeds.
+	Feeds func() []feed.FeedStatus
 	// SignIns are the ways of signing in (password, second factor, single
 	// sign-on); nil: the sign-in routes are not served.
 	SignIns *accounts.SignIns
@@ -84,8 +88,10 @@ type Server struct {
 	store       tiny.Store
 	clicks      *analytics.Recorder
 	metrics     *metrics
-	pages       *template.Template
-	limits      *rateLimiter
+	// views renders every page; webApp serves the signed-in ones.
+	views  *app.Views
+	webApp *app.App
+	limits *rateLimiter
 	// clients decides who the client of a request is (client.go).
 	clients clientaddr.Policy
 	// interned shares the strings of repeated user agents and referrers
@@ -133,7 +139,7 @@ func NewServer(cfg Config, links *shortener.Service, store tiny.Store, clicks *a
 	if err != nil {
 		return nil, tiny.Errorf(tiny.Invalid, "base URL: %v", err)
 	}
-	pages, err := parseTemplates()
+	views, err := app.NewViews(base, cfg.Logger)
 	if err != nil {
 		return nil, err
 	}
@@ -146,13 +152,21 @@ func NewServer(cfg Config, links *shortener.Service, store tiny.Store, clicks *a
 		crossOrigin: crossOrigin,
 		store:       store,
 		clicks:      clicks,
-		pages:       pages,
+		views:       views,
 		now:         time.Now,
 		limits:      &rateLimiter{limiter: cfg.RateLimiter, limits: cfg.Limits},
 
 		clients:         clients,
 		interned:        newInternTable(),
 		redirectHeaders: newFastRedirectHeaders(),
+	}
+	s.webApp, err = app.New(app.Config{
+		BaseURL: cfg.BaseURL, Links: links, Accounts: cfg.Accounts, SignIns: cfg.SignIns, Store: store,
+		Destinations: cfg.Destinations, Feeds: cfg.Feeds, Views: views, Logger: cfg.Logger, Now: s.now,
+		ClearSession: s.clearSessionCookie,
+	})
+	if err != nil {
+		return nil, err
 	}
 	s.metrics = newMetrics(links, clicks, s.limits)
 	s.metrics.registry.MustRegister(cfg.Collectors...)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"tiny/internal/app"
 
 	"tiny/internal/accounts"
 	"tiny/internal/tiny"
@@ -10,6 +11,7 @@ import (
 // setupPage is the first admin's form, reached by the URL tiny prints at
 // its first start.
 type setupPage struct {
+	app.Page
 	Token, Email, DisplayName, Error string
 	// Field is the field Error is about, for the form to mark.
 	Field string
@@ -22,7 +24,7 @@ func (s *Server) setupPage(w http.ResponseWriter, r *http.Request) error {
 	}
 	// The token is in this page's URL: no link or form may send it on.
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	s.renderPage(w, r, http.StatusOK, "setup.html", setupPage{Token: token})
+	s.renderPage(w, r, http.StatusOK, "setup.html", &setupPage{Page: app.Page{Title: "Set up tiny"}, Token: token})
 	return nil
 }
 
@@ -42,7 +44,7 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) error {
 		if !tiny.IsCode(err, tiny.Invalid) {
 			return err
 		}
-		s.renderPage(w, r, http.StatusBadRequest, "setup.html", setupPage{Token: f.Get("token"), Email: in.Email,
+		s.renderPage(w, r, http.StatusBadRequest, "setup.html", &setupPage{Page: app.Page{Title: "Set up tiny"}, Token: f.Get("token"), Email: in.Email,
 			DisplayName: in.DisplayName, Error: tiny.ErrorMessageOf(err), Field: tiny.ErrorFieldOf(err)})
 		return nil
 	}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+	"tiny/internal/app"
 
 	"tiny/internal/accounts"
 	"tiny/internal/tiny"
@@ -247,15 +248,33 @@ func (s *Server) disableTOTP(w http.ResponseWriter, r *http.Request) error {
 
 // signInPage is the plain form for browsers without JavaScript.
 type signInPage struct {
+	app.Page
 	Email, Error string
+	// Next is where to go once signed in: a path of this site.
+	Next string
 	// Pending is set on the second step, which asks for the code.
 	Pending string
 	OIDC    bool
 }
 
 func (s *Server) signInPage(w http.ResponseWriter, r *http.Request) error {
-	s.renderPage(w, r, http.StatusOK, "signin.html", signInPage{OIDC: s.cfg.SignIns != nil && s.cfg.SignIns.OIDC() != nil})
+	next := app.SafeNext(r.URL.Query().Get("next"))
+	if p := currentPrincipal(r); p != nil && p.Session != nil {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return nil
+	}
+	s.renderPage(w, r, http.StatusOK, "signin.html", &signInPage{Page: signInTitle(r), Next: next, OIDC: s.cfg.SignIns != nil && s.cfg.SignIns.OIDC() != nil})
 	return nil
+}
+
+// signInTitle is the layout of the sign-in page, with the notice of a
+// sign-out or an ended session.
+func signInTitle(r *http.Request) app.Page {
+	p := app.Page{Title: "Sign in", Section: "signin"}
+	if r.URL.Query().Get("next") != "" {
+		p.Flash = "Sign in to continue."
+	}
+	return p
 }
 
 // signInForm takes either step of the plain form: the password, then the
@@ -269,7 +288,8 @@ func (s *Server) signInForm(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var out *accounts.Outcome
-	page := signInPage{Email: r.PostForm.Get("email"), OIDC: g.OIDC() != nil}
+	page := &signInPage{Page: app.Page{Title: "Sign in", Section: "signin"}, Email: r.PostForm.Get("email"),
+		Next: app.SafeNext(r.PostForm.Get("next")), OIDC: g.OIDC() != nil}
 	if pending := r.PostForm.Get("pending"); pending != "" {
 		out, err = g.SecondFactor(r.Context(), pending, r.PostForm.Get("code"), r.PostForm.Get("recovery_code"), s.signInClient(r))
 		page.Pending = pending
@@ -282,7 +302,7 @@ func (s *Server) signInForm(w http.ResponseWriter, r *http.Request) error {
 		s.renderPage(w, r, http.StatusOK, "signin.html", page)
 	case err == nil:
 		s.signedIn(w, out)
-		http.Redirect(w, r, "/", http.StatusSeeOther)
+		http.Redirect(w, r, page.Next, http.StatusSeeOther)
 	case code == tiny.Unauthorized || code == tiny.RateLimited || code == tiny.Invalid:
 		_ = signInRefused(w, err)
 		page.Error = tiny.ErrorMessageOf(err)
