@@ -29,7 +29,7 @@ func (a *App) Routes(mux *http.ServeMux, identify func(http.Handler) http.Handle
 	a.adminRoutes(rt)
 	a.moderationRoutes(rt)
 	a.extrasRoutes(rt)
-	rt.public("/app/", func(http.ResponseWriter, *http.Request, *accounts.Principal) error {
+	rt.page("/app/", func(http.ResponseWriter, *http.Request, *accounts.Principal) error {
 		return errNoPage
 	})
 }
