@@ -65,10 +65,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		&cobra.Group{ID: "remote", Title: "Remote commands (through a server's API; see tiny login):"},
 		&cobra.Group{ID: "offline", Title: "Server and OFFLINE commands (on the database itself):"},
 	)
-	for _, c := range []*cobra.Command{serveCommand(std), adminCommand(std), abuseCommand(std)} {
+	for _, c := range []*cobra.Command{serveCommand(std), adminCommand(std), migrateCommand(std), abuseCommand(std)} {
 		c.GroupID = "offline"
 		root.AddCommand(c)
 	}
+	root.AddCommand(versionCommand(std))
 	markStart(root, &started)
 	cmd, err := root.ExecuteContextC(ctx)
 	if ue := (usageError{}); err != nil && (!started || errors.As(err, &ue)) {
