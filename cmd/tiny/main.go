@@ -65,6 +65,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		&cobra.Group{ID: "remote", Title: "Remote commands (through a server's API; see tiny login):"},
 		&cobra.Group{ID: "offline", Title: "Server and OFFLINE commands (on the database itself):"},
 	)
+	for _, c := range []*cobra.Command{loginCommand(std), logoutCommand(std), shortenCommand(std), linksCommand(std),
+		statsCommand(std), qrCommand(std), keysCommand(std)} {
+		c.GroupID = "remote"
+		root.AddCommand(c)
+	}
 	for _, c := range []*cobra.Command{serveCommand(std), adminCommand(std), migrateCommand(std), abuseCommand(std)} {
 		c.GroupID = "offline"
 		root.AddCommand(c)
