@@ -142,11 +142,13 @@ func TestCLILoginStoresTheKeyPrivately(t *testing.T) {
 		t.Errorf("a refused login changed the stored credentials to %s", b2)
 	}
 
+	u.wantExit(exitUsage, "first line of stdin", nil, "login", "--server", server)
 	u.ok("", "logout")
 	if _, err := os.Stat(u.configFile()); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("after logout, Stat(%s) = %v, want it gone", u.configFile(), err)
 	}
 	u.wantExit(exitDenied, "not logged in", nil, "links", "ls")
+	u.wantExit(exitUsage, "--server is required", nil, "login")
 	// The environment alone is enough.
 	if out, errOut, status := u.run("", []string{"TINY_SERVER=" + server, "TINY_KEY=" + key}, "links", "ls"); status != 0 || !strings.HasPrefix(out, "CODE") {
 		t.Errorf("tiny links ls with TINY_SERVER and TINY_KEY = exit %d, %q %q; want the table", status, out, errOut)

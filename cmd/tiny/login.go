@@ -43,7 +43,7 @@ func loginCommand(std streams) *cobra.Command {
 				return err
 			}
 			if key == "" {
-				if key, err = readSecret(std, "API key for "+base+": ", false); err != nil {
+				if key, err = readSecret(std, "the API key", "API key for "+base+": ", false); err != nil {
 					return err
 				}
 			}
@@ -110,13 +110,17 @@ func logoutCommand(std streams) *cobra.Command {
 	}
 }
 
-// readSecret reads a secret: from the first line of stdin when fromStdin
-// or when stdin is not a terminal, else from a prompt on the terminal that
-// does not echo it (twice when confirm, so a typo does not go unseen).
-func readSecret(std streams, prompt string, confirm bool) (string, error) {
+// readSecret reads a secret, what: from the first line of stdin when stdin
+// is not a terminal, else from a prompt on the terminal that does not echo
+// it (twice when confirm, so a typo does not go unseen).
+func readSecret(std streams, what, prompt string, confirm bool) (string, error) {
 	f, isFile := std.stdin.(*os.File)
 	if !isFile || !term.IsTerminal(int(f.Fd())) {
-		return readPassword(std.stdin)
+		s, err := readPassword(std.stdin)
+		if err != nil {
+			return "", usagef("give %s as the first line of stdin, or run on a terminal to be asked for it", what)
+		}
+		return s, nil
 	}
 	ask := func(p string) (string, error) {
 		fmt.Fprint(std.stderr, p)

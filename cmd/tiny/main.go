@@ -16,8 +16,10 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
+	"regexp"
 
 	"github.com/spf13/cobra"
 )
@@ -60,7 +62,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err: err} })
+	root.SetFlagErrorFunc(flagError)
 	root.AddGroup(
 		&cobra.Group{ID: "remote", Title: "Remote commands (through a server's API; see tiny login):"},
 		&cobra.Group{ID: "offline", Title: "Server and OFFLINE commands (on the database itself):"},
@@ -97,4 +99,17 @@ func markStart(c *cobra.Command, started *bool) {
 	for _, sub := range c.Commands() {
 		markStart(sub, started)
 	}
+}
+
+// oneDash is pflag's error for a long flag written with one dash, which
+// Go's flag package (and so tiny before cobra) accepted.
+var oneDash = regexp.MustCompile(`^unknown shorthand flag: '.' in -([a-z0-9][a-z0-9-]+)`)
+
+// flagError makes a flag error a usage error, and says how to spell a
+// long flag given with one dash.
+func flagError(_ *cobra.Command, err error) error {
+	if m := oneDash.FindStringSubmatch(err.Error()); m != nil {
+		err = fmt.Errorf("%w: long flags take two dashes, as in --%s", err, m[1])
+	}
+	return usageError{err: err}
 }

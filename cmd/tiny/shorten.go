@@ -84,7 +84,7 @@ func (f *linkFlags) body(std streams, fs *pflag.FlagSet, now time.Time) (map[str
 		}
 		body["password"] = pw
 	case f.password:
-		pw, err := readSecret(std, "Password for the link: ", true)
+		pw, err := readSecret(std, "the link's password", "Password for the link: ", true)
 		if err != nil {
 			return nil, err
 		}
