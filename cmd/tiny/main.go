@@ -29,8 +29,8 @@ func main() {
 	os.Exit(reportError(os.Stderr, err))
 }
 
-// streams are the process's standard files, passed down so that tests and
-// commands never touch os.Stdin and friends directly.
+// streams are the standard files a command uses, passed down so that tests
+// can run commands in the process and read what they print.
 type streams struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
