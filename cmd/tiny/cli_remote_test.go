@@ -341,3 +341,17 @@ func TestCLILinks(t *testing.T) {
 		u.wantExit(exitNotFound, "not_found", nil, "stats", "nosuchlink")
 	})
 }
+
+// TestCLIRateLimited exits 6 once the server's per-key limit is spent.
+func TestCLIRateLimited(t *testing.T) {
+	addr := freeAddr(t)
+	startTinyWith(t, addr, []string{"--database", filepath.Join(t.TempDir(), "tiny.db"), "--rate-key", "2/1h:2"}, "TINY_INITIAL_API_KEY="+testKey)
+	u := newCLIUser(t)
+	env := []string{"TINY_SERVER=http://" + addr, "TINY_KEY=" + testKey}
+	for i := range 2 {
+		if out, errOut, status := u.run("", env, "links", "ls"); status != 0 {
+			t.Fatalf("tiny links ls #%d within the limit = exit %d %q %q, want 0", i+1, status, out, errOut)
+		}
+	}
+	u.wantExit(exitRateLimited, "rate_limited", env, "links", "ls")
+}
