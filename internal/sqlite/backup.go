@@ -133,3 +133,13 @@ func openRaw(path string, readOnly bool) (*sql.DB, error) {
 	db.SetMaxOpenConns(1)
 	return db, nil
 }
+
+// OpenReadOnly opens the database at path for reading only, without
+// migrating it: for tools that copy or inspect a store (the move to
+// PostgreSQL) while nothing may change it.
+func OpenReadOnly(path string) (*sql.DB, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	return openRaw(path, true)
+}
