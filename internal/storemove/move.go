@@ -1,8 +1,9 @@
 // Package storemove moves a tiny instance from its SQLite file to an empty
-// PostgreSQL database: every table, the short-code key and the id
-// counters included, so every code decodes to the same link and nothing is
-// handed out twice. It then verifies the copy: the same number of rows and
-// the same checksum of their values in every table.
+// PostgreSQL database (Move), and back into a new SQLite file (ToSQLite,
+// which is also how a cluster is archived): every table, the short-code
+// key and the id counters included, so every code decodes to the same link
+// and nothing is handed out twice. It then verifies the copy: the same
+// number of rows and the same checksum of their values in every table.
 //
 // The copy is driven by the target's schema: each PostgreSQL table is
 // filled from the SQLite table of the same name, column by column, with

@@ -268,3 +268,61 @@ func TestMoveRefusesASchemaDifference(t *testing.T) {
 		t.Errorf("links in PostgreSQL after a refused move = %d, %v, want none", len(got), err)
 	}
 }
+
+// TestRoundTripThroughPostgres moves an instance to PostgreSQL and back
+// into a new SQLite file, as an archive of a cluster is made: the file
+// serves every code the same way, with the same statistics and users.
+func TestRoundTripThroughPostgres(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "tiny.db")
+	lite, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := seed(t, lite)
+	q := tiny.StatsQuery{LinkID: in.link, From: time.Now().Add(-96 * time.Hour), To: time.Now().Add(time.Hour), Top: 10}
+	wantStats, err := lite.ClickStats(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lite.Close()
+	dsn := newSchema(t)
+	if _, err := Move(ctx, path, dsn, nil); err != nil {
+		t.Fatal(err)
+	}
+	back := filepath.Join(dir, "archive.db")
+	rep, err := ToSQLite(ctx, dsn, back, nil)
+	if err != nil {
+		t.Fatalf("ToSQLite = %v", err)
+	}
+	if len(rep.Tables) < 10 {
+		t.Errorf("ToSQLite copied %d tables, want every table", len(rep.Tables))
+	}
+	if _, err := ToSQLite(ctx, dsn, back, nil); err == nil {
+		t.Error("ToSQLite over an existing file = nil error, want it refused")
+	}
+	store, err := sqlite.Open(ctx, back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	links, accts := services(t, store)
+	for name, dest := range in.codes {
+		target, err := links.Resolve(ctx, name)
+		if err != nil || target.Link.URL != dest {
+			t.Errorf("Resolve(%s) in the archive = %v, %v, want %s", name, target, err, dest)
+		}
+	}
+	gotStats, err := store.ClickStats(ctx, q)
+	if err != nil || !reflect.DeepEqual(gotStats, wantStats) {
+		t.Errorf("statistics in the archive = %+v, %v, want %+v", gotStats, err, wantStats)
+	}
+	if _, err := accts.SignInPassword(ctx, accounts.SignIn{Email: in.email, Password: password}); err != nil {
+		t.Errorf("signing in on the archive = %v", err)
+	}
+	u, err := accts.OperatorCreateUser(ctx, accounts.NewUser{Email: "late@example.com", Role: tiny.RoleMember})
+	if err != nil || u.ID <= 3 {
+		t.Errorf("a user made on the archive = %+v, %v, want an id above 3", u, err)
+	}
+}
