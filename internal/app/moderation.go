@@ -326,12 +326,9 @@ func (e *AuditRow) ActionText() string {
 	switch e.Action {
 	case tiny.ActionRefused:
 		return "create refused"
-	case tiny.ActionDestinationBlocked:
-		return "destination blocked"
-	case tiny.ActionDestinationUnblocked:
-		return "destination unblocked"
 	}
-	return string(e.Action)
+	// The rest, the accounts' events among them, are words joined by _.
+	return strings.ReplaceAll(string(e.Action), "_", " ")
 }
 
 func (a *App) auditPage(w http.ResponseWriter, r *http.Request, p *accounts.Principal) error {
