@@ -36,6 +36,10 @@ type Config struct {
 	// ClearSession tells the browser to forget its session cookie; package
 	// web, which owns the cookie, provides it.
 	ClearSession func(http.ResponseWriter)
+	// LimitCreates counts n against the caller's create limit, the one
+	// the API applies, and returns its rate_limited error once it is
+	// spent (shortener.CreateCost says what a link costs); nil: no limit.
+	LimitCreates func(w http.ResponseWriter, r *http.Request, n int) error
 	// Views renders the pages; required.
 	Views *Views
 	// Logger receives the errors of pages.
