@@ -200,6 +200,9 @@ func personMessage(err error) string {
 			break
 		}
 	}
+	if tiny.IsCode(err, tiny.Conflict) && tiny.ErrorFieldOf(err) == "alias" {
+		msg += "; pick another one"
+	}
 	if tiny.IsCode(err, tiny.RateLimited) {
 		msg = "You have made many links in a short time; wait a minute and try again."
 	}

@@ -177,7 +177,7 @@ func TestLinksListRenders(t *testing.T) {
 	for _, want := range []string{
 		`class="dest" title="https://example.com/long/long/`, `href="/app/links?all=1&amp;q=a&#43;b&amp;sort=clicks&amp;tag=tag-24"`,
 		`state-flagged">flagged`, `state-blocked">blocked`, `state-expired">expired`, `state-used-up">used up`,
-		`<td class="number">12345</td>`, `<td class="number">0</td>`, `scope="col">Owner`, "owner@example.com",
+		`<td class="number" data-label="Clicks">12345</td>`, `<td class="number" data-label="Clicks">0</td>`, `scope="col">Owner`, "owner@example.com",
 		`>blocked-one</a>`, `data-copy="https://s.example/blocked-one"`, `id="pick-c000003"`, `<label for="pick-c000003" class="offscreen">Select blocked-one</label>`,
 		`data-check-all="code"`, `name="back" value="/app/links?all=1"`, `value="delete" class="danger"`,
 		`href="/app/links?after=3.9&amp;all=1&amp;q=a&#43;b&amp;sort=clicks" rel="next"`, `name="all" value="1" checked`,
@@ -219,7 +219,7 @@ func TestPersonMessage(t *testing.T) {
 	}{
 		{tiny.FieldErrorf(tiny.Invalid, "max_clicks", "max_clicks must be at least 1"), "The click limit must be at least 1."},
 		{tiny.FieldErrorf(tiny.Invalid, "url", "url leads to a private address (10.0.0.1); links must lead to public hosts"), "The URL leads to a private address (10.0.0.1); links must lead to public hosts."},
-		{tiny.FieldErrorf(tiny.Conflict, "alias", `alias "x" is taken`), `The alias "x" is taken.`},
+		{tiny.FieldErrorf(tiny.Conflict, "alias", `alias "x" is taken`), `The alias "x" is taken; pick another one.`},
 		{tiny.Errorf(tiny.RateLimited, "rate limit exceeded"), "You have made many links in a short time; wait a minute and try again."},
 	} {
 		if got := personMessage(tt.err); got != tt.want {
