@@ -10,6 +10,11 @@
     htmx.config.includeIndicatorStyles = false;
     htmx.config.allowEval = false;
     htmx.config.historyCacheSize = 0;
+    // Empty filters are left out of the address, as the server's links do.
+    document.addEventListener("htmx:configRequest", function (e) {
+      var p = e.detail.parameters;
+      ["q", "tag", "sort"].forEach(function (k) { if (p[k] === "") delete p[k]; });
+    });
   }
 
   // The expiry is typed in local time: send the zone's offset at that
