@@ -40,6 +40,10 @@ type Config struct {
 	// POST /api/v1/reports applies, and returns the rate_limited error
 	// when it is spent; nil: reports are not limited.
 	LimitReport func(http.ResponseWriter, *http.Request) error
+	// LimitCreates counts n against the caller's create limit, the one
+	// the API applies, and returns its rate_limited error once it is
+	// spent (shortener.CreateCost says what a link costs); nil: no limit.
+	LimitCreates func(w http.ResponseWriter, r *http.Request, n int) error
 	// Views renders the pages; required.
 	Views *Views
 	// Logger receives the errors of pages.

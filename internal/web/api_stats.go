@@ -180,7 +180,7 @@ func (s *Server) clicksCSV(w http.ResponseWriter, r *http.Request) error {
 	err = s.store.Clicks(r.Context(), l.ID, req.from, req.to, func(e tiny.ClickEvent) error {
 		return cw.Write([]string{
 			e.At.UTC().Format(time.RFC3339Nano), string(e.Kind), strconv.FormatUint(e.Visitor, 16),
-			csvSafe(e.Referrer), csvSafe(e.Country), csvSafe(e.City), csvSafe(e.Browser), csvSafe(e.OS), csvSafe(e.Device),
+			tiny.CSVSafe(e.Referrer), tiny.CSVSafe(e.Country), tiny.CSVSafe(e.City), tiny.CSVSafe(e.Browser), tiny.CSVSafe(e.OS), tiny.CSVSafe(e.Device),
 		})
 	})
 	cw.Flush()
@@ -189,14 +189,6 @@ func (s *Server) clicksCSV(w http.ResponseWriter, r *http.Request) error {
 		s.log.ErrorContext(r.Context(), "exporting clicks failed", "request_id", requestID(r.Context()), "err", err)
 	}
 	return nil
-}
-
-// csvSafe defuses values a spreadsheet would run as a formula.
-func csvSafe(v string) string {
-	if v != "" && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@') {
-		return "'" + v
-	}
-	return v
 }
 
 // ceilHour rounds t up to a whole hour.
