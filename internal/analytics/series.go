@@ -82,11 +82,10 @@ func (i Interval) CountBuckets(from, to time.Time, loc *time.Location) int {
 // bucket that holds from up to to, with empty buckets included so a chart
 // can draw the gaps.
 func Series(hours []tiny.HourCount, from, to time.Time, interval Interval, loc *time.Location) []Bucket {
-	var out []Bucket
-	index := make(map[int64]int)
-	for b := interval.BucketStart(from, loc); b.Before(to) && len(out) < MaxBuckets; b = interval.next(b) {
-		index[b.Unix()] = len(out)
-		out = append(out, Bucket{Start: b})
+	starts, index := buckets(from, to, interval, loc)
+	out := make([]Bucket, len(starts))
+	for i, b := range starts {
+		out[i].Start = b
 	}
 	for _, h := range hours {
 		if i, ok := index[interval.BucketStart(h.Hour, loc).Unix()]; ok {
@@ -94,4 +93,40 @@ func Series(hours []tiny.HourCount, from, to time.Time, interval Interval, loc *
 		}
 	}
 	return out
+}
+
+// KindBucket is one point of a series by kind: the human clicks, bot
+// clicks and link previews from Start to the start of the next bucket.
+type KindBucket struct {
+	Start                  time.Time
+	Humans, Bots, Previews int64
+}
+
+// KindSeries is Series for hourly counts by kind.
+func KindSeries(hours []tiny.HourKinds, from, to time.Time, interval Interval, loc *time.Location) []KindBucket {
+	starts, index := buckets(from, to, interval, loc)
+	out := make([]KindBucket, len(starts))
+	for i, b := range starts {
+		out[i].Start = b
+	}
+	for _, h := range hours {
+		if i, ok := index[interval.BucketStart(h.Hour, loc).Unix()]; ok {
+			out[i].Humans += h.Humans
+			out[i].Bots += h.Bots
+			out[i].Previews += h.Previews
+		}
+	}
+	return out
+}
+
+// buckets returns the starts of the buckets of interval in loc from the
+// one that holds from up to to, and each start's index by unix second.
+func buckets(from, to time.Time, interval Interval, loc *time.Location) ([]time.Time, map[int64]int) {
+	var starts []time.Time
+	index := make(map[int64]int)
+	for b := interval.BucketStart(from, loc); b.Before(to) && len(starts) < MaxBuckets; b = interval.next(b) {
+		index[b.Unix()] = len(starts)
+		starts = append(starts, b)
+	}
+	return starts, index
 }
