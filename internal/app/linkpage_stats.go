@@ -185,8 +185,11 @@ func bars(id, title, column string, counts []tiny.Count, total int64) breakdown 
 	b := breakdown{ID: id, Title: title, Column: column, Rows: make([]barRow, 0, len(counts))}
 	for _, c := range counts {
 		row := barRow{Value: c.Value, Clicks: c.Clicks}
-		if c.Value == "" {
+		switch {
+		case c.Value == "" || c.Value == "unknown":
 			row.Value, row.ValueIsUnknown = "Unknown", true
+		case id == "referrers" && c.Value == "direct":
+			row.Value, row.ValueIsUnknown = "Direct, or not said", true
 		}
 		if total > 0 {
 			row.Percent = int((c.Clicks*100 + total/2) / total)

@@ -47,7 +47,7 @@ func yearOfClicks(loc *time.Location) *analytics.Report {
 	}
 	rep.UniqueVisitors = 4321
 	rep.Kinds = analytics.KindSeries(hours, from, linkPageNow, analytics.Day, loc)
-	rep.Referrers = []tiny.Count{{Value: "news.ycombinator.com", Clicks: rep.Clicks / 2}, {Value: "", Clicks: rep.Clicks / 4}}
+	rep.Referrers = []tiny.Count{{Value: "news.ycombinator.com", Clicks: rep.Clicks / 2}, {Value: "unknown", Clicks: rep.Clicks / 4}, {Value: "direct", Clicks: rep.Clicks / 4}}
 	rep.Countries = []tiny.Count{{Value: "NL", Clicks: rep.Clicks}}
 	rep.Browsers = []tiny.Count{{Value: "Firefox", Clicks: rep.Clicks * 3 / 4}, {Value: "Safari", Clicks: rep.Clicks / 4}}
 	return rep
@@ -169,6 +169,7 @@ func TestLinkPageAYearOfClicks(t *testing.T) {
 		`<th scope="row">news.ycombinator.com</th>`,
 		`<span class="lp-bar lp-w50" aria-hidden="true"></span> 50%`,
 		`<th scope="row" class="muted">Unknown</th>`,
+		`<th scope="row" class="muted">Direct, or not said</th>`,
 		`<span class="lp-bar lp-w100" aria-hidden="true"></span> 100%`,
 		"No human clicks in this range.", // no devices in the report
 		"Per day, Europe/Amsterdam time.",

@@ -316,7 +316,7 @@ func BenchmarkLinkPage(b *testing.B) {
 
 // seedYearOfClicks records a few clicks of each kind in every hour of the
 // past year, through the store, so the rollups hold 8,760 hours.
-func seedYearOfClicks(b *testing.B, e *env, linkID int64) {
+func seedYearOfClicks(b testing.TB, e *env, linkID int64) {
 	b.Helper()
 	now := time.Now().UTC().Truncate(time.Hour)
 	referrers := []string{"direct", "news.ycombinator.com", "t.co", "www.google.com", "lobste.rs"}
@@ -324,9 +324,18 @@ func seedYearOfClicks(b *testing.B, e *env, linkID int64) {
 	browsers := []string{"Firefox", "Chrome", "Safari"}
 	var batch []tiny.ClickEvent
 	for h, i := now.AddDate(-1, 0, 0), 0; !h.After(now); h, i = h.Add(time.Hour), i+1 {
-		for k, kind := range []tiny.VisitorKind{tiny.VisitorHuman, tiny.VisitorHuman, tiny.VisitorBot, tiny.VisitorPreview} {
+		// People by day, more in the evening and as the year goes on; bots
+		// round the clock, previews now and then.
+		kinds := []tiny.VisitorKind{tiny.VisitorBot}
+		for range 1 + (h.Hour()/6)*(1+i/4380) {
+			kinds = append(kinds, tiny.VisitorHuman)
+		}
+		if i%5 == 0 {
+			kinds = append(kinds, tiny.VisitorPreview)
+		}
+		for k, kind := range kinds {
 			batch = append(batch, tiny.ClickEvent{
-				LinkID: linkID, At: h.Add(time.Duration(k) * time.Minute), Kind: kind, Visitor: uint64(i*4 + k),
+				LinkID: linkID, At: h.Add(time.Duration(k) * time.Minute), Kind: kind, Visitor: uint64(i*16 + k),
 				Referrer: referrers[(i+k)%len(referrers)], Country: countries[(i*3+k)%len(countries)],
 				Browser: browsers[(i+k)%len(browsers)], OS: "Linux", Device: "desktop", Counted: true,
 			})

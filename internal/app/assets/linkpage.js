@@ -59,6 +59,12 @@
 
   var plot = null;
 
+  // size is the chart's size in its box: lower on a phone.
+  function size(el) {
+    var w = Math.max(el.clientWidth, 240);
+    return { width: w, height: w < 500 ? 220 : 300 };
+  }
+
   function drawChart() {
     var el = document.getElementById("lp-chart");
     var src = document.getElementById("lp-chart-data");
@@ -73,8 +79,8 @@
       return { label: label, stroke: colours[i], width: i === 0 ? 2 : 1.5, fill: i === 0 ? colours[0] + "22" : undefined, paths: stepped, points: { show: data.t.length < 60 } };
     };
     var opts = {
-      width: Math.max(el.clientWidth, 280),
-      height: el.clientWidth < 500 ? 220 : 300,
+      width: size(el).width,
+      height: size(el).height,
       tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), tz); },
       scales: { x: { time: true }, y: { range: function (u, min, max) { return [0, Math.max(4, Math.ceil(max * 1.1))]; } } },
       axes: [Object.assign({}, axis), Object.assign({ size: 50 }, axis)],
@@ -100,14 +106,16 @@
       var mq = window.matchMedia("(prefers-color-scheme: dark)");
       if (mq.addEventListener) mq.addEventListener("change", drawChart);
     }
-    var timer = null;
-    window.addEventListener("resize", function () {
-      clearTimeout(timer);
-      timer = setTimeout(function () {
-        var el = document.getElementById("lp-chart");
-        if (plot && el) plot.setSize({ width: Math.max(el.clientWidth, 280), height: el.clientWidth < 500 ? 220 : 300 });
-      }, 150);
-    });
+    // The chart follows its box's width: the window's, and the layout's
+    // as it settles.
+    var el = document.getElementById("lp-chart");
+    if (!el || !window.ResizeObserver) return;
+    var last = el.clientWidth;
+    new ResizeObserver(function () {
+      if (!plot || el.clientWidth === last) return;
+      last = el.clientWidth;
+      plot.setSize(size(el));
+    }).observe(el);
   }
 
   document.addEventListener("DOMContentLoaded", function () {
