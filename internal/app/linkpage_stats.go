@@ -3,6 +3,8 @@ package app
 import (
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"tiny/internal/analytics"
@@ -63,7 +65,12 @@ type statsView struct {
 	CSV string
 	// HasClicks is set when the range holds any event at all.
 	HasClicks bool
+	// Figures are the totals, written for people.
+	Figures []figure
 }
+
+// figure is a total with its name.
+type figure struct{ Label, Value string }
 
 // statsRow is a bucket of the series, as the table shows it.
 type statsRow struct {
@@ -162,6 +169,10 @@ func (v *statsView) fill(l *tiny.Link) {
 		v.Intervals = append(v.Intervals, choice{Value: string(o.Value), Label: o.Label, Selected: string(o.Value) == v.Interval})
 	}
 	v.HasClicks = rep.Clicks+rep.BotClicks+rep.Previews > 0
+	v.Figures = []figure{
+		{"Human clicks", groupDigits(rep.Clicks)}, {"Unique visitors", groupDigits(rep.UniqueVisitors)},
+		{"Bot clicks", groupDigits(rep.BotClicks)}, {"Link previews", groupDigits(rep.Previews)},
+	}
 	n := len(rep.Kinds)
 	v.Rows = make([]statsRow, n)
 	v.Chart = chartData{T: make([]int64, n), Humans: make([]int64, n), Bots: make([]int64, n), Previews: make([]int64, n), TZ: v.TZ, Interval: v.Interval}
@@ -211,4 +222,22 @@ func bucketLabel(t time.Time, i analytics.Interval) string {
 		return t.Format("January 2006")
 	}
 	return t.Format("Mon 2 Jan 2006")
+}
+
+// groupDigits writes n with a comma between groups of three digits.
+func groupDigits(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
 }

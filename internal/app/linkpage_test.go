@@ -161,9 +161,9 @@ func TestLinkPageAYearOfClicks(t *testing.T) {
 	}
 	for _, want := range []string{
 		"<h1>Autumn sale</h1>",
-		fmt.Sprintf("<strong>%d</strong>", rep.Clicks),
-		"<strong>4321</strong>",
-		fmt.Sprintf("<strong>%d</strong>", rep.BotClicks),
+		"<strong>" + groupDigits(rep.Clicks) + "</strong>",
+		"<strong>4,321</strong>",
+		"<strong>" + groupDigits(rep.BotClicks) + "</strong>",
 		"12345 of 20000 clicks used",
 		"Show as table",
 		`<th scope="row">news.ycombinator.com</th>`,
@@ -261,6 +261,14 @@ func TestLinkPagePasswordLinkAndFieldErrors(t *testing.T) {
 	}
 	if strings.Contains(out, "secret-hash") {
 		t.Errorf("the page shows the password's hash")
+	}
+}
+
+func TestGroupDigits(t *testing.T) {
+	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 28468: "28,468", 1234567: "1,234,567", -4321: "-4,321"} {
+		if got := groupDigits(n); got != want {
+			t.Errorf("groupDigits(%d) = %q, want %q", n, got, want)
+		}
 	}
 }
 
