@@ -61,6 +61,7 @@ var viewNames = []string{
 	"protected.html", "setup.html", "signin.html", "extras.html",
 	"moderation.html", "moderation_destinations.html", "moderation_audit.html", "moderation_quality.html", "report.html",
 	"created.html", "links.html", "linksdelete.html",
+	"linkpage.html",
 }
 
 // funcs are the helpers the templates may call.
