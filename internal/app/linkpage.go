@@ -11,6 +11,7 @@ import (
 
 	"tiny/internal/accounts"
 	"tiny/internal/qr"
+	"tiny/internal/shortener"
 	"tiny/internal/tiny"
 )
 
@@ -177,6 +178,12 @@ func (a *App) editLink(w http.ResponseWriter, r *http.Request, p *accounts.Princ
 	f := readEditForm(r.PostForm)
 	f.HasPassword = l.PasswordHash != ""
 	in, errs := f.update(l, r.PostForm.Get("password"))
+	if len(errs) == 0 && in.Password.Set && in.Password.Value != "" {
+		// A new password costs a hash, counted as the API's PATCH counts it.
+		if err := a.limitCreates(w, r, shortener.PasswordCreateWeight); err != nil {
+			errs = map[string]string{"password": personMessage(err)}
+		}
+	}
 	if len(errs) == 0 {
 		_, err := a.links.Update(r.Context(), p, l.Code, in)
 		if err == nil {
