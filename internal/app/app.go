@@ -33,6 +33,8 @@ type Config struct {
 	Destinations *abuse.Destinations
 	// Feeds reports the state of the blocklist feeds; nil: none loaded.
 	Feeds func() []feed.FeedStatus
+	// Settings are the instance's effective settings, shown to admins.
+	Settings []Setting
 	// ClearSession tells the browser to forget its session cookie; package
 	// web, which owns the cookie, provides it.
 	ClearSession func(http.ResponseWriter)

@@ -59,6 +59,7 @@ type Views struct {
 var viewNames = []string{
 	"home.html", "error.html", "password.html", "preview.html", "interstitial.html", "blocked.html",
 	"protected.html", "setup.html", "signin.html",
+	"account.html", "account_totp.html", "keys.html", "admin.html", "admin_user.html",
 }
 
 // funcs are the helpers the templates may call.

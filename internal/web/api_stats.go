@@ -133,12 +133,12 @@ func (s *Server) writeStats(w http.ResponseWriter, r *http.Request, l *tiny.Link
 	if err != nil {
 		return err
 	}
-	// The rollups are hourly: the hour that holds `to` is included.
-	q := tiny.StatsQuery{From: req.from, To: ceilHour(req.to), IncludeBots: req.includeBots, Top: statsTop}
+	var linkID int64
 	out := statsJSON{From: req.from, To: req.to, Interval: string(req.interval), TZ: req.loc.String(), IncludeBots: req.includeBots}
 	if l != nil {
-		q.LinkID, out.Code = l.ID, l.Code
+		linkID, out.Code = l.ID, l.Code
 	}
+	q := analytics.StatsQuery(linkID, req.from, req.to, req.includeBots, statsTop)
 	st, err := s.store.ClickStats(r.Context(), q)
 	if err != nil {
 		return err
@@ -197,12 +197,4 @@ func csvSafe(v string) string {
 		return "'" + v
 	}
 	return v
-}
-
-// ceilHour rounds t up to a whole hour.
-func ceilHour(t time.Time) time.Time {
-	if h := t.Truncate(time.Hour); !h.Equal(t) {
-		return h.Add(time.Hour)
-	}
-	return t
 }
