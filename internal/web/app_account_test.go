@@ -247,7 +247,6 @@ func TestAppAccountKeys(t *testing.T) {
 	}
 }
 
-
 // flashOf returns the notice an answer leaves for the next page.
 func flashOf(p page) string {
 	for _, c := range (&http.Response{Header: p.header}).Cookies() {
