@@ -349,7 +349,7 @@ func (m *Main) startServer(base *url.URL, collectors []prometheus.Collector) err
 		Feeds:        m.feeds.Status,
 		Accounts:     m.accounts,
 		SignIns:      m.signIns,
-		Settings:     adminSettings(cfg, base.String()),
+		Settings:     m.adminSettings(base.String()),
 	}, m.links, m.store, m.clicks)
 	if err != nil {
 		return err

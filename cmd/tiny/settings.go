@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -11,7 +12,8 @@ import (
 // adminSettings are the effective settings the admin page shows, read-only.
 // No secret is among them: the OIDC client secret, the initial API key and
 // the passwords of database and Redis addresses are left out.
-func adminSettings(cfg Config, baseURL string) []app.Setting {
+func (m *Main) adminSettings(baseURL string) []app.Setting {
+	cfg := m.Config
 	onOff := func(b bool) string {
 		if b {
 			return "on"
@@ -30,14 +32,23 @@ func adminSettings(cfg Config, baseURL string) []app.Setting {
 		}
 		return shortDuration(d)
 	}
-	num := func(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+	num := func(f float64) string { return strconv.FormatFloat(f, 'g', 3, 64) }
+	block, review := "off", "off"
+	if m.checker != nil {
+		b, r := m.checker.Thresholds()
+		block, review = num(b), num(r)
+	}
 	oidc := "off"
 	if cfg.OIDCIssuer != "" {
 		oidc = cfg.OIDCIssuer
 	}
 	store := "SQLite file " + cfg.Database
 	if isPostgresURL(cfg.Database) {
-		store = "PostgreSQL " + redactDSN(cfg.Database)
+		// Only where: a password may be in the user part or the query.
+		store = "PostgreSQL"
+		if u, err := url.Parse(cfg.Database); err == nil {
+			store += " at " + u.Host + u.Path
+		}
 	}
 	return []app.Setting{
 		{Group: "Server", Name: "Base URL", Value: baseURL},
@@ -46,8 +57,8 @@ func adminSettings(cfg Config, baseURL string) []app.Setting {
 		{Group: "Server", Name: "Shared rate limits (Redis)", Value: onOff(cfg.Redis != "")},
 		{Group: "Server", Name: "Trusted proxies", Value: list(strings.FieldsFunc(cfg.TrustProxy.String(), func(r rune) bool { return r == ',' }))},
 		{Group: "Link safety", Name: "Safety checks", Value: onOff(cfg.Safety)},
-		{Group: "Link safety", Name: "Block at score", Value: num(cfg.BlockThreshold)},
-		{Group: "Link safety", Name: "Review at score", Value: num(cfg.ReviewThreshold)},
+		{Group: "Link safety", Name: "Block at score", Value: block},
+		{Group: "Link safety", Name: "Review at score", Value: review},
 		{Group: "Link safety", Name: "Blocklists", Value: list(cfg.Blocklists)},
 		{Group: "Link safety", Name: "Allowlists", Value: list(cfg.Allowlists)},
 		{Group: "Link safety", Name: "Reload feeds every", Value: dur(cfg.BlocklistEvery)},
