@@ -47,7 +47,7 @@ type adminView struct {
 // adminFigures are the instance's totals.
 type adminFigures struct {
 	Users, Admins, Disabled int
-	Keys                    int64
+	Links, Keys             int64
 	Clicks, Clicks30        int64
 	Bots30, Previews30      int64
 }
@@ -109,8 +109,9 @@ func (a *App) adminPage(r *http.Request, p *accounts.Principal, flash string) (*
 	return v, nil
 }
 
-// instanceFigures adds the keys and clicks of the instance to f: the
-// statistics of nobody's resource, asked as the API asks them.
+// instanceFigures adds the links, keys and clicks of the instance to f:
+// the statistics of nobody's resource, the clicks asked as the API asks
+// them.
 func (a *App) instanceFigures(r *http.Request, p *accounts.Principal, f *adminFigures) error {
 	if a.store == nil || !p.Can(accounts.ReadStats, accounts.Resource{}) {
 		return nil
@@ -121,6 +122,9 @@ func (a *App) instanceFigures(r *http.Request, p *accounts.Principal, f *adminFi
 		return err
 	}
 	f.Keys = n
+	if f.Links, err = a.store.CountLinks(ctx); err != nil {
+		return err
+	}
 	now := a.cfg.Now()
 	all, err := a.store.ClickStats(ctx, analytics.StatsQuery(0, time.Time{}, now, false, 1))
 	if err != nil {

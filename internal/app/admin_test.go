@@ -19,7 +19,7 @@ func TestAdminViewRenders(t *testing.T) {
 	}
 	html := renderOf(t, "admin.html", &adminView{
 		Page: Page{Title: "Admin", Section: "admin", User: admin}, Users: users, Roles: roles,
-		Figures: adminFigures{Users: 3, Admins: 1, Disabled: 1, Keys: 4, Clicks: 123456, Clicks30: 789},
+		Figures: adminFigures{Links: 98765, Users: 3, Admins: 1, Disabled: 1, Keys: 4, Clicks: 123456, Clicks30: 789},
 		Feeds: []feed.FeedStatus{
 			{Feed: "https://feeds.example/urlhaus.txt", Entries: 51234, Invalid: 3, LastSuccess: testNow, LastChange: testNow.Add(-time.Hour)},
 			{Feed: "/etc/tiny/" + strings.Repeat("very-long-name-", 10) + ".txt", Errors: 7, LastError: "open /etc/tiny/x.txt: permission denied"},
@@ -29,7 +29,7 @@ func TestAdminViewRenders(t *testing.T) {
 		Errors:   map[string]string{"email": "Email is already taken"},
 	})
 	wantIn(t, "the admin page", html, []string{
-		"<strong>123456</strong>", "<strong>789</strong>", `href="/app/admin/users/2">robot</a>`, "Gone Person", `disabled</span>`, `<span class="badge">you</span>`,
+		"<strong>123456</strong>", "<strong>98765</strong> links", "<strong>789</strong>", `href="/app/admin/users/2">robot</a>`, "Gone Person", `disabled</span>`, `<span class="badge">you</span>`,
 		"51234", "permission denied", `<span class="status-blocked">never</span>`, "<h3>Link safety</h3>", "<dt>Base URL</dt><dd>https://tiny.example</dd>",
 		`<span class="muted">not set</span>`, `value="new@example.com"`, `<option value="moderator" selected>`, `id="nu-email-error">Email is already taken`,
 		`aria-current="page">Admin</a>`,

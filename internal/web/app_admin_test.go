@@ -62,6 +62,19 @@ func TestAppAdminUsers(t *testing.T) {
 	if err != nil || bob.Role != tiny.RoleMember || bob.DisplayName != "Bob" {
 		t.Fatalf("bob = %+v, %v, want a member named Bob", bob, err)
 	}
+	// The figures count the link just made and the click on it once the
+	// recorder has written it.
+	l0, err := e.links.Create(context.Background(), accounts.As(ad.person.user), shortener.CreateInput{URL: "https://example.com/ada"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := e.do("GET", "/"+l0.Code, "", nil, "User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"); r.status != http.StatusFound {
+		t.Fatalf("following the link = %d, want 302", r.status)
+	}
+	e.flushClicks()
+	if p := ad.get("/app/admin"); !strings.Contains(p.text(), "<strong>1</strong> links") || !strings.Contains(p.text(), "<strong>1</strong> clicks, last 30 days") || !strings.Contains(p.text(), "<strong>1</strong> clicks in all") {
+		t.Errorf("the figures do not count the link and its click:\n%s", p.text())
+	}
 	if p := ad.get(userPath); p.status != 200 || !strings.Contains(p.text(), "bob@example.com") || !strings.Contains(p.text(), "Delete the user") {
 		t.Errorf("GET %s = %d, want bob's page", userPath, p.status)
 	}
