@@ -28,6 +28,13 @@ func (a *App) accountRoutes(rt router) {
 	a.keyRoutes(rt)
 }
 
+// beforeSecondFactor reports whether a person who must set up a second
+// factor may open path first: the account page, the set-up itself, and
+// signing out.
+func beforeSecondFactor(path string) bool {
+	return path == accountPath || path == signOutPath || strings.HasPrefix(path, accountPath+"/two-factor")
+}
+
 // accountView is the account page: name, password, second factor and
 // sessions. Its forms share Errors, keyed by their own field names.
 type accountView struct {

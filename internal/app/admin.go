@@ -174,11 +174,7 @@ func (a *App) adminCreateUser(w http.ResponseWriter, r *http.Request, p *account
 		a.views.Render(w, r, http.StatusUnprocessableEntity, "admin.html", v)
 		return nil
 	}
-	msg := "The user " + userLabel(u) + " is created."
-	if f.Get("password") == "" {
-		msg += " They have no password yet: set one with tiny admin set-password, or let them sign in by single sign-on."
-	}
-	seeOther(w, r, adminUserPath(u.ID), msg)
+	seeOther(w, r, adminUserPath(u.ID), "The user "+userLabel(u)+" is created.")
 	return nil
 }
 

@@ -48,7 +48,7 @@ func TestAdminUserViewRenders(t *testing.T) {
 	html := renderOf(t, "admin_user.html", &adminUserView{Page: Page{Title: "robot", User: admin}, Subject: robot, Roles: roles, Others: []*tiny.User{admin}, Keys: 2,
 		Errors: map[string]string{"transfer_to": "No such user"}})
 	wantIn(t, "a disabled user without email", html, []string{"<h1>robot</h1>", "Enable the user", `<option value="viewer" selected>`, `<option value="1">root@example.com (admin)</option>`,
-		`id="transfer-error">No such user`, "<dd>2</dd>", `<span class="muted">never</span>`}, "Disable the user")
+		`id="transfer-error">No such user`, "<dd>2</dd>", "tiny admin reset-password", `<span class="muted">never</span>`}, "Disable the user")
 
 	html = renderOf(t, "admin_user.html", &adminUserView{Page: Page{Title: "root", User: admin}, Subject: admin, Self: true, Roles: roles, Error: "tiny needs at least one enabled admin."})
 	wantIn(t, "the admin's own page", html, []string{`role="alert">tiny needs at least one enabled admin.`, "your own account"}, "Delete the user", "Disable the user")

@@ -89,7 +89,7 @@ func (a *App) signedIn(h handlerFunc) http.Handler {
 			a.toSignIn(w, r)
 			return
 		}
-		if a.cfg.SignIns != nil && a.cfg.SignIns.SecondFactorRequired(p) && r.URL.Path != accountPath && r.URL.Path != signOutPath {
+		if a.cfg.SignIns != nil && a.cfg.SignIns.SecondFactorRequired(p) && !beforeSecondFactor(r.URL.Path) {
 			http.Redirect(w, r, accountPath+"?must=two-factor#two-factor", http.StatusSeeOther)
 			return
 		}

@@ -142,8 +142,24 @@ func TestAppAccountMustSetUpTwoFactor(t *testing.T) {
 	if p.status != http.StatusSeeOther || !strings.HasPrefix(p.location(), "/app/account?must=two-factor") {
 		t.Fatalf("GET /app/links without the required second factor = %d to %q, want the account page", p.status, p.location())
 	}
-	if p := rd.get(p.location()); p.status != 200 || !strings.Contains(p.text(), "asks everyone to sign in with two factors") {
-		t.Errorf("the account page asked to set up two factors = %d, without the notice", p.status)
+	p = rd.get(p.location())
+	if p.status != 200 || !strings.Contains(p.text(), "asks everyone to sign in with two factors") {
+		t.Fatalf("the account page asked to set up two factors = %d, without the notice", p.status)
+	}
+	rd.csrf = csrfField.FindStringSubmatch(p.text())[1]
+	// The set-up itself is open to them, and once done so is the rest.
+	p = rd.post("/app/account/two-factor", nil)
+	m := totpSecretRe.FindStringSubmatch(p.text())
+	if p.status != 200 || m == nil {
+		t.Fatalf("POST /app/account/two-factor when it is required = %d to %q, want the set-up", p.status, p.location())
+	}
+	code, _ := totp.GenerateCode(m[1], time.Now())
+	uri := html.UnescapeString(otpauthRe.FindStringSubmatch(p.text())[1])
+	if p := rd.post("/app/account/two-factor/confirm", url.Values{"code": {code}, "otpauth": {uri}}); p.status != 200 {
+		t.Fatalf("confirming the set-up when it is required = %d to %q, want 200", p.status, p.location())
+	}
+	if p := rd.get("/app/account/keys"); p.status != 200 {
+		t.Errorf("GET /app/account/keys once set up = %d, want 200", p.status)
 	}
 }
 
