@@ -122,7 +122,7 @@ type Report struct {
 // instance) that req selects and groups them into its buckets.
 func BuildReport(ctx context.Context, stats StatsReader, linkID int64, req ReportRequest) (*Report, error) {
 	// The rollups are hourly: the hour that holds To is included.
-	st, err := stats.ClickStats(ctx, tiny.StatsQuery{LinkID: linkID, From: req.From, To: ceilHour(req.To), IncludeBots: req.IncludeBots, Top: ReportTop})
+	st, err := stats.ClickStats(ctx, StatsQuery(linkID, req.From, req.To, req.IncludeBots, ReportTop))
 	if err != nil {
 		return nil, err
 	}
@@ -133,12 +133,4 @@ func BuildReport(ctx context.Context, stats StatsReader, linkID int64, req Repor
 		Kinds:     KindSeries(st.Kinds, req.From, req.To, req.Interval, req.Loc),
 		Referrers: st.Referrers, Countries: st.Countries, Browsers: st.Browsers, OS: st.OS, Devices: st.Devices,
 	}, nil
-}
-
-// ceilHour rounds t up to a whole hour.
-func ceilHour(t time.Time) time.Time {
-	if h := t.Truncate(time.Hour); !h.Equal(t) {
-		return h.Add(time.Hour)
-	}
-	return t
 }

@@ -62,6 +62,7 @@ var viewNames = []string{
 	"moderation.html", "moderation_destinations.html", "moderation_audit.html", "moderation_quality.html", "report.html",
 	"created.html", "links.html", "linksdelete.html",
 	"linkpage.html",
+	"account.html", "account_totp.html", "keys.html", "admin.html", "admin_user.html",
 }
 
 // funcs are the helpers the templates may call.

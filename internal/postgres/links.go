@@ -267,6 +267,15 @@ func (db *DB) DeleteLink(ctx context.Context, id int64) error {
 	return storeErr(err, "delete link")
 }
 
+// CountLinks returns how many links there are, deleted ones left out.
+func (db *DB) CountLinks(ctx context.Context) (int64, error) {
+	var n int64
+	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM links WHERE deleted_at IS NULL`).Scan(&n); err != nil {
+		return 0, storeErr(err, "count links")
+	}
+	return n, nil
+}
+
 // ListLinks returns the links f selects in f.Sort's order (newest, highest
 // id, first by default), deleted ones left out. f.Limit <= 0 means no limit. f.Query matches a
 // case-insensitive substring of the URL or the title, taken literally.

@@ -312,6 +312,15 @@ func (db *DB) ListLinks(ctx context.Context, f tiny.LinkFilter) ([]*tiny.Link, e
 	return links, nil
 }
 
+// CountLinks returns how many links there are, deleted ones left out.
+func (db *DB) CountLinks(ctx context.Context) (int64, error) {
+	var n int64
+	if err := db.reader.QueryRowContext(ctx, `SELECT count(*) FROM links WHERE deleted_at IS NULL`).Scan(&n); err != nil {
+		return 0, storeErr(err, "count links", "")
+	}
+	return n, nil
+}
+
 // listLinksQuery builds the query of ListLinks and its arguments.
 func listLinksQuery(f tiny.LinkFilter) (string, []any) {
 	var (

@@ -628,6 +628,9 @@ func testListLinksPagination(t *testing.T, e *env) {
 		want = append(want, l.ID)
 	}
 	slices.Reverse(want)
+	if n, err := e.s.CountLinks(ctx); err != nil || n != int64(len(want)) {
+		t.Errorf("CountLinks() = %d, %v; want %d, nil (deleted links left out)", n, err, len(want))
+	}
 
 	empty, err := e.s.ListLinks(ctx, tiny.LinkFilter{Tag: "no-such-tag", Limit: 10})
 	if err != nil || len(empty) != 0 {

@@ -121,11 +121,3 @@ func (s *Server) clicksCSV(w http.ResponseWriter, r *http.Request) error {
 	}
 	return nil
 }
-
-// ceilHour rounds t up to a whole hour.
-func ceilHour(t time.Time) time.Time {
-	if h := t.Truncate(time.Hour); !h.Equal(t) {
-		return h.Add(time.Hour)
-	}
-	return t
-}

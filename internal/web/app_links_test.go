@@ -43,17 +43,6 @@ func (e *env) linkOf(name string) *tiny.Link {
 	return l
 }
 
-// flashOf is the notice a redirect leaves for the next page.
-func flashOf(p page) string {
-	for _, c := range (&http.Response{Header: p.header}).Cookies() {
-		if c.Name == "tiny_flash" {
-			v, _ := url.QueryUnescape(c.Value)
-			return v
-		}
-	}
-	return ""
-}
-
 func TestAppLinksShortenWithOptions(t *testing.T) {
 	e := newEnv(t, signInsOf(t))
 	rd := e.newReader("sam", tiny.RoleMember)
