@@ -65,14 +65,11 @@ func parseStatsRequest(r *http.Request, now time.Time) (statsRequest, error) {
 	q := r.URL.Query()
 	req := statsRequest{to: now, interval: analytics.Day, loc: time.UTC}
 	parseTime := func(field string, into *time.Time) error {
-		if v := q.Get(field); v != "" {
-			t, err := time.Parse(time.RFC3339, v)
-			if err != nil {
-				return tiny.FieldErrorf(tiny.Invalid, field, "%s must be an RFC 3339 time, like 2026-11-01T00:00:00Z", field)
-			}
+		t, err := timeParam(r, field)
+		if !t.IsZero() {
 			*into = t
 		}
-		return nil
+		return err
 	}
 	if err := parseTime("to", &req.to); err != nil {
 		return req, err
