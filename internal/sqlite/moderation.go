@@ -196,6 +196,17 @@ func scanAudit(row interface{ Scan(...any) error }) (*tiny.AuditEntry, error) {
 // AuditLog returns the entries f selects, newest (highest id) first.
 // f.Limit <= 0 means no limit.
 func (db *DB) AuditLog(ctx context.Context, f tiny.AuditFilter) ([]*tiny.AuditEntry, error) {
+	query, args := auditLogQuery(f)
+	rows, err := db.reader.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, storeErr(err, "audit log", "")
+	}
+	entries, err := collect(rows, scanAudit)
+	return entries, storeErr(err, "audit log", "")
+}
+
+// auditLogQuery is the statement of AuditLog(f) and its arguments.
+func auditLogQuery(f tiny.AuditFilter) (string, []any) {
 	var (
 		q    strings.Builder
 		args []any
@@ -228,13 +239,7 @@ func (db *DB) AuditLog(ctx context.Context, f tiny.AuditFilter) ([]*tiny.AuditEn
 		args = append(args, f.BeforeID)
 	}
 	q.WriteString(` ORDER BY id DESC LIMIT ?`)
-	args = append(args, limitArg(f.Limit))
-	rows, err := db.reader.QueryContext(ctx, q.String(), args...)
-	if err != nil {
-		return nil, storeErr(err, "audit log", "")
-	}
-	entries, err := collect(rows, scanAudit)
-	return entries, storeErr(err, "audit log", "")
+	return q.String(), append(args, limitArg(f.Limit))
 }
 
 // CreatorHistory counts, in one statement, the user's links created since

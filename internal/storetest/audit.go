@@ -32,6 +32,41 @@ func auditIDs(entries []*tiny.AuditEntry) []int64 {
 	return ids
 }
 
+// makeDecisions makes five moderators' decisions, one of each kind
+// QualityOf tells apart (flagged links approved by two moderators and
+// blocked, a reported link blocked, an appeal granted), and entries that
+// are not moderators' decisions (the system's block, a refusal, reports,
+// appeals). mid, when not nil, runs after the first two decisions.
+func (e *env) makeDecisions(t *testing.T, mid func()) {
+	t.Helper()
+	ctx := t.Context()
+	decide := func(l *tiny.Link, status tiny.LinkStatus, actor int64) {
+		t.Helper()
+		e.decide(t, tiny.Decision{LinkID: l.ID, Status: status, ActorID: actor})
+	}
+	decide(e.create(t, flagged(0.5)), tiny.StatusActive, moderator)
+	decide(e.create(t, flagged(0.5)), tiny.StatusBlocked, moderator)
+	if mid != nil {
+		mid()
+	}
+	decide(e.create(t, flagged(0.5)), tiny.StatusActive, moderator+1)
+	// Active and reported, then blocked.
+	r := e.create(t, nil)
+	e.report(t, r.ID, 1)
+	decide(r, tiny.StatusBlocked, moderator)
+	// Blocked by the system, appealed, then approved.
+	ap := e.create(t, func(l *tiny.Link) { l.Status = tiny.StatusBlocked })
+	if err := e.s.AppealLink(ctx, ap.ID, 42, "mine"); err != nil {
+		t.Fatalf("AppealLink(%d) = %v, want nil", ap.ID, err)
+	}
+	decide(ap, tiny.StatusActive, moderator)
+	// Not moderators' decisions.
+	decide(e.create(t, flagged(0.5)), tiny.StatusBlocked, tiny.SystemActor)
+	if err := e.s.AddAudit(ctx, &tiny.AuditEntry{URL: "https://x.example/", ActorID: 9, Action: tiny.ActionRefused}); err != nil {
+		t.Fatalf("AddAudit() = %v, want nil", err)
+	}
+}
+
 // testAuditFilters checks that each filter of AuditLog, alone and with
 // the others and the cursor, selects exactly the entries it names.
 func testAuditFilters(t *testing.T, e *env) {
@@ -173,26 +208,9 @@ func testDailyDecisionCounts(t *testing.T, e *env) {
 	if got := daily(wide, time.Now().Add(48*time.Hour)); len(got) != 0 {
 		t.Errorf("DailyDecisionCounts() on an empty store = %+v, want none", got)
 	}
-	decide := func(l *tiny.Link, status tiny.LinkStatus, actor int64) {
-		t.Helper()
-		e.decide(t, tiny.Decision{LinkID: l.ID, Status: status, ActorID: actor})
-	}
-	// Before the cut: one flagged link approved, one blocked.
-	decide(e.create(t, flagged(0.5)), tiny.StatusActive, moderator)
-	decide(e.create(t, flagged(0.5)), tiny.StatusBlocked, moderator)
-	cut := e.auditCut(t)
-	// After it: one more approved, a reported link blocked, an appeal
-	// granted; and entries that are not moderators' decisions.
-	decide(e.create(t, flagged(0.5)), tiny.StatusActive, moderator+1)
-	r := e.create(t, nil)
-	e.report(t, r.ID, 1)
-	decide(r, tiny.StatusBlocked, moderator)
-	ap := e.create(t, func(l *tiny.Link) { l.Status = tiny.StatusBlocked })
-	if err := e.s.AppealLink(ctx, ap.ID, 42, "mine"); err != nil {
-		t.Fatalf("AppealLink(%d) = %v, want nil", ap.ID, err)
-	}
-	decide(ap, tiny.StatusActive, moderator)
-	decide(e.create(t, flagged(0.5)), tiny.StatusBlocked, tiny.SystemActor)
+	// Two decisions before the cut, three after it.
+	var cut time.Time
+	e.makeDecisions(t, func() { cut = e.auditCut(t) })
 	end := time.Now().Add(time.Second)
 
 	// What the days hold, from the entries themselves.
