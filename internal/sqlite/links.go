@@ -20,7 +20,7 @@ import (
 const linkColumns = `l.id, l.code, COALESCE(a.alias, ''), l.owner_id, l.url, l.title,
 	l.redirect, l.cache_seconds, l.expires_at, l.max_clicks, l.password_hash,
 	l.forward_query, l.status, l.clicks, l.created_at, l.updated_at, l.deleted_at,
-	l.score, l.auto_status, l.safety_reason, l.review, l.reports,
+	l.score, l.auto_status, l.safety_reason, l.review, l.reports, l.imported_clicks,
 	(SELECT json_group_array(t.tag ORDER BY t.pos) FROM link_tags t WHERE t.link_id = l.id)`
 
 const selectLink = `SELECT ` + linkColumns + `
@@ -42,7 +42,7 @@ func scanLink(row interface{ Scan(...any) error }) (*tiny.Link, error) {
 	err := row.Scan(&l.ID, &l.Code, &l.Alias, &l.OwnerID, &l.URL, &l.Title,
 		&l.Redirect, &cacheSeconds, &expiresAt, &l.MaxClicks, &l.PasswordHash,
 		&forwardQuery, &status, &l.Clicks, &createdAt, &updatedAt, &deletedAt,
-		&l.Safety.Score, &l.Safety.Auto, &l.Safety.Reason, &l.Safety.Review, &l.Safety.Reports, &tags)
+		&l.Safety.Score, &l.Safety.Auto, &l.Safety.Reason, &l.Safety.Review, &l.Safety.Reports, &l.ImportedClicks, &tags)
 	if err != nil {
 		return nil, err
 	}
@@ -97,8 +97,8 @@ const linkChecks = `SELECT
 
 const insertLink = `INSERT INTO links (id, code, owner_id, url, title, redirect,
 	cache_seconds, expires_at, max_clicks, clicks, password_hash, forward_query, status,
-	score, auto_status, safety_reason, review, reports, created_at, updated_at, deleted_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`
+	score, auto_status, safety_reason, review, reports, imported_clicks, created_at, updated_at, deleted_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`
 
 const insertTag = `INSERT INTO link_tags (link_id, pos, tag) VALUES (?, ?, ?)`
 
@@ -136,35 +136,42 @@ func (db *DB) CreateLink(ctx context.Context, l *tiny.Link) error {
 		case l.Alias != "" && aliasIsCode:
 			return tiny.FieldErrorf(tiny.Conflict, "alias", "alias %q is the code of another link", l.Alias)
 		}
-		_, err := tx.StmtContext(ctx, db.insertLink).ExecContext(ctx,
-			l.ID, l.Code, l.OwnerID, l.URL, l.Title, l.Redirect,
-			nullInt(l.CacheSeconds), nullTime(l.ExpiresAt), l.MaxClicks, l.Clicks, l.PasswordHash,
-			boolInt(l.ForwardQuery), string(l.Status), l.Safety.Score, string(l.Safety.Auto),
-			l.Safety.Reason, string(l.Safety.Review), l.Safety.Reports, millis(now), millis(now))
-		if err != nil {
-			field := "code"
-			if constraintCode(err) == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY {
-				field = "id"
-			}
-			return asConflict(err, field)
-		}
-		if err := db.insertTags(ctx, tx, l.ID, l.Tags); err != nil {
-			return err
-		}
-		if l.Alias != "" {
-			if _, err := tx.StmtContext(ctx, db.insertAlias).ExecContext(ctx, l.Alias, l.ID); err != nil {
-				return asConflict(err, "alias")
-			}
-		}
-		if e := tiny.CreateAudit(l); e != nil {
-			return appendAudit(ctx, tx, e, now)
-		}
-		return nil
+		return db.insertLinkRows(ctx, tx, tx.StmtContext(ctx, db.insertLink), tx.StmtContext(ctx, db.insertAlias), l, now, now)
 	})
 	if err != nil {
 		return storeErr(err, "create link", "")
 	}
 	l.CreatedAt, l.UpdatedAt = now, now
+	return nil
+}
+
+// insertLinkRows inserts l with its tags, alias and audit entry in tx,
+// created at created; the statements are the transaction's own copies of
+// insertLink and insertAlias, so a batch prepares them once.
+func (db *DB) insertLinkRows(ctx context.Context, tx *sql.Tx, link, alias *sql.Stmt, l *tiny.Link, created, now time.Time) error {
+	_, err := link.ExecContext(ctx,
+		l.ID, l.Code, l.OwnerID, l.URL, l.Title, l.Redirect,
+		nullInt(l.CacheSeconds), nullTime(l.ExpiresAt), l.MaxClicks, l.Clicks, l.PasswordHash,
+		boolInt(l.ForwardQuery), string(l.Status), l.Safety.Score, string(l.Safety.Auto),
+		l.Safety.Reason, string(l.Safety.Review), l.Safety.Reports, l.ImportedClicks, millis(created), millis(now))
+	if err != nil {
+		field := "code"
+		if constraintCode(err) == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY {
+			field = "id"
+		}
+		return asConflict(err, field)
+	}
+	if err := db.insertTags(ctx, tx, l.ID, l.Tags); err != nil {
+		return err
+	}
+	if l.Alias != "" {
+		if _, err := alias.ExecContext(ctx, l.Alias, l.ID); err != nil {
+			return asConflict(err, "alias")
+		}
+	}
+	if e := tiny.CreateAudit(l); e != nil {
+		return appendAudit(ctx, tx, e, now)
+	}
 	return nil
 }
 
