@@ -103,8 +103,7 @@ func normalizeTags(tags []string) ([]string, error) {
 			return nil, tiny.FieldErrorf(tiny.Invalid, "tags", "each tag must be 1 to %d characters", MaxTagLength)
 		}
 		for i := 0; i < len(t); i++ {
-			c := t[i]
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == ':' || c == '/') {
+			if !isTagByte(t[i]) {
 				return nil, tiny.FieldErrorf(tiny.Invalid, "tags", "tag %q may contain only letters, digits and - _ . : /", t)
 			}
 		}
@@ -114,6 +113,11 @@ func normalizeTags(tags []string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// isTagByte reports whether a tag may hold c.
+func isTagByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == ':' || c == '/'
 }
 
 func (v validator) expiresAt(t time.Time) (*time.Time, error) {
