@@ -66,39 +66,65 @@ type ImportResult struct {
 // flagged one flagged, in the review queue, because the link exists
 // already and people follow it. Aliases are never changed: one the alias
 // rules refuse, or one taken by another link, is Refused. Forbidden when
-// p may not write links.
+// p may not write links. Import is PrepareImport then ApplyImport.
 func (s *Service) Import(ctx context.Context, p *accounts.Principal, b ImportBatch) ([]ImportResult, error) {
+	prep, err := s.PrepareImport(ctx, p, b)
+	if err != nil {
+		return nil, err
+	}
+	return s.ApplyImport(ctx, prep)
+}
+
+// PreparedImport is a batch that PrepareImport validated and screened.
+type PreparedImport struct {
+	p       *accounts.Principal
+	b       ImportBatch
+	results []ImportResult
+	links   []*tiny.Link // the links that passed, in order
+	at      []int        // the index in results of each of links
+}
+
+// PrepareImport validates and screens a batch for ApplyImport. It writes
+// nothing, so a bulk import can prepare one batch while the one before is
+// being applied. Forbidden when p may not write links.
+func (s *Service) PrepareImport(ctx context.Context, p *accounts.Principal, b ImportBatch) (*PreparedImport, error) {
 	if err := p.Check(accounts.WriteLinks, accounts.Own(p.User.ID)); err != nil {
 		return nil, err
 	}
-	results := make([]ImportResult, len(b.Links))
-	var links []*tiny.Link
-	var at []int // index in results of each of links
+	prep := &PreparedImport{p: p, b: b, results: make([]ImportResult, len(b.Links))}
 	for i, in := range b.Links {
 		l, err := s.importLink(p.User, in)
 		if err == nil {
 			err = s.screenImport(ctx, p.User, l, in.Banned)
 		}
 		if tiny.ErrorCodeOf(err) == tiny.Invalid {
-			results[i] = ImportResult{Outcome: Refused, Err: err}
+			prep.results[i] = ImportResult{Outcome: Refused, Err: err}
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		results[i] = ImportResult{Outcome: Imported, Link: l}
-		links, at = append(links, l), append(at, i)
+		prep.results[i] = ImportResult{Outcome: Imported, Link: l}
+		prep.links, prep.at = append(prep.links, l), append(prep.at, i)
 	}
-	if b.DryRun {
-		return results, s.dryRunNames(ctx, p.User, results)
+	return prep, nil
+}
+
+// ApplyImport stores a prepared batch (in a dry run: looks its aliases
+// up) and returns the outcome of each of its links. Batches of one job
+// must be applied in order.
+func (s *Service) ApplyImport(ctx context.Context, prep *PreparedImport) ([]ImportResult, error) {
+	results, owner := prep.results, prep.p.User
+	if prep.b.DryRun {
+		return results, s.dryRunNames(ctx, owner, results)
 	}
-	refused, err := s.insertImported(ctx, links, b.Job, b.Position)
+	refused, err := s.insertImported(ctx, prep.links, prep.b.Job, prep.b.Position)
 	if err != nil {
 		return nil, err
 	}
 	for j, err := range refused {
 		if err != nil {
-			results[at[j]] = s.aliasConflict(ctx, p.User, links[j], err)
+			results[prep.at[j]] = s.aliasConflict(ctx, owner, prep.links[j], err)
 		}
 	}
 	return results, nil

@@ -5,14 +5,34 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"slices"
 
 	"tiny/internal/tiny"
 )
 
+// importStmts are the multi-row statements of ImportLinks.
+type importStmts struct{ links, tags, aliases rowsStmt }
+
+func newImportStmts() *importStmts {
+	return &importStmts{
+		links: rowsStmt{
+			head: `INSERT INTO links (id, code, owner_id, url, title, redirect, cache_seconds, expires_at,
+				max_clicks, clicks, password_hash, forward_query, status, score, auto_status, safety_reason,
+				review, reports, imported_clicks, created_at, updated_at) VALUES `,
+			row: `(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`, cols: 21,
+		},
+		tags:    rowsStmt{head: `INSERT INTO link_tags (link_id, pos, tag) VALUES `, row: `(?,?,?)`, cols: 3},
+		aliases: rowsStmt{head: `INSERT INTO aliases (alias, link_id) VALUES `, row: `(?,?)`, cols: 2},
+	}
+}
+
+func (s *importStmts) all() []*rowsStmt { return []*rowsStmt{&s.links, &s.tags, &s.aliases} }
+
 // ImportLinks inserts a batch of imported links and advances the job's
-// checkpoint in one transaction. Which names are taken is read in two
-// queries for the whole batch, not per link, because imports are bulk.
-// See tiny.ImportStore for the contract.
+// checkpoint in one transaction. Imports are bulk, so which names are
+// taken is read in two queries for the whole batch, and the rows are
+// written by multi-row statements, not one statement per row. See
+// tiny.ImportStore for the contract.
 func (db *DB) ImportLinks(ctx context.Context, b tiny.ImportBatch) ([]error, error) {
 	results := make([]error, len(b.Links))
 	now := db.nowMillis()
@@ -22,26 +42,53 @@ func (db *DB) ImportLinks(ctx context.Context, b tiny.ImportBatch) ([]error, err
 		if err != nil {
 			return err
 		}
-		link, alias := tx.StmtContext(ctx, db.insertLink), tx.StmtContext(ctx, db.insertAlias)
+		var links, tags, names []any
+		var audits []*tiny.AuditEntry
 		codeRefused := false
 		for i, l := range b.Links {
 			if results[i] = tiny.ImportConflict(l, aliases, codes); results[i] != nil {
 				codeRefused = codeRefused || tiny.ErrorFieldOf(results[i]) == "code"
 				continue
 			}
-			created := now
-			if !l.CreatedAt.IsZero() {
-				created = fromMillis(millis(l.CreatedAt))
+			if l.CreatedAt.IsZero() {
+				l.CreatedAt = now
 			}
+			l.CreatedAt, l.UpdatedAt = fromMillis(millis(l.CreatedAt)), now
 			if l.Safety.Auto == "" {
 				l.Safety.Auto = l.Status
 			}
-			if err := db.insertLinkRows(ctx, tx, link, alias, l, created, now); err != nil {
-				return err
+			links = append(links, l.ID, l.Code, l.OwnerID, l.URL, l.Title, l.Redirect,
+				nullInt(l.CacheSeconds), nullTime(l.ExpiresAt), l.MaxClicks, l.Clicks, l.PasswordHash,
+				boolInt(l.ForwardQuery), string(l.Status), l.Safety.Score, string(l.Safety.Auto),
+				l.Safety.Reason, string(l.Safety.Review), l.Safety.Reports, l.ImportedClicks, millis(l.CreatedAt), millis(now))
+			pos := 0
+			for i, tag := range l.Tags {
+				if !slices.Contains(l.Tags[:i], tag) {
+					tags = append(tags, l.ID, pos, tag)
+					pos++
+				}
 			}
 			codes[l.Code] = true
 			if l.Alias != "" {
 				aliases[l.Alias] = true
+				names = append(names, l.Alias, l.ID)
+			}
+			if e := tiny.CreateAudit(l); e != nil {
+				audits = append(audits, e)
+			}
+		}
+		st := db.imports
+		for _, w := range []struct {
+			s    *rowsStmt
+			args []any
+		}{{&st.links, links}, {&st.tags, tags}, {&st.aliases, names}} {
+			if err := w.s.exec(ctx, tx, w.args); err != nil {
+				return err
+			}
+		}
+		for _, e := range audits {
+			if err := appendAudit(ctx, tx, e, now); err != nil {
+				return err
 			}
 		}
 		if b.Job == "" || codeRefused {
@@ -55,14 +102,6 @@ func (db *DB) ImportLinks(ctx context.Context, b tiny.ImportBatch) ([]error, err
 	})
 	if err != nil {
 		return nil, storeErr(err, "import links", "")
-	}
-	for i, l := range b.Links {
-		if results[i] == nil {
-			if l.CreatedAt.IsZero() {
-				l.CreatedAt = now
-			}
-			l.CreatedAt, l.UpdatedAt = fromMillis(millis(l.CreatedAt)), now
-		}
 	}
 	return results, nil
 }

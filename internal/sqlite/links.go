@@ -136,42 +136,35 @@ func (db *DB) CreateLink(ctx context.Context, l *tiny.Link) error {
 		case l.Alias != "" && aliasIsCode:
 			return tiny.FieldErrorf(tiny.Conflict, "alias", "alias %q is the code of another link", l.Alias)
 		}
-		return db.insertLinkRows(ctx, tx, tx.StmtContext(ctx, db.insertLink), tx.StmtContext(ctx, db.insertAlias), l, now, now)
+		_, err := tx.StmtContext(ctx, db.insertLink).ExecContext(ctx,
+			l.ID, l.Code, l.OwnerID, l.URL, l.Title, l.Redirect,
+			nullInt(l.CacheSeconds), nullTime(l.ExpiresAt), l.MaxClicks, l.Clicks, l.PasswordHash,
+			boolInt(l.ForwardQuery), string(l.Status), l.Safety.Score, string(l.Safety.Auto),
+			l.Safety.Reason, string(l.Safety.Review), l.Safety.Reports, l.ImportedClicks, millis(now), millis(now))
+		if err != nil {
+			field := "code"
+			if constraintCode(err) == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY {
+				field = "id"
+			}
+			return asConflict(err, field)
+		}
+		if err := db.insertTags(ctx, tx, l.ID, l.Tags); err != nil {
+			return err
+		}
+		if l.Alias != "" {
+			if _, err := tx.StmtContext(ctx, db.insertAlias).ExecContext(ctx, l.Alias, l.ID); err != nil {
+				return asConflict(err, "alias")
+			}
+		}
+		if e := tiny.CreateAudit(l); e != nil {
+			return appendAudit(ctx, tx, e, now)
+		}
+		return nil
 	})
 	if err != nil {
 		return storeErr(err, "create link", "")
 	}
 	l.CreatedAt, l.UpdatedAt = now, now
-	return nil
-}
-
-// insertLinkRows inserts l with its tags, alias and audit entry in tx,
-// created at created; the statements are the transaction's own copies of
-// insertLink and insertAlias, so a batch prepares them once.
-func (db *DB) insertLinkRows(ctx context.Context, tx *sql.Tx, link, alias *sql.Stmt, l *tiny.Link, created, now time.Time) error {
-	_, err := link.ExecContext(ctx,
-		l.ID, l.Code, l.OwnerID, l.URL, l.Title, l.Redirect,
-		nullInt(l.CacheSeconds), nullTime(l.ExpiresAt), l.MaxClicks, l.Clicks, l.PasswordHash,
-		boolInt(l.ForwardQuery), string(l.Status), l.Safety.Score, string(l.Safety.Auto),
-		l.Safety.Reason, string(l.Safety.Review), l.Safety.Reports, l.ImportedClicks, millis(created), millis(now))
-	if err != nil {
-		field := "code"
-		if constraintCode(err) == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY {
-			field = "id"
-		}
-		return asConflict(err, field)
-	}
-	if err := db.insertTags(ctx, tx, l.ID, l.Tags); err != nil {
-		return err
-	}
-	if l.Alias != "" {
-		if _, err := alias.ExecContext(ctx, l.Alias, l.ID); err != nil {
-			return asConflict(err, "alias")
-		}
-	}
-	if e := tiny.CreateAudit(l); e != nil {
-		return appendAudit(ctx, tx, e, now)
-	}
 	return nil
 }
 
