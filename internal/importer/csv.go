@@ -31,19 +31,13 @@ func NewCSV(r io.Reader) *CSV { return &CSV{t: newTable(r, csvColumns)} }
 
 // Next implements Reader.
 func (c *CSV) Next(ctx context.Context) (*Record, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	if c.t.err == nil && !c.t.has("url") {
-		return nil, fmt.Errorf("the CSV header has no url column")
-	}
-	row, err := c.t.next()
+	t := c.t
+	row, err := nextRow(ctx, t, "url")
 	if err != nil {
 		return nil, err
 	}
-	t := c.t
 	rec := &Record{Row: t.row, URL: t.get(row, "url"), Slug: t.get(row, "alias"), Title: t.get(row, "title"),
-		Tags: splitTags(t.get(row, "tags"), ",")}
+		Tags: splitTags(t.get(row, "tags"), ", \t")}
 	bad := func(err error) (*Record, error) { return nil, &RowError{Row: rec.Row, Slug: rec.Slug, Err: err} }
 	if rec.ExpiresAt, err = optTime(t.get(row, "expires_at")); err != nil {
 		return bad(fmt.Errorf("expires_at: %w", err))

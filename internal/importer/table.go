@@ -115,9 +115,16 @@ func (b *boundedReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// splitTags splits a field of tags at any of seps and spaces.
+// splitTags splits a field of tags at any of seps, trimming each and
+// leaving out empty ones.
 func splitTags(s, seps string) []string {
-	return strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune(seps, r) || r == ' ' || r == '\t' })
+	var tags []string
+	for _, t := range strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune(seps, r) }) {
+		if t = strings.TrimSpace(t); t != "" {
+			tags = append(tags, t)
+		}
+	}
+	return tags
 }
 
 // parseCount reads a click count or limit; "" is 0.
