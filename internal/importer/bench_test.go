@@ -39,7 +39,7 @@ func BenchmarkImportCSV(b *testing.B) {
 		b.StopTimer()
 		e := newEnv(b)
 		b.StartTimer()
-		sum, err := Run(context.Background(), e.links, e.p, NewCSV(&csvRows{n: rows}), Options{Job: "bench", BatchSize: 5000})
+		sum, err := Run(context.Background(), e.links, e.p, NewCSV(&csvRows{n: rows}), Options{Job: "bench"})
 		if err != nil {
 			b.Fatal(err)
 		}

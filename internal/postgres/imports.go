@@ -11,11 +11,10 @@ import (
 )
 
 // ImportLinks inserts a batch of imported links and advances the job's
-// checkpoint in one transaction. Like CreateLink it first locks every name
-// of the batch, so a concurrent create of one of them on any node runs
-// before or after it, never between the check and the insert; which names
-// are taken is then read in two queries for the whole batch. See
-// tiny.ImportStore for the contract.
+// checkpoint in one transaction. It first takes the namespace lock
+// exclusive, so no create or other import on any node runs between its
+// checks and its inserts; which names are taken is then read in two
+// queries for the whole batch. See tiny.ImportStore for the contract.
 func (db *DB) ImportLinks(ctx context.Context, b tiny.ImportBatch) ([]error, error) {
 	var names, wanted []string
 	for _, l := range b.Links {
@@ -31,7 +30,7 @@ func (db *DB) ImportLinks(ctx context.Context, b tiny.ImportBatch) ([]error, err
 		created        = make([][2]time.Time, len(b.Links))
 	)
 	pb := txBatch()
-	pb.Queue(lockNames, names)
+	pb.Queue(lockNamespaceExclusive)
 	pb.Queue(`SELECT alias FROM aliases WHERE alias = ANY($1)`, names).Query(func(rows pgx.Rows) (err error) {
 		aliases, err = nameSet(rows)
 		return err

@@ -79,6 +79,18 @@ const notifyChange = `SELECT pg_notify('` + changeChannel + `', concat_ws(' ', $
 const lockNames = `SELECT pg_advisory_xact_lock(k) FROM (
 	SELECT DISTINCT hashtextextended(n, 0) AS k FROM unnest($1::text[]) AS n ORDER BY k) AS keys`
 
+// The namespace lock keeps bulk imports apart from single creates. Every
+// CreateLink takes it shared, before its name locks; ImportLinks takes it
+// exclusive instead of a lock per name, which for a batch of thousands of
+// names would fill PostgreSQL's shared lock table (max_locks_per_transaction
+// × connections). An import batch therefore runs alone, and creates on any
+// node wait for it to commit. The two-key form keeps the lock apart from
+// the one-key advisory locks (names, migrations, partitions).
+const (
+	lockNamespaceShared    = `SELECT pg_advisory_xact_lock_shared(1953066617, 0)` // 'tiny'
+	lockNamespaceExclusive = `SELECT pg_advisory_xact_lock(1953066617, 0)`
+)
+
 // linkChecks tells whether a new link's code ($1) is an existing alias, and
 // whether its alias ($2) is an existing alias or the code of an existing
 // link.
@@ -132,6 +144,7 @@ func (db *DB) CreateLink(ctx context.Context, l *tiny.Link) error {
 	// checks, a statement after the locks, see whatever a transaction that
 	// held the locks before committed.
 	b := txBatch()
+	b.Queue(lockNamespaceShared)
 	b.Queue(lockNames, names)
 	b.Queue(linkChecks, l.Code, l.Alias).QueryRow(func(row pgx.Row) error {
 		return row.Scan(&codeIsAlias, &aliasTaken, &aliasIsCode)
