@@ -13,6 +13,16 @@ import (
 // readAll reads every record of r, and the rows it reported.
 func readAll(t *testing.T, r Reader) ([]*Record, []*RowError) {
 	t.Helper()
+	recs, bad, err := readRecords(r)
+	if err != nil {
+		t.Fatalf("Next = %v, want a record or io.EOF", err)
+	}
+	return recs, bad
+}
+
+// readRecords reads r to its end: the records, the rows it reported and
+// the error that ended it early.
+func readRecords(r Reader) ([]*Record, []*RowError, error) {
 	var recs []*Record
 	var bad []*RowError
 	for range 100_000 {
@@ -20,17 +30,16 @@ func readAll(t *testing.T, r Reader) ([]*Record, []*RowError) {
 		var rowErr *RowError
 		switch {
 		case errors.Is(err, io.EOF):
-			return recs, bad
+			return recs, bad, nil
 		case errors.As(err, &rowErr):
 			bad = append(bad, rowErr)
 		case err != nil:
-			t.Fatalf("Next = %v, want a record or io.EOF", err)
+			return recs, bad, err
 		default:
 			recs = append(recs, rec)
 		}
 	}
-	t.Fatal("Next never returned io.EOF")
-	return nil, nil
+	return recs, bad, errors.New("Next never returned io.EOF")
 }
 
 // find returns the record with that slug, failing t when none.
