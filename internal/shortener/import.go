@@ -145,18 +145,11 @@ func (s *Service) ImportCheckpoint(ctx context.Context, p *accounts.Principal, j
 // they only describe the link.
 func (s *Service) importLink(owner *tiny.User, in ImportInput) (*tiny.Link, error) {
 	v := validator{policy: s.cfg.URLPolicy, now: s.cfg.Now()}
-	l := &tiny.Link{OwnerID: owner.ID, Redirect: tiny.DefaultRedirect, Status: tiny.StatusActive,
-		Alias: in.Alias, Title: fitTitle(in.Title), Tags: fitTags(in.Tags),
-		ImportedClicks: max(in.ImportedClicks, 0), ForwardQuery: in.ForwardQuery}
-	var err error
-	if l.URL, err = v.url(in.URL); err != nil {
+	l, err := v.newLink(owner, in.URL, in.Alias, in.ForwardQuery)
+	if err != nil {
 		return nil, err
 	}
-	if in.Alias != "" {
-		if err := tiny.ValidateAlias(in.Alias); err != nil {
-			return nil, err
-		}
-	}
+	l.Title, l.Tags, l.ImportedClicks = fitTitle(in.Title), fitTags(in.Tags), max(in.ImportedClicks, 0)
 	if in.Redirect != 0 {
 		if err := validateRedirect(in.Redirect); err != nil {
 			return nil, err

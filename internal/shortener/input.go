@@ -75,6 +75,23 @@ type validator struct {
 
 func (v validator) url(raw string) (string, error) { return v.policy.NormalizeURL(raw) }
 
+// newLink returns an active link of owner to the normalised rawURL, with
+// alias when it is valid; the other fields are the defaults.
+func (v validator) newLink(owner *tiny.User, rawURL, alias string, forwardQuery bool) (*tiny.Link, error) {
+	l := &tiny.Link{OwnerID: owner.ID, Redirect: tiny.DefaultRedirect, Status: tiny.StatusActive, ForwardQuery: forwardQuery}
+	var err error
+	if l.URL, err = v.url(rawURL); err != nil {
+		return nil, err
+	}
+	if alias != "" {
+		if err := tiny.ValidateAlias(alias); err != nil {
+			return nil, err
+		}
+		l.Alias = alias
+	}
+	return l, nil
+}
+
 func validateTitle(title string) (string, error) {
 	if !utf8.ValidString(title) {
 		return "", tiny.FieldErrorf(tiny.Invalid, "title", "title must be valid UTF-8")

@@ -151,16 +151,9 @@ func (s *Service) Create(ctx context.Context, p *accounts.Principal, in CreateIn
 	}
 	owner := p.User
 	v := validator{policy: s.cfg.URLPolicy, now: s.cfg.Now()}
-	l := &tiny.Link{OwnerID: owner.ID, Redirect: tiny.DefaultRedirect, Status: tiny.StatusActive, ForwardQuery: in.ForwardQuery}
-	var err error
-	if l.URL, err = v.url(in.URL); err != nil {
+	l, err := v.newLink(owner, in.URL, in.Alias, in.ForwardQuery)
+	if err != nil {
 		return nil, err
-	}
-	if in.Alias != "" {
-		if err := tiny.ValidateAlias(in.Alias); err != nil {
-			return nil, err
-		}
-		l.Alias = in.Alias
 	}
 	if l.Title, err = validateTitle(in.Title); err != nil {
 		return nil, err
