@@ -226,3 +226,25 @@ func TestJobID(t *testing.T) {
 		t.Errorf("JobID: same file %q %q, other content %q, other user %q; want equal, then different", a1, a2, b, c)
 	}
 }
+
+// flagging is a Screener that flags destinations on review.test and
+// passes the rest to the real checker.
+type flagging struct{ next shortener.Screener }
+
+func (f flagging) Screen(ctx context.Context, u *tiny.User, url string) (tiny.Screening, error) {
+	if strings.Contains(url, "review.test") {
+		return tiny.Screening{Status: tiny.StatusFlagged, Score: 0.6, Reason: "needs a look"}, nil
+	}
+	return f.next.Screen(ctx, u, url)
+}
+
+func TestRunListsFlagged(t *testing.T) {
+	e := newEnv(t, func(c *shortener.Config) { c.Screener = flagging{c.Screener} })
+	sum := e.run(t, NewCSV(strings.NewReader("url,alias\nhttps://review.test/a,maybe\nhttps://example.com/,fine\n")), Options{})
+	if sum.FlaggedCount != 1 || len(sum.Flagged) != 1 || sum.Flagged[0].Slug != "maybe" || sum.Flagged[0].Detail != "needs a look" || sum.Imported != 2 {
+		t.Errorf("summary = %+v, want maybe listed as flagged, both imported", sum)
+	}
+	if l := e.link(t, "maybe"); l.Status != tiny.StatusFlagged || l.Safety.Review != tiny.ReviewFlagged {
+		t.Errorf("maybe = %s, review %q; want flagged, in the review queue", l.Status, l.Safety.Review)
+	}
+}

@@ -28,7 +28,7 @@ type env struct {
 	p     *accounts.Principal
 }
 
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB, configure ...func(*shortener.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "tiny.db"))
@@ -38,10 +38,14 @@ func newEnv(t testing.TB) *env {
 	t.Cleanup(func() { store.Close() })
 	blocklist := feed.SetOf("test-feed", blockedHost)
 	checker := abuse.NewChecker(abuse.CheckerConfig{Model: urlscore.Default(), Feeds: func() *feed.Set { return blocklist }})
-	links, err := shortener.New(ctx, store, shortener.Config{
+	cfg := shortener.Config{
 		PasswordCost: bcrypt.MinCost, Screener: checker,
 		URLPolicy: tiny.URLPolicy{OwnHosts: []string{"tiny.test"}},
-	}, func() []byte { return []byte("0123456789abcdef") })
+	}
+	for _, c := range configure {
+		c(&cfg)
+	}
+	links, err := shortener.New(ctx, store, cfg, func() []byte { return []byte("0123456789abcdef") })
 	if err != nil {
 		t.Fatal(err)
 	}
