@@ -62,7 +62,7 @@ type DB struct {
 	insertTag   *sql.Stmt // on writer
 	insertAlias *sql.Stmt // on writer
 
-	// The multi-row statements of RecordClicks, on writer.
+	// The multi-row statements of RecordClicks and ImportLinks, on writer.
 	clicks  *clickStmts
 	imports *importStmts
 	// deleteChunk is how many events each statement of
