@@ -123,9 +123,9 @@ func (c *Checker) Check(ctx context.Context, u *tiny.User, url string) (Verdict,
 		c.counted(u)
 		return Verdict{Screening: tiny.Screening{Status: tiny.StatusActive, Reason: "allowlist " + m.Feed + ": " + m.Entry}}, nil
 	}
-	p := c.cfg.Model.Score(url)
+	p, signals := c.cfg.Model.ScoreExplain(url)
 	v := Verdict{ModelScore: p}
-	for _, s := range c.cfg.Model.Explain(url) {
+	for _, s := range signals {
 		if s.Weight <= 0 {
 			continue // signals that lowered the score do not explain it
 		}

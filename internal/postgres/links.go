@@ -19,7 +19,7 @@ import (
 const linkColumns = `l.id, l.code, COALESCE(a.alias, ''), l.owner_id, l.url, l.title,
 	l.redirect, l.cache_seconds, l.expires_at, l.max_clicks, l.password_hash,
 	l.forward_query, l.status, l.clicks, l.created_at, l.updated_at, l.deleted_at,
-	l.score, l.auto_status, l.safety_reason, l.review, l.reports,
+	l.score, l.auto_status, l.safety_reason, l.review, l.reports, l.imported_clicks,
 	ARRAY(SELECT t.tag FROM link_tags t WHERE t.link_id = l.id ORDER BY t.pos)`
 
 const selectLink = `SELECT ` + linkColumns + `
@@ -34,7 +34,7 @@ func scanLink(row pgx.Row) (*tiny.Link, error) {
 	err := row.Scan(&l.ID, &l.Code, &l.Alias, &l.OwnerID, &l.URL, &l.Title,
 		&l.Redirect, &l.CacheSeconds, &l.ExpiresAt, &l.MaxClicks, &l.PasswordHash,
 		&l.ForwardQuery, &status, &l.Clicks, &l.CreatedAt, &l.UpdatedAt, &l.DeletedAt,
-		&l.Safety.Score, &l.Safety.Auto, &l.Safety.Reason, &l.Safety.Review, &l.Safety.Reports, &l.Tags)
+		&l.Safety.Score, &l.Safety.Auto, &l.Safety.Reason, &l.Safety.Review, &l.Safety.Reports, &l.ImportedClicks, &l.Tags)
 	if err != nil {
 		return nil, err
 	}
@@ -79,6 +79,18 @@ const notifyChange = `SELECT pg_notify('` + changeChannel + `', concat_ws(' ', $
 const lockNames = `SELECT pg_advisory_xact_lock(k) FROM (
 	SELECT DISTINCT hashtextextended(n, 0) AS k FROM unnest($1::text[]) AS n ORDER BY k) AS keys`
 
+// The namespace lock keeps bulk imports apart from single creates. Every
+// CreateLink takes it shared, before its name locks; ImportLinks takes it
+// exclusive instead of a lock per name, which for a batch of thousands of
+// names would fill PostgreSQL's shared lock table (max_locks_per_transaction
+// × connections). An import batch therefore runs alone, and creates on any
+// node wait for it to commit. The two-key form keeps the lock apart from
+// the one-key advisory locks (names, migrations, partitions).
+const (
+	lockNamespaceShared    = `SELECT pg_advisory_xact_lock_shared(1953066617, 0)` // 'tiny'
+	lockNamespaceExclusive = `SELECT pg_advisory_xact_lock(1953066617, 0)`
+)
+
 // linkChecks tells whether a new link's code ($1) is an existing alias, and
 // whether its alias ($2) is an existing alias or the code of an existing
 // link.
@@ -89,10 +101,10 @@ const linkChecks = `SELECT
 
 const insertLink = `INSERT INTO links (id, code, owner_id, url, title, url_lower, title_lower,
 	redirect, cache_seconds, expires_at, max_clicks, clicks, password_hash, forward_query,
-	status, score, auto_status, safety_reason, review, reports, created_at, updated_at)
+	status, score, auto_status, safety_reason, review, reports, imported_clicks, created_at, updated_at)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-		$16, $17, $18, $19, $20, now(), now())
-	RETURNING created_at`
+		$16, $17, $18, $19, $20, $21, COALESCE($22::timestamptz, now()), now())
+	RETURNING created_at, updated_at`
 
 // insertTags stores the tags $2 of link $1, numbered from 0 in their order.
 const insertTags = `INSERT INTO link_tags (link_id, pos, tag)
@@ -124,16 +136,15 @@ func (db *DB) CreateLink(ctx context.Context, l *tiny.Link) error {
 	if l.Safety.Auto == "" {
 		l.Safety.Auto = l.Status
 	}
-	audit := tiny.CreateAudit(l)
-	tags := uniqueTags(l.Tags)
 	var (
 		codeIsAlias, aliasTaken, aliasIsCode bool
-		created                              time.Time
+		created                              [2]time.Time
 	)
 	// Under READ COMMITTED each statement reads a snapshot of its own: the
 	// checks, a statement after the locks, see whatever a transaction that
 	// held the locks before committed.
 	b := txBatch()
+	b.Queue(lockNamespaceShared)
 	b.Queue(lockNames, names)
 	b.Queue(linkChecks, l.Code, l.Alias).QueryRow(func(row pgx.Row) error {
 		return row.Scan(&codeIsAlias, &aliasTaken, &aliasIsCode)
@@ -148,29 +159,36 @@ func (db *DB) CreateLink(ctx context.Context, l *tiny.Link) error {
 			return tiny.FieldErrorf(tiny.Conflict, "alias", "alias %q is the code of another link", l.Alias)
 		}
 		b := &pgx.Batch{}
-		b.Queue(insertLink, l.ID, l.Code, l.OwnerID, l.URL, l.Title, fold(l.URL), fold(l.Title),
-			l.Redirect, l.CacheSeconds, l.ExpiresAt, l.MaxClicks, l.Clicks, l.PasswordHash,
-			l.ForwardQuery, string(l.Status), l.Safety.Score, string(l.Safety.Auto), l.Safety.Reason,
-			string(l.Safety.Review), l.Safety.Reports).QueryRow(func(row pgx.Row) error {
-			return row.Scan(&created)
-		})
-		if len(tags) > 0 {
-			b.Queue(insertTags, l.ID, tags)
-		}
-		if l.Alias != "" {
-			b.Queue(insertAlias, l.Alias, l.ID)
-		}
-		if audit != nil {
-			queueAudit(b, audit)
-		}
-		b.Queue(notifyChange, l.Code, l.Alias)
+		queueInsertLink(b, l, nil, &created)
 		return tx.SendBatch(ctx, b).Close()
 	})
 	if err != nil {
 		return storeErr(err, "create link")
 	}
-	l.CreatedAt, l.UpdatedAt = created.UTC(), created.UTC()
+	l.CreatedAt, l.UpdatedAt = created[0].UTC(), created[1].UTC()
 	return nil
+}
+
+// queueInsertLink queues on b the inserts of l, its tags, its alias and
+// its audit entry, and the notice of the change. created is the creation
+// time to keep (nil: now); the times stored are scanned into out.
+func queueInsertLink(b *pgx.Batch, l *tiny.Link, created *time.Time, out *[2]time.Time) {
+	b.Queue(insertLink, l.ID, l.Code, l.OwnerID, l.URL, l.Title, fold(l.URL), fold(l.Title),
+		l.Redirect, l.CacheSeconds, l.ExpiresAt, l.MaxClicks, l.Clicks, l.PasswordHash,
+		l.ForwardQuery, string(l.Status), l.Safety.Score, string(l.Safety.Auto), l.Safety.Reason,
+		string(l.Safety.Review), l.Safety.Reports, l.ImportedClicks, created).QueryRow(func(row pgx.Row) error {
+		return row.Scan(&out[0], &out[1])
+	})
+	if tags := uniqueTags(l.Tags); len(tags) > 0 {
+		b.Queue(insertTags, l.ID, tags)
+	}
+	if l.Alias != "" {
+		b.Queue(insertAlias, l.Alias, l.ID)
+	}
+	if audit := tiny.CreateAudit(l); audit != nil {
+		queueAudit(b, audit)
+	}
+	b.Queue(notifyChange, l.Code, l.Alias)
 }
 
 // uniqueTags returns tags without repeats, in their order.

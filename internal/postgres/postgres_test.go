@@ -137,7 +137,7 @@ func TestOpenConcurrent(t *testing.T) {
 	month := rollup.MonthOf(time.Now())
 	want := []string{"aliases", "api_keys", "audit_log", "click_dims", "click_hourly", "click_visitors", "clicks", "clicks_default",
 		partitionName(month), partitionName(month.AddDate(0, 1, 0)), "destination_blocks",
-		"goose_db_version", "id_sequence", "link_tags", "links", "recovery_codes", "sessions", "settings", "users"}
+		"goose_db_version", "id_sequence", "import_checkpoints", "link_tags", "links", "recovery_codes", "sessions", "settings", "users"}
 	if !slices.Equal(tables, want) {
 		t.Errorf("tables after concurrent Open = %q, want %q", tables, want)
 	}

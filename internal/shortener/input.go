@@ -100,6 +100,23 @@ type validator struct {
 
 func (v validator) url(raw string) (string, error) { return v.policy.NormalizeURL(raw) }
 
+// newLink returns an active link of owner to the normalised rawURL, with
+// alias when it is valid; the other fields are the defaults.
+func (v validator) newLink(owner *tiny.User, rawURL, alias string, forwardQuery bool) (*tiny.Link, error) {
+	l := &tiny.Link{OwnerID: owner.ID, Redirect: tiny.DefaultRedirect, Status: tiny.StatusActive, ForwardQuery: forwardQuery}
+	var err error
+	if l.URL, err = v.url(rawURL); err != nil {
+		return nil, err
+	}
+	if alias != "" {
+		if err := tiny.ValidateAlias(alias); err != nil {
+			return nil, err
+		}
+		l.Alias = alias
+	}
+	return l, nil
+}
+
 func validateTitle(title string) (string, error) {
 	if !utf8.ValidString(title) {
 		return "", tiny.FieldErrorf(tiny.Invalid, "title", "title must be valid UTF-8")
@@ -128,8 +145,7 @@ func normalizeTags(tags []string) ([]string, error) {
 			return nil, tiny.FieldErrorf(tiny.Invalid, "tags", "each tag must be 1 to %d characters", MaxTagLength)
 		}
 		for i := 0; i < len(t); i++ {
-			c := t[i]
-			if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == ':' || c == '/') {
+			if !isTagByte(t[i]) {
 				return nil, tiny.FieldErrorf(tiny.Invalid, "tags", "tag %q may contain only letters, digits and - _ . : /", t)
 			}
 		}
@@ -139,6 +155,11 @@ func normalizeTags(tags []string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// isTagByte reports whether a tag may hold c.
+func isTagByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == ':' || c == '/'
 }
 
 func (v validator) expiresAt(t time.Time) (*time.Time, error) {

@@ -151,16 +151,9 @@ func (s *Service) Create(ctx context.Context, p *accounts.Principal, in CreateIn
 	}
 	owner := p.User
 	v := validator{policy: s.cfg.URLPolicy, now: s.cfg.Now()}
-	l := &tiny.Link{OwnerID: owner.ID, Redirect: tiny.DefaultRedirect, Status: tiny.StatusActive, ForwardQuery: in.ForwardQuery}
-	var err error
-	if l.URL, err = v.url(in.URL); err != nil {
+	l, err := v.newLink(owner, in.URL, in.Alias, in.ForwardQuery)
+	if err != nil {
 		return nil, err
-	}
-	if in.Alias != "" {
-		if err := tiny.ValidateAlias(in.Alias); err != nil {
-			return nil, err
-		}
-		l.Alias = in.Alias
 	}
 	if l.Title, err = validateTitle(in.Title); err != nil {
 		return nil, err
@@ -249,19 +242,10 @@ func (s *Service) screen(ctx context.Context, creator *tiny.User, l *tiny.Link) 
 // never shadow a route or another link.
 func (s *Service) insert(ctx context.Context, l *tiny.Link) error {
 	for {
-		id, err := s.ids.Next(ctx)
-		if err != nil {
-			return s.storeErr(err)
+		if err := s.nextID(ctx, l); err != nil {
+			return err
 		}
-		if id > tiny.MaxID {
-			return tiny.Errorf(tiny.Unavailable, "the id space is exhausted")
-		}
-		code := s.codec.Encode(id)
-		if tiny.IsReserved(code) {
-			continue
-		}
-		l.ID, l.Code = id, code
-		err = s.store.CreateLink(ctx, l)
+		err := s.store.CreateLink(ctx, l)
 		if err == nil {
 			// A code or alias that was looked up before it existed may be
 			// cached as missing by an older node; drop any such entry.

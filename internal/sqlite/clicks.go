@@ -88,7 +88,14 @@ func (c *clickStmts) all() []*rowsStmt {
 
 // prepare prepares every size of every statement on the writer.
 func (c *clickStmts) prepare(ctx context.Context, writer *sql.DB) error {
-	for _, s := range c.all() {
+	return prepareRows(ctx, writer, c.all())
+}
+
+func (c *clickStmts) close() []error { return closeRows(c.all()) }
+
+// prepareRows prepares every size of every statement on the writer.
+func prepareRows(ctx context.Context, writer *sql.DB, all []*rowsStmt) error {
+	for _, s := range all {
 		s.stmts = make([]*sql.Stmt, rowSizes)
 		for i := range s.stmts {
 			stmt, err := writer.PrepareContext(ctx, s.query(1<<i))
@@ -101,9 +108,9 @@ func (c *clickStmts) prepare(ctx context.Context, writer *sql.DB) error {
 	return nil
 }
 
-func (c *clickStmts) close() []error {
+func closeRows(all []*rowsStmt) []error {
 	var errs []error
-	for _, s := range c.all() {
+	for _, s := range all {
 		for _, stmt := range s.stmts {
 			if stmt != nil {
 				errs = append(errs, stmt.Close())

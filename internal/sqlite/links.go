@@ -20,7 +20,7 @@ import (
 const linkColumns = `l.id, l.code, COALESCE(a.alias, ''), l.owner_id, l.url, l.title,
 	l.redirect, l.cache_seconds, l.expires_at, l.max_clicks, l.password_hash,
 	l.forward_query, l.status, l.clicks, l.created_at, l.updated_at, l.deleted_at,
-	l.score, l.auto_status, l.safety_reason, l.review, l.reports,
+	l.score, l.auto_status, l.safety_reason, l.review, l.reports, l.imported_clicks,
 	(SELECT json_group_array(t.tag ORDER BY t.pos) FROM link_tags t WHERE t.link_id = l.id)`
 
 const selectLink = `SELECT ` + linkColumns + `
@@ -42,7 +42,7 @@ func scanLink(row interface{ Scan(...any) error }) (*tiny.Link, error) {
 	err := row.Scan(&l.ID, &l.Code, &l.Alias, &l.OwnerID, &l.URL, &l.Title,
 		&l.Redirect, &cacheSeconds, &expiresAt, &l.MaxClicks, &l.PasswordHash,
 		&forwardQuery, &status, &l.Clicks, &createdAt, &updatedAt, &deletedAt,
-		&l.Safety.Score, &l.Safety.Auto, &l.Safety.Reason, &l.Safety.Review, &l.Safety.Reports, &tags)
+		&l.Safety.Score, &l.Safety.Auto, &l.Safety.Reason, &l.Safety.Review, &l.Safety.Reports, &l.ImportedClicks, &tags)
 	if err != nil {
 		return nil, err
 	}
@@ -97,8 +97,8 @@ const linkChecks = `SELECT
 
 const insertLink = `INSERT INTO links (id, code, owner_id, url, title, redirect,
 	cache_seconds, expires_at, max_clicks, clicks, password_hash, forward_query, status,
-	score, auto_status, safety_reason, review, reports, created_at, updated_at, deleted_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`
+	score, auto_status, safety_reason, review, reports, imported_clicks, created_at, updated_at, deleted_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)`
 
 const insertTag = `INSERT INTO link_tags (link_id, pos, tag) VALUES (?, ?, ?)`
 
@@ -140,7 +140,7 @@ func (db *DB) CreateLink(ctx context.Context, l *tiny.Link) error {
 			l.ID, l.Code, l.OwnerID, l.URL, l.Title, l.Redirect,
 			nullInt(l.CacheSeconds), nullTime(l.ExpiresAt), l.MaxClicks, l.Clicks, l.PasswordHash,
 			boolInt(l.ForwardQuery), string(l.Status), l.Safety.Score, string(l.Safety.Auto),
-			l.Safety.Reason, string(l.Safety.Review), l.Safety.Reports, millis(now), millis(now))
+			l.Safety.Reason, string(l.Safety.Review), l.Safety.Reports, l.ImportedClicks, millis(now), millis(now))
 		if err != nil {
 			field := "code"
 			if constraintCode(err) == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY {

@@ -62,8 +62,9 @@ type DB struct {
 	insertTag   *sql.Stmt // on writer
 	insertAlias *sql.Stmt // on writer
 
-	// The multi-row statements of RecordClicks, on writer.
-	clicks *clickStmts
+	// The multi-row statements of RecordClicks and ImportLinks, on writer.
+	clicks  *clickStmts
+	imports *importStmts
 	// deleteChunk is how many events each statement of
 	// DeleteClicksBefore deletes; tests make it small.
 	deleteChunk int
@@ -108,7 +109,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: register %s: %w", lowerFunc, err)
 	}
 
-	db := &DB{now: time.Now, clicks: newClickStmts(), deleteChunk: deleteChunk}
+	db := &DB{now: time.Now, clicks: newClickStmts(), imports: newImportStmts(), deleteChunk: deleteChunk}
 	db.writer = sql.OpenDB(connector{drv, writerDSN(abs)})
 	db.writer.SetMaxOpenConns(1)
 	db.writer.SetMaxIdleConns(1)
@@ -145,7 +146,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 // has them, including one that replaces a broken connection. temp_store
 // MEMORY keeps the statement journals of the multi-row statements of
 // RecordClicks in memory: written to a temporary file, they cost it a
-// write system call per page.
+// write system call per page. The writer's page cache is 64 MiB, not
+// SQLite's 2 MiB: new links' codes are random, so each insert touches
+// pages all over the code index, and a bulk import read most of them back
+// from the file with the default (SQLite grows the cache only as pages
+// are used).
 func writerDSN(path string) string {
 	return "file:" + escapePath(path) + "?" + strings.Join([]string{
 		fmt.Sprintf("_pragma=busy_timeout(%d)", busyTimeoutMillis),
@@ -153,6 +158,7 @@ func writerDSN(path string) string {
 		"_pragma=synchronous(NORMAL)",
 		"_pragma=temp_store(MEMORY)",
 		"_pragma=foreign_keys(1)",
+		"_pragma=cache_size(-65536)",
 		"_txlock=immediate",
 	}, "&")
 }
@@ -241,6 +247,9 @@ func (db *DB) prepare(ctx context.Context) error {
 		}
 		*s.dst = stmt
 	}
+	if err := prepareRows(ctx, db.writer, db.imports.all()); err != nil {
+		return err
+	}
 	return db.clicks.prepare(ctx, db.writer)
 }
 
@@ -254,6 +263,7 @@ func (db *DB) Close() error {
 		}
 	}
 	errs = append(errs, db.clicks.close()...)
+	errs = append(errs, closeRows(db.imports.all())...)
 	if db.reader != nil {
 		errs = append(errs, db.reader.Close())
 	}

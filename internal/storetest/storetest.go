@@ -79,6 +79,7 @@ func Run(t *testing.T, open func(t *testing.T) tiny.Store) {
 		{"DestinationBlockRace", testDestinationBlockRace},
 	}
 	tests = append(tests, accountTests...)
+	tests = append(tests, importTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := open(t)
@@ -218,6 +219,9 @@ func linkDiff(got, want *tiny.Link) string {
 	}
 	if got.Clicks != want.Clicks {
 		add("Clicks", got.Clicks, want.Clicks)
+	}
+	if got.ImportedClicks != want.ImportedClicks {
+		add("ImportedClicks", got.ImportedClicks, want.ImportedClicks)
 	}
 	if !got.CreatedAt.Equal(want.CreatedAt) {
 		add("CreatedAt", got.CreatedAt, want.CreatedAt)

@@ -48,12 +48,16 @@ type Link struct {
 	PasswordHash string     // bcrypt hash; "" when the link has no password
 	ForwardQuery bool       // append the visitor's query string to URL
 
-	Status    LinkStatus
-	Safety    Safety // the safety check's view; Status is what visitors get
-	Clicks    int64  // redirects counted so far
-	CreatedAt time.Time
-	UpdatedAt time.Time
-	DeletedAt *time.Time // set when the owner deleted the link; it then answers 410
+	Status LinkStatus
+	Safety Safety // the safety check's view; Status is what visitors get
+	Clicks int64  // redirects counted so far
+	// ImportedClicks is the click total another shortener had counted
+	// when the link was imported; kept apart from Clicks, which only tiny
+	// counts, so neither figure is mistaken for the other.
+	ImportedClicks int64
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+	DeletedAt      *time.Time // set when the owner deleted the link; it then answers 410
 }
 
 // IsPermanent reports whether the link's redirect status is permanent.

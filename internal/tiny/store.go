@@ -12,6 +12,7 @@ import (
 // (NotFound, Conflict, Gone, Unavailable); any other error is Internal.
 type Store interface {
 	LinkStore
+	ImportStore
 	ClickStore
 	ModerationStore
 	DestinationStore

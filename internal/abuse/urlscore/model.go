@@ -66,6 +66,25 @@ func (m *Model) Score(u string) float64 {
 	e := extractors.Get().(*extractor)
 	e.reset()
 	e.extract(u, nil)
+	p := m.scoreOf(e)
+	extractors.Put(e)
+	return p
+}
+
+// ScoreExplain returns Score(u) and Explain(u) from one pass over u, for
+// callers that want both: the features are extracted once.
+func (m *Model) ScoreExplain(u string) (float64, []Signal) {
+	e := extractors.Get().(*extractor)
+	e.reset()
+	var f findings
+	e.extract(u, &f)
+	p := m.scoreOf(e)
+	extractors.Put(e)
+	return p, m.weigh(f.signals)
+}
+
+// scoreOf is the score of the features e extracted.
+func (m *Model) scoreOf(e *extractor) float64 {
 	z := m.bias
 	for i, ix := range e.idx {
 		z += float64(m.weights[ix]) * float64(e.val[i])
@@ -73,15 +92,16 @@ func (m *Model) Score(u string) float64 {
 	if len(m.trees) > 0 {
 		z = m.treeMargin(z, &e.dense)
 	}
-	extractors.Put(e)
 	return sigmoid(z)
 }
 
 // Explain returns the heuristic signals that fired on u with their
 // contribution to the logistic regression's log-odds, largest first. (The
 // trees then re-weigh those log-odds as a whole with the URL's form.)
-func (m *Model) Explain(u string) []Signal {
-	sigs := Heuristics(u)
+func (m *Model) Explain(u string) []Signal { return m.weigh(Heuristics(u)) }
+
+// weigh sets the weight of each signal and sorts them, largest first.
+func (m *Model) weigh(sigs []Signal) []Signal {
 	for i := range sigs {
 		sigs[i].Weight = float64(m.weights[slot(hashString(hashByte(offset32, nsSignal), sigs[i].Name))])
 	}

@@ -3,6 +3,7 @@ package urlscore
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"testing"
 )
 
@@ -41,6 +42,21 @@ func TestExplain(t *testing.T) {
 	}
 	if sigs[0].Weight <= 0 {
 		t.Errorf("the top signal does not raise the score: %+v", sigs[0])
+	}
+}
+
+// TestScoreExplain: the one-pass ScoreExplain gives what Score and
+// Explain give apart, on every labelled URL.
+func TestScoreExplain(t *testing.T) {
+	m := Default()
+	for _, s := range fixture(t) {
+		p, sigs := m.ScoreExplain(s.URL)
+		if want := m.Score(s.URL); p != want {
+			t.Fatalf("ScoreExplain(%s) score = %v, want Score's %v", s.URL, p, want)
+		}
+		if want := m.Explain(s.URL); fmt.Sprint(sigs) != fmt.Sprint(want) {
+			t.Fatalf("ScoreExplain(%s) signals = %v, want Explain's %v", s.URL, sigs, want)
+		}
 	}
 }
 
