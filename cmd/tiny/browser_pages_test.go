@@ -1,0 +1,223 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+)
+
+// browserEnv is a tiny for the browser tests: a fresh database whose
+// setup URL is unspent, the initial admin key, and a local destination
+// site that the allowlist lets links lead to.
+type browserEnv struct {
+	p        *process
+	base     string
+	db       string
+	dest     *httptest.Server
+	setupURL string
+	key      string // the admin key the first start printed
+}
+
+var printedKey = regexp.MustCompile(`tiny_[A-Za-z0-9_-]{20,}`)
+
+// destinationPage is where the local destination site's links land.
+const destinationPage = "<!doctype html><html lang=en><title>Destination</title><h1>You have arrived</h1>"
+
+func startBrowserEnv(t *testing.T, flags ...string) *browserEnv {
+	t.Helper()
+	dest := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, destinationPage)
+	}))
+	t.Cleanup(dest.Close)
+	dir := t.TempDir()
+	allow := filepath.Join(dir, "allowlist.txt")
+	if err := os.WriteFile(allow, []byte(dest.URL+"/\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "tiny.db")
+	addr := freeAddr(t)
+	args := append([]string{"--database", db, "--allow-private-destinations", "--allowlist", allow}, flags...)
+	p := startTinyWith(t, addr, args)
+	env := &browserEnv{p: p, base: "http://" + addr, db: db, dest: dest}
+	deadline := time.Now().Add(2 * time.Second)
+	for env.setupURL == "" || env.key == "" {
+		if time.Now().After(deadline) {
+			t.Fatalf("the first start printed no setup URL or admin key; stdout:\n%s", p.stdout)
+		}
+		env.setupURL = setupURL.FindString(p.stdout.String())
+		env.key = printedKey.FindString(p.stdout.String())
+		time.Sleep(10 * time.Millisecond)
+	}
+	return env
+}
+
+// addUser creates a user with `tiny admin create-user`.
+func (env *browserEnv) addUser(t *testing.T, email, role string) {
+	t.Helper()
+	runAdmin(t, e2ePassword+"\n", "create-user", "--database", env.db, "--email", email, "--role", role, "--password-stdin")
+}
+
+// api calls the API with the admin key and returns the status and the
+// decoded answer.
+func (env *browserEnv) api(t *testing.T, method, path string, body any) (int, map[string]any) {
+	t.Helper()
+	raw, _ := json.Marshal(body)
+	req, _ := http.NewRequest(method, env.base+path, bytes.NewReader(raw))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+env.key)
+	resp, err := noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+// link creates a link with the admin key and returns it.
+func (env *browserEnv) link(t *testing.T, body map[string]any) map[string]any {
+	t.Helper()
+	status, l := env.api(t, "POST", "/api/v1/links", body)
+	if status != http.StatusCreated {
+		t.Fatalf("creating %v = %d %v", body, status, l)
+	}
+	return l
+}
+
+// block blocks the link code with the admin key.
+func (env *browserEnv) block(t *testing.T, code string) {
+	t.Helper()
+	if status, body := env.api(t, "POST", "/api/v1/moderation/links/"+code, map[string]string{"decision": "block", "note": "test"}); status != http.StatusOK {
+		t.Fatalf("blocking %s = %d %v", code, status, body)
+	}
+}
+
+// previewBot is the user agent of a chat app's link preview.
+const previewBot = "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)"
+
+// pageCase is a page to check: whose tab opens which path (placeholders
+// in braces name the fixture's links) with which status, and optionally
+// what to do there first (send a form wrong, to check the error state).
+type pageCase struct {
+	name   string
+	as     string
+	path   string
+	status int
+	then   func(tb *tab)
+}
+
+// pages is every page of tiny, reached as its users reach it. The setup
+// page is checked before, as it is spent to create the admin.
+var pages = []pageCase{
+	{name: "home-visitor", as: "visitor", path: "/", status: 200},
+	{name: "signin", as: "visitor", path: "/signin", status: 200},
+	{name: "signin-refused", as: "visitor", path: "/signin", status: 200, then: func(tb *tab) {
+		tb.fill(`input[name=email]`, "nobody@example.com")
+		tb.fill(`input[name=password]`, "not the password at all")
+		tb.enterIn(`input[name=password]`)
+	}},
+	{name: "preview", as: "visitor", path: "/{active}+", status: 200},
+	{name: "preview-hidden", as: "visitor", path: "/{password}+", status: 200},
+	{name: "interstitial", as: "visitor", path: "/{flagged}", status: 200},
+	{name: "blocked", as: "visitor", path: "/{blocked}", status: http.StatusUnavailableForLegalReasons},
+	{name: "password", as: "visitor", path: "/{password}", status: 200},
+	{name: "password-refused", as: "visitor", path: "/{password}", status: 200, then: func(tb *tab) {
+		tb.fill(`input[name=password]`, "the wrong password")
+		tb.enterIn(`input[name=password]`)
+	}},
+	{name: "protected", as: "bot", path: "/{password}", status: 200},
+	{name: "error-404", as: "visitor", path: "/no-such-link", status: 404},
+	{name: "home", as: "member", path: "/", status: 200},
+	{name: "error-404-signed-in", as: "member", path: "/app/no-such-page", status: 404},
+}
+
+// TestBrowserPages opens every page in chromium as its users see it and
+// gives each the checks of checkPage: axe-core in both themes, the
+// keyboard, screenshots at 1280 and 390 px, light and dark.
+func TestBrowserPages(t *testing.T) {
+	env := startBrowserEnv(t)
+	c := newChrome(t, env.base)
+
+	admin := c.newTab("the admin")
+	if status := admin.open(env.setupURL); status != 200 {
+		t.Fatalf("the setup URL = %d, want 200", status)
+	}
+	admin.checkPage("setup")
+	admin.open(env.setupURL)
+	admin.fill(`input[name=email]`, "admin@example.com")
+	admin.fill(`input[name=password]`, "short")
+	admin.enterIn(`input[name=password]`)
+	if !admin.exists(`[aria-invalid=true]`) {
+		t.Errorf("setup with a short password shows no field in error: %s", admin.text("main"))
+	}
+	admin.checkPage("setup-refused")
+	admin.open(env.setupURL)
+	admin.fill(`input[name=email]`, "admin@example.com")
+	admin.fill(`input[name=password]`, e2ePassword)
+	admin.enterIn(`input[name=password]`)
+	if admin.path() != "/" || !admin.exists(`form[action="/app/links"]`) {
+		t.Fatalf("after setup the admin is on %s, want the shorten form on /", admin.path())
+	}
+
+	env.addUser(t, "mia@example.com", "member")
+	env.addUser(t, "max@example.com", "member")
+	env.addUser(t, "mo@example.com", "moderator")
+	tabs := map[string]*tab{"admin": admin, "visitor": c.newTab("a visitor"), "bot": c.newTab("a link preview bot")}
+	tabs["bot"].call(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: previewBot})
+		return err
+	})
+	for as, email := range map[string]string{"member": "mia@example.com", "member2": "max@example.com", "moderator": "mo@example.com"} {
+		tabs[as] = c.newTab(as)
+		tabs[as].signIn(email, e2ePassword)
+	}
+
+	dest := env.dest.URL + "/landing"
+	codes := map[string]string{
+		"active":   env.link(t, map[string]any{"url": dest, "title": "A page that is fine"})["code"].(string),
+		"password": env.link(t, map[string]any{"url": dest, "password": "open sesame please"})["code"].(string),
+		"blocked":  env.link(t, map[string]any{"url": dest + "?blocked"})["code"].(string),
+	}
+	env.block(t, codes["blocked"])
+	// The model flags this URL (see docs/safety.md); the admin's links
+	// are scored on the URL alone.
+	flagged := env.link(t, map[string]any{"url": "http://example.net/login"})
+	if flagged["status"] != "flagged" {
+		t.Fatalf("http://example.net/login was not flagged (%v); the interstitial needs a flagged link", flagged["status"])
+	}
+	codes["flagged"] = flagged["code"].(string)
+
+	for _, pc := range pages {
+		tb := tabs[pc.as]
+		if tb == nil {
+			t.Fatalf("page %s: no tab for %q", pc.name, pc.as)
+		}
+		path := pc.path
+		for k, v := range codes {
+			path = strings.ReplaceAll(path, "{"+k+"}", v)
+		}
+		if status := tb.open(path); status != pc.status {
+			t.Errorf("page %s: %s opening %s = %d, want %d", pc.name, tb.name, path, status, pc.status)
+			continue
+		}
+		if pc.then != nil {
+			pc.then(tb)
+		}
+		tb.checkPage(pc.name)
+	}
+}
