@@ -58,7 +58,7 @@ type Views struct {
 // viewNames are the views; each must parse at start.
 var viewNames = []string{
 	"home.html", "error.html", "password.html", "preview.html", "interstitial.html", "blocked.html",
-	"protected.html", "setup.html", "signin.html",
+	"protected.html", "setup.html", "signin.html", "extras.html",
 }
 
 // funcs are the helpers the templates may call.
