@@ -144,6 +144,7 @@ var pages = []pageCase{
 	{name: "error-404", as: "visitor", path: "/no-such-link", status: 404},
 	{name: "home", as: "member", path: "/", status: 200},
 	{name: "error-404-signed-in", as: "member", path: "/app/no-such-page", status: 404},
+	{name: "extras", as: "member", path: "/app/extras", status: 200},
 }
 
 // TestBrowserPages opens every page in chromium as its users see it and
