@@ -89,7 +89,12 @@ type tab struct {
 	name  string
 	theme string
 	width int
+	// downloads is the folder the tab's downloads go to.
+	downloads string
 }
+
+// personAgent is the user agent of a person's desktop chromium.
+const personAgent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"
 
 // pageProbe runs before any script of each page: it records CSP
 // violations and uncaught errors, which a test then fails on.
@@ -125,9 +130,21 @@ func (c *chrome) newTab(name string) *tab {
 			return err
 		}
 		// A headless tab is not focused; the clipboard needs focus.
-		_, err := cdp.Call(ctx, t, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true})
+		if _, err := cdp.Call(ctx, t, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true}); err != nil {
+			return err
+		}
+		// tiny counts HeadlessChrome's clicks as a bot's.
+		_, err := cdp.Call(ctx, t, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: personAgent})
 		return err
 	})
+	tb.downloads = c.t.TempDir()
+	_, err = chromedp.CallBrowser(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
+		Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: tb.downloads,
+		BrowserContextID: chromedp.FromContext(ctx).BrowserContextID,
+	})
+	if err != nil {
+		c.t.Fatal(err)
+	}
 	for _, name := range []string{"clipboard-read", "clipboard-write"} {
 		_, err := chromedp.CallBrowser(ctx, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
 			Permission: &cdpbrowser.PermissionDescriptor{Name: name}, Setting: cdpbrowser.PermissionSettingGranted,
@@ -277,6 +294,29 @@ func (tb *tab) navigatesBy(steps ...chromedp.Action[chromedp.Void]) {
 	tb.checkProblems()
 }
 
+// download waits for the download that the last action started and
+// returns the file's contents.
+func (tb *tab) download(ext string) []byte {
+	tb.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		files, _ := filepath.Glob(filepath.Join(tb.downloads, "*"+ext))
+		if len(files) == 1 {
+			if b, err := os.ReadFile(files[0]); err == nil && len(b) > 0 {
+				_ = os.Remove(files[0])
+				return b
+			}
+		}
+		if len(files) > 1 {
+			tb.t.Fatalf("%s: %d downloads of %s, want 1: %v", tb.name, len(files), ext, files)
+		}
+		if time.Now().After(deadline) {
+			tb.t.Fatalf("%s on %s: no %s file was downloaded within 10 s", tb.name, tb.path(), ext)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // text is the text of the element sel ("" when there is none).
 func (tb *tab) text(sel string) string {
 	tb.t.Helper()
@@ -420,13 +460,14 @@ func (tb *tab) screenshot(page string) {
 // (data-kb), the order Tab must visit them in. A radio group is one stop;
 // hidden, disabled and inert elements are none.
 const keyboardJS = `(function () {
-  function shown(e) { var s = getComputedStyle(e); return e.getClientRects().length > 0 && s.visibility !== "hidden"; }
-  var seen = {};
+  function shown(e) { return e.checkVisibility({visibilityProperty: true}); }
   var els = Array.prototype.filter.call(document.querySelectorAll("a[href], button, input, select, textarea, summary, [tabindex]"), function (e) {
     if (e.disabled || e.type === "hidden" || e.tabIndex < 0 || e.closest("[inert]") || !shown(e)) return false;
-    if (e.type === "radio") {
-      if (seen[e.name]) return false;
-      seen[e.name] = true;
+    if (e.type === "radio" && e.name) {
+      // Tab stops once in a group: at its checked radio, else its first.
+      var group = Array.prototype.filter.call(document.getElementsByName(e.name), function (r) { return r.form === e.form; });
+      var checked = group.find(function (r) { return r.checked; });
+      return e === (checked || group[0]);
     }
     return true;
   });
@@ -455,7 +496,9 @@ const focusJS = `(function () {
   return {
     I: e.dataset.kb === undefined ? -2 : +e.dataset.kb,
     Name: window.__kbName(e),
-    Shows: (s.outlineStyle !== "none" && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== "none",
+    // Date and time fields focus a part of theirs, which chromium
+    // highlights itself.
+    Shows: (s.outlineStyle !== "none" && parseFloat(s.outlineWidth) > 0) || s.boxShadow !== "none" || /^(date|time|datetime-local|month|week)$/.test(e.type),
     OnScreen: r.width > 0 && r.height > 0 && r.bottom > 0 && r.right > 0 && r.top < innerHeight && r.left < innerWidth
   };
 })()`
@@ -478,11 +521,14 @@ func (tb *tab) keyboard() []string {
 	_ = eval[bool](tb, kbNameJS+";true")
 	want := eval[[]string](tb, keyboardJS)
 	var got []int
-	for i := 0; i < len(want)+5; i++ {
+	for i := 0; i < 2*len(want)+5; i++ {
 		tb.do(chromedp.KeyEvent(kb.Tab))
 		f := eval[focused](tb, focusJS)
 		if f.I == -1 || (f.I == 0 && len(got) > 0) {
 			break // past the end: out of the page, or round to the start
+		}
+		if f.I >= 0 && len(got) > 0 && got[len(got)-1] == f.I {
+			continue // the next part of a date field
 		}
 		if !f.Shows || !f.OnScreen {
 			out = append(out, fmt.Sprintf("keyboard: the focus on %s does not show (outline or shadow %t, on screen %t)", f.Name, f.Shows, f.OnScreen))
@@ -504,7 +550,7 @@ func (tb *tab) keyboard() []string {
 	_ = eval[bool](tb, `(function () { var s = document.getElementById("__kbstart"); if (s) s.remove(); return true; })()`)
 
 	field := eval[string](tb, `(function () {
-  function shown(e) { return e.getClientRects().length > 0; }
+  function shown(e) { return e.checkVisibility({visibilityProperty: true}); }
   var main = document.querySelector("main");
   var form = main && Array.prototype.find.call(main.querySelectorAll("form"), function (f) { return shown(f) && f.querySelector("button:not([type=button]):not([type=reset]), input[type=submit]"); });
   if (!form) return "";

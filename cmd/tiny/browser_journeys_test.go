@@ -10,9 +10,7 @@ import (
 // person would type.
 
 // TestBrowserFirstStart follows the operator's first start: the printed
-// setup URL creates the admin, who signs out and back in, then shortens a
-// link with options, copies it, follows it, sees the click on the link's
-// page, downloads its QR code, edits and deletes it.
+// setup URL creates the admin, who signs out and back in.
 func TestBrowserFirstStart(t *testing.T) {
 	env := startBrowserEnv(t)
 	c := newChrome(t, env.base)

@@ -89,6 +89,36 @@ func (env *browserEnv) api(t *testing.T, method, path string, body any) (int, ma
 	return resp.StatusCode, out
 }
 
+// sessionOf signs email in through the API and returns the session.
+func (env *browserEnv) sessionOf(t *testing.T, email string) string {
+	t.Helper()
+	return browser{t, env.p.addr}.signIn(email, e2ePassword)
+}
+
+// linkOf creates a link with the session of its owner and returns it.
+func (env *browserEnv) linkOf(t *testing.T, session string, body map[string]any) map[string]any {
+	t.Helper()
+	status, l, _ := browser{t, env.p.addr}.call("POST", "/api/v1/links", session, body)
+	if status != http.StatusCreated {
+		t.Fatalf("creating %v = %d %v", body, status, l)
+	}
+	return l
+}
+
+// userID returns the id of the user of email, as text.
+func (env *browserEnv) userID(t *testing.T, email string) string {
+	t.Helper()
+	status, body := env.api(t, "GET", "/api/v1/users", nil)
+	users, _ := body["users"].([]any)
+	for _, u := range users {
+		if u, _ := u.(map[string]any); u["email"] == email {
+			return fmt.Sprint(u["id"])
+		}
+	}
+	t.Fatalf("GET /api/v1/users = %d without %s: %v", status, email, body)
+	return ""
+}
+
 // link creates a link with the admin key and returns it.
 func (env *browserEnv) link(t *testing.T, body map[string]any) map[string]any {
 	t.Helper()
@@ -202,6 +232,7 @@ func TestBrowserPages(t *testing.T) {
 		t.Fatalf("http://example.net/login was not flagged (%v); the interstitial needs a flagged link", flagged["status"])
 	}
 	codes["flagged"] = flagged["code"].(string)
+	codes["mia"] = env.userID(t, "mia@example.com")
 
 	for _, pc := range pages {
 		tb := tabs[pc.as]
