@@ -4,13 +4,11 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
 
-	"github.com/peterbourgon/ff/v3"
-	"github.com/peterbourgon/ff/v3/ffcli"
+	"github.com/spf13/cobra"
 
 	"tiny/internal/accounts"
 	"tiny/internal/tiny"
@@ -18,28 +16,28 @@ import (
 
 // adminCommand is `tiny admin`: the operator's account commands, run on the
 // server against the store itself, with or without tiny serving.
-func adminCommand(stdin io.Reader, stdout, stderr io.Writer) *ffcli.Command {
-	return &ffcli.Command{
-		Name:       "admin",
-		ShortUsage: "tiny admin <command> [flags]",
-		ShortHelp:  "manage accounts offline, on the database (create-user, reset-password, disable-2fa)",
-		LongHelp: "OFFLINE: these commands open the database given by --database directly, not the\n" +
+func adminCommand(std streams) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "admin <command>",
+		Short: "manage accounts OFFLINE, on the database (create-user, reset-password, disable-2fa)",
+		Long: "OFFLINE: these commands open the database given by --database directly, not the\n" +
 			"API, so they work when no admin can sign in. Run them on a server that can reach the\n" +
 			"database. On PostgreSQL every node sees the change at once; on SQLite a running\n" +
 			"tiny sees it within a minute.",
-		Subcommands: []*ffcli.Command{
-			adminSubcommand("create-user", "tiny admin create-user --email EMAIL [--role ROLE] [--password-stdin]",
-				"create a user (OFFLINE, on the database); with --password-stdin the password is the first line of stdin, otherwise the user can only sign in by single sign-on until given one",
-				stdin, stdout, stderr, adminCreateUser),
-			adminSubcommand("reset-password", "tiny admin reset-password --email EMAIL < password",
-				"set a user's password from the first line of stdin and end their sessions (OFFLINE, on the database)",
-				stdin, stdout, stderr, adminResetPassword),
-			adminSubcommand("disable-2fa", "tiny admin disable-2fa --email EMAIL",
-				"turn off a user's second factor and delete their recovery codes, for a user who lost both; ends their sessions (OFFLINE, on the database)",
-				stdin, stdout, stderr, adminDisable2FA),
-		},
-		Exec: func(context.Context, []string) error { return flag.ErrHelp },
+		Args: positional(cobra.NoArgs),
 	}
+	cmd.AddCommand(
+		adminSubcommand("create-user", "create-user --email EMAIL [--role ROLE] [--password-stdin]",
+			"create a user (OFFLINE, on the database); with --password-stdin the password is the first line of stdin, otherwise the user can only sign in by single sign-on until given one",
+			std, adminCreateUser),
+		adminSubcommand("reset-password", "reset-password --email EMAIL < password",
+			"set a user's password from the first line of stdin and end their sessions (OFFLINE, on the database)",
+			std, adminResetPassword),
+		adminSubcommand("disable-2fa", "disable-2fa --email EMAIL",
+			"turn off a user's second factor and delete their recovery codes, for a user who lost both; ends their sessions (OFFLINE, on the database)",
+			std, adminDisable2FA),
+	)
+	return cmd
 }
 
 // adminArgs are the flags of every admin subcommand.
@@ -52,24 +50,17 @@ type adminArgs struct {
 	stdout        io.Writer
 }
 
-func adminSubcommand(name, short, help string, stdin io.Reader, stdout, stderr io.Writer,
-	act func(ctx context.Context, svc *accounts.Service, a adminArgs) error) *ffcli.Command {
-	a := adminArgs{stdin: stdin, stdout: stdout}
-	fs := flag.NewFlagSet("tiny admin "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&a.database, "database", DefaultConfig().Database, "SQLite file path, or a postgres:// URL, as for tiny serve")
-	fs.StringVar(&a.email, "email", "", "the user's email")
-	if name == "create-user" {
-		fs.StringVar(&a.role, "role", string(tiny.RoleMember), "admin, moderator, member or viewer")
-		fs.BoolVar(&a.passwordStdin, "password-stdin", false, "read the password from the first line of stdin")
-	}
-	return &ffcli.Command{
-		Name: name, ShortUsage: short, ShortHelp: strings.SplitN(help, " (OFFLINE", 2)[0] + " (offline)", LongHelp: "OFFLINE: " + help + ".",
-		FlagSet: fs, Options: []ff.Option{ff.WithEnvVarPrefix(envPrefix)}, UsageFunc: usage,
-		Exec: func(ctx context.Context, _ []string) error {
+func adminSubcommand(name, use, help string, std streams,
+	act func(ctx context.Context, svc *accounts.Service, a adminArgs) error) *cobra.Command {
+	a := adminArgs{stdin: std.stdin, stdout: std.stdout}
+	cmd := &cobra.Command{
+		Use: use, Short: strings.SplitN(help, " (OFFLINE", 2)[0] + " (OFFLINE)", Long: "OFFLINE: " + help + ".",
+		Args: positional(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
 			if a.email == "" {
-				return errors.New("--email is required")
+				return usagef("--email is required")
 			}
+			ctx := cmd.Context()
 			store, err := openStore(ctx, a.database)
 			if err != nil {
 				return fmt.Errorf("opening the database %s: %w", redactDSN(a.database), err)
@@ -85,6 +76,14 @@ func adminSubcommand(name, short, help string, stdin io.Reader, stdout, stderr i
 			return act(ctx, svc, a)
 		},
 	}
+	fs := cmd.Flags()
+	fs.StringVar(&a.database, "database", DefaultConfig().Database, "SQLite file path, or a postgres:// URL, as for tiny serve")
+	fs.StringVar(&a.email, "email", "", "the user's email")
+	if name == "create-user" {
+		fs.StringVar(&a.role, "role", string(tiny.RoleMember), "admin, moderator, member or viewer")
+		fs.BoolVar(&a.passwordStdin, "password-stdin", false, "read the password from the first line of stdin")
+	}
+	return withEnv(cmd)
 }
 
 func adminCreateUser(ctx context.Context, svc *accounts.Service, a adminArgs) error {

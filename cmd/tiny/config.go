@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"net"
 	"net/netip"
@@ -11,15 +10,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"tiny/internal/clientaddr"
 	"tiny/internal/ratelimit"
-
-	"github.com/peterbourgon/ff/v3/ffcli"
 )
-
-// envPrefix makes every flag settable from the environment: --base-url is
-// TINY_BASE_URL.
-const envPrefix = "TINY"
 
 // Config is the whole configuration of `tiny serve`, built from flags and
 // environment variables and passed down; nothing reads globals.
@@ -120,7 +115,7 @@ func DefaultConfig() Config {
 	}
 }
 
-func (c *Config) register(fs *flag.FlagSet) {
+func (c *Config) register(fs *pflag.FlagSet) {
 	fs.StringVar(&c.Addr, "addr", c.Addr, "address to listen on")
 	fs.StringVar(&c.Database, "database", c.Database, "SQLite file path, or a postgres:// URL for the cluster store")
 	fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public URL short links are built on (default http://<addr>)")
@@ -164,7 +159,7 @@ func (c *Config) register(fs *flag.FlagSet) {
 }
 
 // registerSignIn registers the flags of sign-in and sessions.
-func (c *Config) registerSignIn(fs *flag.FlagSet) {
+func (c *Config) registerSignIn(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.SessionIdle, "session-idle", c.SessionIdle, "a web session not used for this long ends")
 	fs.DurationVar(&c.SessionLifetime, "session-lifetime", c.SessionLifetime, "a web session ends this long after sign-in, however much it is used")
 	fs.StringVar(&c.SecretKeyFile, "secret-key-file", c.SecretKeyFile, "file of 32+ random bytes that key recovery-code hashes and known-device cookies; the same on every node (default a key kept in the database, see docs/operations.md)")
@@ -218,30 +213,12 @@ func (c *Config) ownHosts(base *url.URL) []string {
 	return hosts
 }
 
-// usage prints a command's flags with the environment variable of each.
-func usage(c *ffcli.Command) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "USAGE\n  %s\n\n", c.ShortUsage)
-	if c.LongHelp != "" {
-		fmt.Fprintf(&b, "%s\n\n", c.LongHelp)
-	}
-	b.WriteString("FLAGS (each also read from the environment variable shown)\n")
-	c.FlagSet.VisitAll(func(f *flag.Flag) {
-		env := envPrefix + "_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		def := ""
-		if f.DefValue != "" {
-			def = fmt.Sprintf(" (default %s)", f.DefValue)
-		}
-		fmt.Fprintf(&b, "  --%-18s %-24s %s%s\n", f.Name, env, f.Usage, def)
-	})
-	return b.String()
-}
-
 // stringsFlag is a flag that may be given several times. From the
 // environment it takes a comma-separated list.
 type stringsFlag []string
 
 func (s *stringsFlag) String() string { return strings.Join(*s, ",") }
+func (s *stringsFlag) Type() string   { return "list" }
 
 func (s *stringsFlag) Set(v string) error {
 	for _, part := range strings.Split(v, ",") {
@@ -262,6 +239,8 @@ func (l *limitFlag) String() string {
 	}
 	return fmt.Sprintf("%d/%s:%d", l.Rate, shortDuration(l.Period), l.Burst)
 }
+
+func (l *limitFlag) Type() string { return "limit" }
 
 func (l *limitFlag) Set(v string) error {
 	if v == "off" || v == "0" {
@@ -319,6 +298,8 @@ func (p *proxiesFlag) String() string {
 	return strings.Join(parts, ",")
 }
 
+func (p *proxiesFlag) Type() string { return "proxies" }
+
 func (p *proxiesFlag) Set(v string) error {
 	switch strings.TrimSpace(v) {
 	case "", "false":
@@ -353,6 +334,8 @@ func (f *ipv6PrefixFlag) String() string {
 	}
 	return strconv.Itoa(int(*f))
 }
+
+func (f *ipv6PrefixFlag) Type() string { return "prefix" }
 
 func (f *ipv6PrefixFlag) Set(v string) error {
 	n, err := strconv.Atoi(strings.TrimPrefix(strings.TrimSpace(v), "/"))

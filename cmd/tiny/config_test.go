@@ -1,23 +1,24 @@
 package main
 
 import (
-	"flag"
 	"io"
 	"strings"
 	"testing"
 
-	"github.com/peterbourgon/ff/v3"
+	"github.com/spf13/pflag"
 )
 
 // parseServeFlags parses args and the TINY_ environment as `tiny serve`
 // does.
 func parseServeFlags(args []string) (Config, error) {
 	cfg := DefaultConfig()
-	fs := flag.NewFlagSet("tiny serve", flag.ContinueOnError)
+	fs := pflag.NewFlagSet("tiny serve", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	cfg.register(fs)
-	err := ff.Parse(fs, args, ff.WithEnvVarPrefix(envPrefix))
-	return cfg, err
+	if err := fs.Parse(args); err != nil {
+		return cfg, err
+	}
+	return cfg, applyEnv(fs)
 }
 
 func TestTrustProxyFlag(t *testing.T) {

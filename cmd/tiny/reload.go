@@ -1,13 +1,16 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
+	"strings"
 
-	"github.com/peterbourgon/ff/v3"
+	"github.com/spf13/pflag"
 
 	"tiny/internal/abuse/feed"
 )
@@ -15,23 +18,74 @@ import (
 // applyConfigFile sets, from the --config file, the flags of fs that the
 // command line and the environment left unset: they outrank the file. It
 // returns the flags they did set, which a reload must leave alone.
-func applyConfigFile(fs *flag.FlagSet, path string) (fixed map[string]bool, err error) {
+func applyConfigFile(fs *pflag.FlagSet, path string) (fixed map[string]bool, err error) {
 	fixed = map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { fixed[f.Name] = true })
+	fs.Visit(func(f *pflag.Flag) { fixed[f.Name] = true })
 	if path == "" {
 		return fixed, nil
 	}
-	if err := ff.Parse(fs, nil, ff.WithConfigFile(path), ff.WithConfigFileParser(ff.PlainParser)); err != nil {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("--config %s: %w", path, err)
+	}
+	defer f.Close()
+	if err := readSettings(f, func(name, value string) error {
+		fl := fs.Lookup(name)
+		if fl == nil {
+			// The environment variable's name without its prefix is
+			// accepted too, as it always was.
+			fs.VisitAll(func(g *pflag.Flag) {
+				if envName(g.Name) == envPrefix+"_"+name {
+					fl = g
+				}
+			})
+		}
+		switch {
+		case fl == nil:
+			return fmt.Errorf("config file flag %q not defined in flag set", name)
+		case fixed[fl.Name]:
+			return nil
+		}
+		if err := fs.Set(fl.Name, value); err != nil {
+			return fmt.Errorf("error setting flag %q from config file: %w", name, err)
+		}
+		return nil
+	}); err != nil {
 		return nil, fmt.Errorf("--config %s: %w", path, err)
 	}
 	return fixed, nil
+}
+
+// readSettings reads a settings file: one "flag-name value" per line, a
+// name alone for true, blank lines and lines starting with # skipped, and
+// " #" starting a comment after the value.
+func readSettings(r io.Reader, set func(name, value string) error) error {
+	s := bufio.NewScanner(r)
+	for s.Scan() {
+		line := strings.TrimSpace(s.Text())
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		name, value, ok := strings.Cut(line, " ")
+		if !ok {
+			value = "true"
+		}
+		value = strings.TrimSpace(value)
+		if i := strings.Index(value, " #"); i >= 0 {
+			value = strings.TrimSpace(value[:i])
+		}
+		if err := set(name, value); err != nil {
+			return err
+		}
+	}
+	return s.Err()
 }
 
 // readConfigFile returns the configuration the file at path gives on its
 // own, over the defaults.
 func readConfigFile(path string) (Config, error) {
 	cfg := DefaultConfig()
-	fs := flag.NewFlagSet("config", flag.ContinueOnError)
+	fs := pflag.NewFlagSet("config", pflag.ContinueOnError)
 	cfg.register(fs)
 	_, err := applyConfigFile(fs, path)
 	return cfg, err

@@ -1,13 +1,14 @@
 package main
 
 import (
-	"flag"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spf13/pflag"
 )
 
 // TestConfigFileRanksBelowFlags: the --config file sets what the command
@@ -18,7 +19,7 @@ func TestConfigFileRanksBelowFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := DefaultConfig()
-	fs := flag.NewFlagSet("tiny serve", flag.ContinueOnError)
+	fs := pflag.NewFlagSet("tiny serve", pflag.ContinueOnError)
 	cfg.register(fs)
 	if err := fs.Parse([]string{"--log-level", "error", "--config", path}); err != nil {
 		t.Fatal(err)

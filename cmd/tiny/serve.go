@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -18,11 +17,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/peterbourgon/ff/v3"
-	"github.com/peterbourgon/ff/v3/ffcli"
-
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
+	"github.com/spf13/cobra"
 
 	"tiny/internal/abuse"
 	"tiny/internal/abuse/feed"
@@ -35,28 +32,22 @@ import (
 	"tiny/internal/web"
 )
 
-func serveCommand(stdout, stderr io.Writer) *ffcli.Command {
+func serveCommand(std streams) *cobra.Command {
 	cfg := DefaultConfig()
-	fs := flag.NewFlagSet("tiny serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cfg.register(fs)
-	return &ffcli.Command{
-		Name:       "serve",
-		ShortUsage: "tiny serve [flags]",
-		ShortHelp:  "run the shortener: redirects, API and pages",
-		LongHelp: "Runs the service. With no flags it keeps its data in ./tiny.db and listens on\n" +
+	cmd := &cobra.Command{
+		Use:   "serve [flags]",
+		Short: "run the shortener: redirects, API and pages",
+		Long: "Runs the service. With no flags it keeps its data in ./tiny.db and listens on\n" +
 			"127.0.0.1:8080. On the first start it creates an admin API key and prints it once.",
-		FlagSet:   fs,
-		Options:   []ff.Option{ff.WithEnvVarPrefix(envPrefix)},
-		UsageFunc: usage,
-		Exec: func(ctx context.Context, _ []string) error {
-			fixed, err := applyConfigFile(fs, cfg.ConfigFile)
+		Args: positional(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fixed, err := applyConfigFile(cmd.Flags(), cfg.ConfigFile)
 			if err != nil {
 				return err
 			}
-			ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			m := NewMain(cfg, stdout, stderr)
+			m := NewMain(cfg, std.stdout, std.stderr)
 			m.fixed = fixed
 			if err := m.Run(ctx); err != nil {
 				m.Close()
@@ -71,6 +62,8 @@ func serveCommand(stdout, stderr io.Writer) *ffcli.Command {
 			return m.Close()
 		},
 	}
+	cfg.register(cmd.Flags())
+	return withEnv(cmd)
 }
 
 // Main is one running tiny process. Tests start the real program through it.

@@ -36,6 +36,10 @@ type Config struct {
 	// ClearSession tells the browser to forget its session cookie; package
 	// web, which owns the cookie, provides it.
 	ClearSession func(http.ResponseWriter)
+	// LimitReport counts one report against the client's limit, the one
+	// POST /api/v1/reports applies, and returns the rate_limited error
+	// when it is spent; nil: reports are not limited.
+	LimitReport func(http.ResponseWriter, *http.Request) error
 	// Views renders the pages; required.
 	Views *Views
 	// Logger receives the errors of pages.

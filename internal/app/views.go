@@ -59,6 +59,7 @@ type Views struct {
 var viewNames = []string{
 	"home.html", "error.html", "password.html", "preview.html", "interstitial.html", "blocked.html",
 	"protected.html", "setup.html", "signin.html", "extras.html",
+	"moderation.html", "moderation_destinations.html", "moderation_audit.html", "moderation_quality.html", "report.html",
 }
 
 // funcs are the helpers the templates may call.
@@ -71,6 +72,8 @@ var funcs = template.FuncMap{
 	"queryEsc":  url.QueryEscape,
 	"hasPrefix": strings.HasPrefix,
 	"add":       func(a, b int) int { return a + b },
+	// reportForm is the "Report this link" form of a visitors' page.
+	"reportForm": NewReportForm,
 }
 
 // NewViews parses the embedded templates; a missing or broken view fails

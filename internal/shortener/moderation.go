@@ -2,10 +2,111 @@ package shortener
 
 import (
 	"context"
+	"strings"
 
+	"tiny/internal/abuse"
 	"tiny/internal/accounts"
 	"tiny/internal/tiny"
 )
+
+// MaxNoteLength bounds free text about a link: a moderator's note, a
+// report's reason, an appeal's message.
+const MaxNoteLength = 2000
+
+// Note trims a free-text note and bounds its length; the error is on
+// field, which also names it in the message.
+func Note(field, s string, required bool) (string, error) {
+	s = strings.TrimSpace(s)
+	if required && s == "" {
+		return "", tiny.FieldErrorf(tiny.Invalid, field, "%s is required", field)
+	}
+	if len(s) > MaxNoteLength {
+		return "", tiny.FieldErrorf(tiny.Invalid, field, "%s is longer than %d bytes", field, MaxNoteLength)
+	}
+	return s, nil
+}
+
+// Moderation is a moderator's decision on a link, as the API and the web
+// app take it.
+type Moderation struct {
+	// Decision is "approve" (the link becomes active) or "block".
+	Decision string
+	// Note is the moderator's optional note, kept in the audit log.
+	Note string
+	// BlockDestination, with a block, also blocks the link's destination
+	// as a url, host or domain, so that no other link leads there; "" does
+	// not.
+	BlockDestination tiny.DestinationKind
+}
+
+// Moderate applies moderator's decision m to the link name stands for and
+// returns the link as decided and, when m asked for one, the block of its
+// destination (dests; nil when the server has none). Everything is checked
+// before anything changes. Errors are on fields decision, note and
+// block_destination.
+func (s *Service) Moderate(ctx context.Context, moderator *accounts.Principal, name string, m Moderation, dests *abuse.Destinations) (*tiny.Link, *tiny.DestinationBlock, error) {
+	if err := moderator.Check(accounts.Moderate, accounts.Resource{}); err != nil {
+		return nil, nil, err
+	}
+	var status tiny.LinkStatus
+	switch m.Decision {
+	case "approve":
+		status = tiny.StatusActive
+	case "block":
+		status = tiny.StatusBlocked
+	default:
+		return nil, nil, tiny.FieldErrorf(tiny.Invalid, "decision", "decision must be approve or block")
+	}
+	n, err := Note("note", m.Note, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	if m.BlockDestination != "" {
+		if err := s.checkBlockDestination(ctx, moderator, name, status, m.BlockDestination, dests); err != nil {
+			return nil, nil, err
+		}
+	}
+	// The link first, then its destination: the rescan the destination
+	// block starts then finds the link blocked by the moderator, not by
+	// the system, which keeps the quality figures honest.
+	l, err := s.Decide(ctx, moderator, name, status, n)
+	if err != nil || m.BlockDestination == "" {
+		return l, nil, err
+	}
+	why := "with link " + l.ShortName()
+	if n != "" {
+		why += ": " + n
+	}
+	b, err := dests.Ensure(ctx, moderator.User, m.BlockDestination, l.URL, why)
+	if err != nil {
+		return nil, nil, err
+	}
+	return l, b, nil
+}
+
+// checkBlockDestination checks that the link name stands for may have its
+// destination blocked as kind with a decision of status. Errors are on
+// field block_destination.
+func (s *Service) checkBlockDestination(ctx context.Context, moderator *accounts.Principal, name string, status tiny.LinkStatus, kind tiny.DestinationKind, dests *abuse.Destinations) error {
+	if status != tiny.StatusBlocked {
+		return tiny.FieldErrorf(tiny.Invalid, "block_destination", "only a block can block the destination too")
+	}
+	if dests == nil {
+		return tiny.Errorf(tiny.Unavailable, "destination blocks are not enabled on this server")
+	}
+	l, err := s.GetFor(ctx, moderator, name, accounts.Moderate)
+	if err != nil {
+		return err
+	}
+	if _, err := tiny.NormalizeDestination(kind, l.URL); err != nil {
+		msg := tiny.ErrorMessageOf(err)
+		if tiny.ErrorFieldOf(err) == "kind" {
+			msg = "block_destination must be url, host or domain"
+		}
+		return &tiny.Error{Code: tiny.Invalid, Field: "block_destination", Message: msg}
+	}
+	return nil
+}
 
 // Report counts a report on the link name stands for; anyone may make one.
 // The link enters the review queue unless it is blocked already. NotFound

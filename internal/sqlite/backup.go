@@ -133,3 +133,29 @@ func openRaw(path string, readOnly bool) (*sql.DB, error) {
 	db.SetMaxOpenConns(1)
 	return db, nil
 }
+
+// OpenReadOnly opens the database at path for reading only, without
+// migrating it: for tools that copy or inspect a store (the move to
+// PostgreSQL) while nothing may change it.
+func OpenReadOnly(path string) (*sql.DB, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	return openRaw(path, true)
+}
+
+// OpenWritable opens the database at path for writing without migrating
+// it or preparing the store's statements: for tools that fill a fresh
+// store table by table (an export of a cluster into a file).
+func OpenWritable(path string) (*sql.DB, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, err
+	}
+	db := sql.OpenDB(connector{&sqlite.Driver{}, writerDSN(abs)})
+	db.SetMaxOpenConns(1)
+	return db, nil
+}

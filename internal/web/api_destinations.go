@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"tiny/internal/abuse"
+	"tiny/internal/shortener"
 	"tiny/internal/tiny"
 )
 
@@ -54,7 +55,7 @@ func (s *Server) blockDestination(w http.ResponseWriter, r *http.Request) error 
 	if err := decodeJSON(w, r, &in, destinationBodyLimit); err != nil {
 		return err
 	}
-	n, err := note("note", in.Note, false)
+	n, err := shortener.Note("note", in.Note, false)
 	if err != nil {
 		return err
 	}

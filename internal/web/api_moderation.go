@@ -7,14 +7,13 @@ import (
 
 	"tiny/internal/abuse"
 	"tiny/internal/accounts"
+	"tiny/internal/shortener"
 	"tiny/internal/tiny"
 )
 
-// Body limits of the moderation endpoints: a reason or note is short text.
-const (
-	moderationBodyLimit = 8 << 10
-	maxNoteLength       = 2000
-)
+// moderationBodyLimit bounds the body of a moderation endpoint: a
+// reason or note is short text.
+const moderationBodyLimit = 8 << 10
 
 // safetyJSON is the safety state of a link, shown to its owner and to
 // moderators.
@@ -28,18 +27,6 @@ type safetyJSON struct {
 
 func safetyJSONOf(s tiny.Safety) *safetyJSON {
 	return &safetyJSON{Score: s.Score, Auto: string(s.Auto), Reason: s.Reason, Review: string(s.Review), Reports: s.Reports}
-}
-
-// note trims a free-text reason and bounds its length.
-func note(field, s string, required bool) (string, error) {
-	s = strings.TrimSpace(s)
-	if required && s == "" {
-		return "", tiny.FieldErrorf(tiny.Invalid, field, "%s is required", field)
-	}
-	if len(s) > maxNoteLength {
-		return "", tiny.FieldErrorf(tiny.Invalid, field, "%s is longer than %d bytes", field, maxNoteLength)
-	}
-	return s, nil
 }
 
 // shortName returns the code or alias of a short URL, or name itself when
@@ -64,7 +51,7 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request) error {
 	if err := s.limitReports(w, r); err != nil {
 		return err
 	}
-	reason, err := note("reason", in.Reason, true)
+	reason, err := shortener.Note("reason", in.Reason, true)
 	if err != nil {
 		return err
 	}
@@ -90,7 +77,7 @@ func (s *Server) appeal(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in, moderationBodyLimit); err != nil {
 		return err
 	}
-	msg, err := note("message", in.Message, true)
+	msg, err := shortener.Note("message", in.Message, true)
 	if err != nil {
 		return err
 	}
@@ -166,72 +153,17 @@ func (s *Server) decide(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in, moderationBodyLimit); err != nil {
 		return err
 	}
-	var status tiny.LinkStatus
-	switch in.Decision {
-	case "approve":
-		status = tiny.StatusActive
-	case "block":
-		status = tiny.StatusBlocked
-	default:
-		return tiny.FieldErrorf(tiny.Invalid, "decision", "decision must be approve or block")
-	}
-	n, err := note("note", in.Note, false)
-	if err != nil {
-		return err
-	}
-	kind := tiny.DestinationKind(in.BlockDestination)
-	var dests *abuse.Destinations
-	if kind != "" {
-		if dests, err = s.checkBlockDestination(r, status, kind); err != nil {
-			return err
-		}
-	}
-	// The link first, then its destination: the rescan the destination
-	// block starts then finds the link blocked by the moderator, not by
-	// the system, which keeps the quality figures honest.
-	l, err := s.links.Decide(r.Context(), currentPrincipal(r), r.PathValue("code"), status, n)
+	l, block, err := s.links.Moderate(r.Context(), currentPrincipal(r), r.PathValue("code"),
+		shortener.Moderation{Decision: in.Decision, Note: in.Note, BlockDestination: tiny.DestinationKind(in.BlockDestination)}, s.cfg.Destinations)
 	if err != nil {
 		return err
 	}
 	out := decisionJSON{reviewItemJSON: reviewItemJSON{Link: s.linkJSON(l), Safety: safetyJSONOf(l.Safety)}}
-	if kind != "" {
-		why := "with link " + l.ShortName()
-		if n != "" {
-			why += ": " + n
-		}
-		b, err := dests.Ensure(r.Context(), currentUser(r), kind, l.URL, why)
-		if err != nil {
-			return err
-		}
-		out.DestinationBlock = destinationBlockJSONOf(b)
+	if block != nil {
+		out.DestinationBlock = destinationBlockJSONOf(block)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
-}
-
-// checkBlockDestination checks, before anything changes, that the link of
-// r's decision may have its destination blocked as kind, and returns the
-// destination blocklist. Errors are on field block_destination.
-func (s *Server) checkBlockDestination(r *http.Request, status tiny.LinkStatus, kind tiny.DestinationKind) (*abuse.Destinations, error) {
-	if status != tiny.StatusBlocked {
-		return nil, tiny.FieldErrorf(tiny.Invalid, "block_destination", "only a block can block the destination too")
-	}
-	d, err := s.destinations(r)
-	if err != nil {
-		return nil, err
-	}
-	l, err := s.links.GetFor(r.Context(), currentPrincipal(r), r.PathValue("code"), accounts.Moderate)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := tiny.NormalizeDestination(kind, l.URL); err != nil {
-		msg := tiny.ErrorMessageOf(err)
-		if tiny.ErrorFieldOf(err) == "kind" {
-			msg = "block_destination must be url, host or domain"
-		}
-		return nil, &tiny.Error{Code: tiny.Invalid, Field: "block_destination", Message: msg}
-	}
-	return d, nil
 }
 
 type auditJSON struct {

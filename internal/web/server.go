@@ -163,7 +163,7 @@ func NewServer(cfg Config, links *shortener.Service, store tiny.Store, clicks *a
 	s.webApp, err = app.New(app.Config{
 		BaseURL: cfg.BaseURL, Links: links, Accounts: cfg.Accounts, SignIns: cfg.SignIns, Store: store,
 		Destinations: cfg.Destinations, Feeds: cfg.Feeds, Views: views, Logger: cfg.Logger, Now: s.now,
-		ClearSession: s.clearSessionCookie,
+		ClearSession: s.clearSessionCookie, LimitReport: s.limitReports,
 	})
 	if err != nil {
 		return nil, err
