@@ -72,11 +72,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		c.GroupID = "remote"
 		root.AddCommand(c)
 	}
-	for _, c := range []*cobra.Command{serveCommand(std), adminCommand(std), migrateCommand(std), abuseCommand(std)} {
+	for _, c := range []*cobra.Command{serveCommand(std), adminCommand(std), migrateCommand(std), backupCommand(std),
+		restoreCommand(std), moveCommand(std), exportArchiveCommand(std), abuseCommand(std)} {
 		c.GroupID = "offline"
 		root.AddCommand(c)
 	}
-	root.AddCommand(versionCommand(std))
+	root.AddCommand(versionCommand(std), healthcheckCommand(std))
 	markStart(root, &started)
 	cmd, err := root.ExecuteContextC(ctx)
 	if ue := (usageError{}); err != nil && (!started || errors.As(err, &ue)) {

@@ -342,6 +342,7 @@ func (m *Main) startServer(base *url.URL, collectors []prometheus.Collector) err
 		Feeds:        m.feeds.Status,
 		Accounts:     m.accounts,
 		SignIns:      m.signIns,
+		Settings:     m.adminSettings(base.String()),
 	}, m.links, m.store, m.clicks)
 	if err != nil {
 		return err

@@ -19,6 +19,10 @@ func versionCommand(std streams) *cobra.Command {
 	}
 }
 
+// version is the release's version, set by deploy/release.sh with
+// -ldflags "-X main.version=…"; empty in other builds.
+var version string
+
 // versionText reads the build information Go records in every binary:
 // the module version (a tag when built with go install …@version), and
 // the commit when built in a git checkout without -buildvcs=false.
@@ -27,9 +31,12 @@ func versionText() string {
 	if !ok {
 		return "tiny (no build information)\n"
 	}
-	version, commit, modified := info.Main.Version, "unknown", ""
-	if version == "" {
-		version = "(devel)"
+	v, commit, modified := info.Main.Version, "unknown", ""
+	if v == "" {
+		v = "(devel)"
+	}
+	if version != "" {
+		v = version
 	}
 	for _, s := range info.Settings {
 		switch s.Key {
@@ -41,5 +48,5 @@ func versionText() string {
 			}
 		}
 	}
-	return fmt.Sprintf("tiny %s\ncommit %s%s\n%s\n", version, commit, modified, info.GoVersion)
+	return fmt.Sprintf("tiny %s\ncommit %s%s\n%s\n", v, commit, modified, info.GoVersion)
 }

@@ -245,6 +245,10 @@ func (d *Destinations) Add(ctx context.Context, moderator *tiny.User, kind tiny.
 	return b, nil
 }
 
+// Enabled reports whether d blocks destinations: a server without
+// destination blocks has a nil *Destinations.
+func (d *Destinations) Enabled() bool { return d != nil }
+
 // Ensure is Add, except that a destination blocked already is no error:
 // it returns the block there is.
 func (d *Destinations) Ensure(ctx context.Context, moderator *tiny.User, kind tiny.DestinationKind, value, note string) (*tiny.DestinationBlock, error) {

@@ -82,15 +82,45 @@ func (i Interval) CountBuckets(from, to time.Time, loc *time.Location) int {
 // bucket that holds from up to to, with empty buckets included so a chart
 // can draw the gaps.
 func Series(hours []tiny.HourCount, from, to time.Time, interval Interval, loc *time.Location) []Bucket {
-	var out []Bucket
+	return group(hours, from, to, interval, loc,
+		func(t time.Time) Bucket { return Bucket{Start: t} },
+		func(h tiny.HourCount) time.Time { return h.Hour },
+		func(b *Bucket, h tiny.HourCount) { b.Clicks += h.Clicks })
+}
+
+// KindBucket is one point of a series by kind: the human clicks, bot
+// clicks and link previews from Start to the start of the next bucket.
+type KindBucket struct {
+	Start                  time.Time
+	Humans, Bots, Previews int64
+}
+
+// KindSeries is Series for hourly counts by kind.
+func KindSeries(hours []tiny.HourKinds, from, to time.Time, interval Interval, loc *time.Location) []KindBucket {
+	return group(hours, from, to, interval, loc,
+		func(t time.Time) KindBucket { return KindBucket{Start: t} },
+		func(h tiny.HourKinds) time.Time { return h.Hour },
+		func(b *KindBucket, h tiny.HourKinds) {
+			b.Humans += h.Humans
+			b.Bots += h.Bots
+			b.Previews += h.Previews
+		})
+}
+
+// group makes a bucket (newBucket) for each interval in loc from the one
+// that holds from up to to, and adds each hour to the bucket that holds
+// it (hourOf, add).
+func group[H, B any](hours []H, from, to time.Time, interval Interval, loc *time.Location,
+	newBucket func(time.Time) B, hourOf func(H) time.Time, add func(*B, H)) []B {
+	var out []B
 	index := make(map[int64]int)
 	for b := interval.BucketStart(from, loc); b.Before(to) && len(out) < MaxBuckets; b = interval.next(b) {
 		index[b.Unix()] = len(out)
-		out = append(out, Bucket{Start: b})
+		out = append(out, newBucket(b))
 	}
 	for _, h := range hours {
-		if i, ok := index[interval.BucketStart(h.Hour, loc).Unix()]; ok {
-			out[i].Clicks += h.Clicks
+		if i, ok := index[interval.BucketStart(hourOf(h), loc).Unix()]; ok {
+			add(&out[i], h)
 		}
 	}
 	return out

@@ -33,6 +33,8 @@ type Config struct {
 	Destinations *abuse.Destinations
 	// Feeds reports the state of the blocklist feeds; nil: none loaded.
 	Feeds func() []feed.FeedStatus
+	// Settings are the instance's effective settings, shown to admins.
+	Settings []Setting
 	// ClearSession tells the browser to forget its session cookie; package
 	// web, which owns the cookie, provides it.
 	ClearSession func(http.ResponseWriter)
@@ -40,6 +42,10 @@ type Config struct {
 	// POST /api/v1/reports applies, and returns the rate_limited error
 	// when it is spent; nil: reports are not limited.
 	LimitReport func(http.ResponseWriter, *http.Request) error
+	// LimitCreates counts n against the caller's create limit, the one
+	// the API applies, and returns its rate_limited error once it is
+	// spent (shortener.CreateCost says what a link costs); nil: no limit.
+	LimitCreates func(w http.ResponseWriter, r *http.Request, n int) error
 	// Views renders the pages; required.
 	Views *Views
 	// Logger receives the errors of pages.
@@ -91,7 +97,7 @@ func (a *App) signedIn(h handlerFunc) http.Handler {
 			a.toSignIn(w, r)
 			return
 		}
-		if a.cfg.SignIns != nil && a.cfg.SignIns.SecondFactorRequired(p) && r.URL.Path != accountPath && r.URL.Path != signOutPath {
+		if a.cfg.SignIns != nil && a.cfg.SignIns.SecondFactorRequired(p) && !beforeSecondFactor(r.URL.Path) {
 			http.Redirect(w, r, accountPath+"?must=two-factor#two-factor", http.StatusSeeOther)
 			return
 		}

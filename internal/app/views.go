@@ -60,6 +60,9 @@ var viewNames = []string{
 	"home.html", "error.html", "password.html", "preview.html", "interstitial.html", "blocked.html",
 	"protected.html", "setup.html", "signin.html", "extras.html",
 	"moderation.html", "moderation_destinations.html", "moderation_audit.html", "moderation_quality.html", "report.html",
+	"created.html", "links.html", "linksdelete.html",
+	"linkpage.html",
+	"account.html", "account_totp.html", "keys.html", "admin.html", "admin_user.html",
 }
 
 // funcs are the helpers the templates may call.

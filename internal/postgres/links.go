@@ -267,8 +267,17 @@ func (db *DB) DeleteLink(ctx context.Context, id int64) error {
 	return storeErr(err, "delete link")
 }
 
-// ListLinks returns the links f selects, newest (highest id) first, deleted
-// ones left out. f.Limit <= 0 means no limit. f.Query matches a
+// CountLinks returns how many links there are, deleted ones left out.
+func (db *DB) CountLinks(ctx context.Context) (int64, error) {
+	var n int64
+	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM links WHERE deleted_at IS NULL`).Scan(&n); err != nil {
+		return 0, storeErr(err, "count links")
+	}
+	return n, nil
+}
+
+// ListLinks returns the links f selects in f.Sort's order (newest, highest
+// id, first by default), deleted ones left out. f.Limit <= 0 means no limit. f.Query matches a
 // case-insensitive substring of the URL or the title, taken literally.
 func (db *DB) ListLinks(ctx context.Context, f tiny.LinkFilter) ([]*tiny.Link, error) {
 	query, args := listLinksQuery(f)
@@ -308,7 +317,9 @@ func listLinksQuery(f tiny.LinkFilter) (string, []any) {
 		idCol = "ft.link_id"
 	}
 	q.WriteString(` WHERE l.deleted_at IS NULL`)
-	if f.AfterID > 0 {
+	if f.AfterID > 0 && f.Sort == tiny.SortClicks {
+		q.WriteString(` AND (l.clicks, l.id) < (` + arg(f.AfterClicks) + `, ` + arg(f.AfterID) + `)`)
+	} else if f.AfterID > 0 {
 		after := arg(f.AfterID)
 		q.WriteString(` AND l.id < ` + after)
 		if f.Tag != "" {
@@ -326,7 +337,11 @@ func listLinksQuery(f tiny.LinkFilter) (string, []any) {
 		needle := arg(fold(f.Query))
 		q.WriteString(` AND (strpos(l.url_lower, ` + needle + `) > 0 OR strpos(l.title_lower, ` + needle + `) > 0)`)
 	}
-	q.WriteString(` ORDER BY ` + idCol + ` DESC`)
+	if f.Sort == tiny.SortClicks {
+		q.WriteString(` ORDER BY l.clicks DESC, l.id DESC`)
+	} else {
+		q.WriteString(` ORDER BY ` + idCol + ` DESC`)
+	}
 	if f.Limit > 0 {
 		q.WriteString(` LIMIT ` + arg(f.Limit))
 	}

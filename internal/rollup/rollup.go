@@ -295,10 +295,13 @@ type Stats struct {
 	q     tiny.StatsQuery
 	st    tiny.ClickStats
 	hours map[int64]int // index in st.Hours by unix millisecond
+	kinds map[int64]int // index in st.Kinds by unix millisecond
 }
 
 // NewStats returns an empty accumulator for q.
-func NewStats(q tiny.StatsQuery) *Stats { return &Stats{q: q, hours: make(map[int64]int)} }
+func NewStats(q tiny.StatsQuery) *Stats {
+	return &Stats{q: q, hours: make(map[int64]int), kinds: make(map[int64]int)}
+}
 
 // AddHourly adds an hourly total. Rows may come in any order, and several
 // for the same hour.
@@ -306,6 +309,7 @@ func (s *Stats) AddHourly(hour time.Time, c Counts) {
 	s.st.Clicks += c.Humans
 	s.st.BotClicks += c.Bots
 	s.st.Previews += c.Previews
+	s.addKinds(hour, c)
 	n := c.Humans
 	if s.q.IncludeBots {
 		n += c.Bots
@@ -320,6 +324,21 @@ func (s *Stats) AddHourly(hour time.Time, c Counts) {
 	}
 	s.hours[ms] = len(s.st.Hours)
 	s.st.Hours = append(s.st.Hours, tiny.HourCount{Hour: hour.UTC(), Clicks: n})
+}
+
+// addKinds adds c to the hour's entry of the series by kind.
+func (s *Stats) addKinds(hour time.Time, c Counts) {
+	if c == (Counts{}) {
+		return
+	}
+	ms := hour.UnixMilli()
+	if i, ok := s.kinds[ms]; ok {
+		k := &s.st.Kinds[i]
+		k.Humans, k.Bots, k.Previews = k.Humans+c.Humans, k.Bots+c.Bots, k.Previews+c.Previews
+		return
+	}
+	s.kinds[ms] = len(s.st.Kinds)
+	s.st.Kinds = append(s.st.Kinds, tiny.HourKinds{Hour: hour.UTC(), Humans: c.Humans, Bots: c.Bots, Previews: c.Previews})
 }
 
 // AddCount appends an entry to the breakdown of dim. Entries must come
@@ -347,6 +366,7 @@ func (s *Stats) SetUniqueVisitors(n int64) { s.st.UniqueVisitors = n }
 func (s *Stats) Result() *tiny.ClickStats {
 	st := s.st
 	slices.SortFunc(st.Hours, func(a, b tiny.HourCount) int { return a.Hour.Compare(b.Hour) })
+	slices.SortFunc(st.Kinds, func(a, b tiny.HourKinds) int { return a.Hour.Compare(b.Hour) })
 	return &st
 }
 

@@ -152,6 +152,10 @@ func TestStats(t *testing.T) {
 		if !slices.Equal(st.Hours, want) {
 			t.Errorf("IncludeBots %t: Hours = %v, want %v", bots, st.Hours, want)
 		}
+		wantKinds := []tiny.HourKinds{{Hour: h, Bots: 4}, {Hour: h.Add(time.Hour), Humans: 2, Bots: 2, Previews: 3}, {Hour: h.Add(2 * time.Hour), Previews: 5}}
+		if !slices.Equal(st.Kinds, wantKinds) {
+			t.Errorf("IncludeBots %t: Kinds = %v, want %v", bots, st.Kinds, wantKinds)
+		}
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"strings"
 
-	"tiny/internal/abuse"
 	"tiny/internal/accounts"
 	"tiny/internal/tiny"
 )
@@ -39,12 +38,20 @@ type Moderation struct {
 	BlockDestination tiny.DestinationKind
 }
 
+// DestinationBlocker blocks destinations for moderators; abuse.Destinations
+// is one. Enabled is false when the server has none (a nil
+// *abuse.Destinations).
+type DestinationBlocker interface {
+	Enabled() bool
+	Ensure(ctx context.Context, moderator *tiny.User, kind tiny.DestinationKind, value, note string) (*tiny.DestinationBlock, error)
+}
+
 // Moderate applies moderator's decision m to the link name stands for and
 // returns the link as decided and, when m asked for one, the block of its
 // destination (dests; nil when the server has none). Everything is checked
 // before anything changes. Errors are on fields decision, note and
 // block_destination.
-func (s *Service) Moderate(ctx context.Context, moderator *accounts.Principal, name string, m Moderation, dests *abuse.Destinations) (*tiny.Link, *tiny.DestinationBlock, error) {
+func (s *Service) Moderate(ctx context.Context, moderator *accounts.Principal, name string, m Moderation, dests DestinationBlocker) (*tiny.Link, *tiny.DestinationBlock, error) {
 	if err := moderator.Check(accounts.Moderate, accounts.Resource{}); err != nil {
 		return nil, nil, err
 	}
@@ -87,11 +94,11 @@ func (s *Service) Moderate(ctx context.Context, moderator *accounts.Principal, n
 // checkBlockDestination checks that the link name stands for may have its
 // destination blocked as kind with a decision of status. Errors are on
 // field block_destination.
-func (s *Service) checkBlockDestination(ctx context.Context, moderator *accounts.Principal, name string, status tiny.LinkStatus, kind tiny.DestinationKind, dests *abuse.Destinations) error {
+func (s *Service) checkBlockDestination(ctx context.Context, moderator *accounts.Principal, name string, status tiny.LinkStatus, kind tiny.DestinationKind, dests DestinationBlocker) error {
 	if status != tiny.StatusBlocked {
 		return tiny.FieldErrorf(tiny.Invalid, "block_destination", "only a block can block the destination too")
 	}
-	if dests == nil {
+	if dests == nil || !dests.Enabled() {
 		return tiny.Errorf(tiny.Unavailable, "destination blocks are not enabled on this server")
 	}
 	l, err := s.GetFor(ctx, moderator, name, accounts.Moderate)

@@ -287,10 +287,10 @@ func (db *DB) DeleteLink(ctx context.Context, id int64) error {
 	return nil
 }
 
-// ListLinks returns the links f selects, newest (highest id) first, deleted
-// ones left out. f.Limit <= 0 means no limit. f.Query matches a
-// case-insensitive substring of the URL or the title, taken literally:
-// '%' and '_' in it are not wildcards.
+// ListLinks returns the links f selects in f.Sort's order (newest, highest
+// id, first by default), deleted ones left out. f.Limit <= 0 means no
+// limit. f.Query matches a case-insensitive substring of the URL or the
+// title, taken literally: '%' and '_' in it are not wildcards.
 func (db *DB) ListLinks(ctx context.Context, f tiny.LinkFilter) ([]*tiny.Link, error) {
 	query, args := listLinksQuery(f)
 	rows, err := db.reader.QueryContext(ctx, query, args...)
@@ -312,6 +312,15 @@ func (db *DB) ListLinks(ctx context.Context, f tiny.LinkFilter) ([]*tiny.Link, e
 	return links, nil
 }
 
+// CountLinks returns how many links there are, deleted ones left out.
+func (db *DB) CountLinks(ctx context.Context) (int64, error) {
+	var n int64
+	if err := db.reader.QueryRowContext(ctx, `SELECT count(*) FROM links WHERE deleted_at IS NULL`).Scan(&n); err != nil {
+		return 0, storeErr(err, "count links", "")
+	}
+	return n, nil
+}
+
 // listLinksQuery builds the query of ListLinks and its arguments.
 func listLinksQuery(f tiny.LinkFilter) (string, []any) {
 	var (
@@ -329,7 +338,11 @@ func listLinksQuery(f tiny.LinkFilter) (string, []any) {
 		idCol = "ft.link_id"
 	}
 	q.WriteString(` WHERE l.deleted_at IS NULL`)
-	if f.AfterID > 0 {
+	switch {
+	case f.AfterID > 0 && f.Sort == tiny.SortClicks:
+		q.WriteString(` AND (l.clicks, l.id) < (?, ?)`)
+		args = append(args, f.AfterClicks, f.AfterID)
+	case f.AfterID > 0:
 		q.WriteString(` AND ` + idCol + ` < ?`)
 		args = append(args, f.AfterID)
 	}
@@ -350,7 +363,11 @@ func listLinksQuery(f tiny.LinkFilter) (string, []any) {
 			args = append(args, needle, needle)
 		}
 	}
-	q.WriteString(` ORDER BY ` + idCol + ` DESC`)
+	if f.Sort == tiny.SortClicks {
+		q.WriteString(` ORDER BY l.clicks DESC, l.id DESC`)
+	} else {
+		q.WriteString(` ORDER BY ` + idCol + ` DESC`)
+	}
 	if f.Limit > 0 {
 		q.WriteString(` LIMIT ?`)
 		args = append(args, f.Limit)

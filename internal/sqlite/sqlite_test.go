@@ -199,6 +199,9 @@ func TestListLinksQueryPlans(t *testing.T) {
 		{tiny.LinkFilter{OwnerID: 7, Limit: 10}, "SEARCH l USING INDEX links_owner_id (owner_id=?)"},
 		{tiny.LinkFilter{OwnerID: 7, AfterID: 100, Limit: 10}, "SEARCH l USING INDEX links_owner_id (owner_id=? AND id<?)"},
 		{tiny.LinkFilter{Query: "x", Limit: 10}, "SCAN l"},
+		{tiny.LinkFilter{Sort: tiny.SortClicks, Limit: 10}, "SCAN l USING INDEX links_clicks"},
+		{tiny.LinkFilter{Sort: tiny.SortClicks, OwnerID: 7, Limit: 10}, "SEARCH l USING INDEX links_owner_clicks (owner_id=?)"},
+		{tiny.LinkFilter{Sort: tiny.SortClicks, OwnerID: 7, AfterID: 100, AfterClicks: 3, Limit: 10}, "SEARCH l USING INDEX links_owner_clicks (owner_id=? AND clicks<?)"},
 	}
 	for _, tt := range tests {
 		query, args := listLinksQuery(tt.f)

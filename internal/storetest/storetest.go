@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) tiny.Store) {
 		{"DeleteLink", testDeleteLink},
 		{"ListLinksPagination", testListLinksPagination},
 		{"ListLinksFilters", testListLinksFilters},
+		{"ListLinksByClicks", testListLinksByClicks},
 		{"ConsumeClick", testConsumeClick},
 		{"ConsumeClickConcurrent", testConsumeClickConcurrent},
 		{"ConsumeClickDeletedIsGone", testConsumeClickDeletedIsGone},
@@ -627,6 +628,9 @@ func testListLinksPagination(t *testing.T, e *env) {
 		want = append(want, l.ID)
 	}
 	slices.Reverse(want)
+	if n, err := e.s.CountLinks(ctx); err != nil || n != int64(len(want)) {
+		t.Errorf("CountLinks() = %d, %v; want %d, nil (deleted links left out)", n, err, len(want))
+	}
 
 	empty, err := e.s.ListLinks(ctx, tiny.LinkFilter{Tag: "no-such-tag", Limit: 10})
 	if err != nil || len(empty) != 0 {
@@ -734,6 +738,62 @@ func testListLinksFilters(t *testing.T, e *env) {
 		}
 		if got := linkIDs(links); !slices.Equal(got, tt.want) && !(len(got) == 0 && len(tt.want) == 0) {
 			t.Errorf("ListLinks(%+v) = ids %v, want %v", tt.f, got, tt.want)
+		}
+	}
+}
+
+// testListLinksByClicks walks the links most clicked first, ties newest
+// first, with the (clicks, id) cursor, alone and with filters.
+func testListLinksByClicks(t *testing.T, e *env) {
+	ctx := t.Context()
+	mk := func(owner, clicks int64, tags ...string) int64 {
+		return e.create(t, func(l *tiny.Link) { l.OwnerID, l.Clicks, l.Tags = owner, clicks, tags }).ID
+	}
+	a := mk(1, 5, "x")
+	b := mk(1, 0)
+	c := mk(2, 9, "x")
+	d := mk(1, 5)
+	f := mk(1, 5, "x")
+	g := mk(2, 0, "x")
+	deleted := mk(1, 100)
+	if err := e.s.DeleteLink(ctx, deleted); err != nil {
+		t.Fatalf("DeleteLink(%d) = %v, want nil", deleted, err)
+	}
+	clicks := map[int64]int64{a: 5, b: 0, c: 9, d: 5, f: 5, g: 0}
+	for _, tt := range []struct {
+		f    tiny.LinkFilter
+		want []int64
+	}{
+		{tiny.LinkFilter{}, []int64{c, f, d, a, g, b}},
+		{tiny.LinkFilter{OwnerID: 1}, []int64{f, d, a, b}},
+		{tiny.LinkFilter{Tag: "x"}, []int64{c, f, a, g}},
+		{tiny.LinkFilter{Tag: "x", OwnerID: 2}, []int64{c, g}},
+	} {
+		for _, limit := range []int{1, 2, 100} {
+			f := tt.f
+			f.Sort, f.Limit = tiny.SortClicks, limit
+			var got []int64
+			for pages := 0; ; pages++ {
+				if pages > len(tt.want)+1 {
+					t.Fatalf("ListLinks(%+v) walk does not end: %v", f, got)
+				}
+				links, err := e.s.ListLinks(ctx, f)
+				if err != nil {
+					t.Fatalf("ListLinks(%+v) = %v, want nil", f, err)
+				}
+				got = append(got, linkIDs(links)...)
+				if len(links) < limit {
+					break
+				}
+				last := links[len(links)-1]
+				if last.Clicks != clicks[last.ID] {
+					t.Errorf("link %d Clicks = %d, want %d", last.ID, last.Clicks, clicks[last.ID])
+				}
+				f.AfterID, f.AfterClicks = last.ID, last.Clicks
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("ListLinks(%+v) walk by clicks with Limit %d = ids %v, want %v", tt.f, limit, got, tt.want)
+			}
 		}
 	}
 }

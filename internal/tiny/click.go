@@ -60,7 +60,11 @@ type ClickStats struct {
 	UniqueVisitors int64
 	// Hours is the series: one entry per UTC hour that has clicks, in
 	// order. Callers regroup it into days, weeks or months in a time zone.
-	Hours                                       []HourCount
+	Hours []HourCount
+	// Kinds is the series by kind of event: one entry per UTC hour that
+	// has any event, in order, humans, bots and previews apart whatever
+	// IncludeBots says, for charts that draw them side by side.
+	Kinds                                       []HourKinds
 	Referrers, Countries, Browsers, OS, Devices []Count
 }
 
@@ -68,6 +72,13 @@ type ClickStats struct {
 type HourCount struct {
 	Hour   time.Time
 	Clicks int64
+}
+
+// HourKinds is the events of each kind in the hour that starts at Hour
+// (UTC).
+type HourKinds struct {
+	Hour                   time.Time
+	Humans, Bots, Previews int64
 }
 
 // Count is one entry of a breakdown: a value and its clicks, largest first.

@@ -111,11 +111,26 @@ func IsValidRedirect(status int) bool {
 	return status == 301 || status == 302 || status == 307 || status == 308
 }
 
+// LinkSort is the order ListLinks returns links in.
+type LinkSort string
+
+// The orders of ListLinks.
+const (
+	SortNewest LinkSort = ""       // highest id first
+	SortClicks LinkSort = "clicks" // most clicks first, then newest
+)
+
 // LinkFilter selects links for ListLinks.
 type LinkFilter struct {
 	OwnerID int64  // 0: every owner (admin)
 	Tag     string // exact tag match
 	Query   string // case-insensitive substring of URL or title
-	AfterID int64  // cursor: only links with ID < AfterID; 0 starts at the newest
-	Limit   int
+	Sort    LinkSort
+	// AfterID is the cursor: the id of the last link of the previous page
+	// (0 starts at the first). With SortNewest, only links with ID <
+	// AfterID; with SortClicks, links after (AfterClicks, AfterID) in
+	// that order.
+	AfterID     int64
+	AfterClicks int64
+	Limit       int
 }

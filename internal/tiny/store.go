@@ -60,6 +60,9 @@ type LinkStore interface {
 	// left out, at most f.Limit of them.
 	ListLinks(ctx context.Context, f LinkFilter) ([]*Link, error)
 
+	// CountLinks returns how many links there are, deleted ones left out.
+	CountLinks(ctx context.Context) (int64, error)
+
 	// ConsumeClick atomically counts one click on a link with a click limit.
 	// Gone when the limit is already reached (the count is not changed);
 	// NotFound when the link does not exist.

@@ -54,8 +54,8 @@ func (s *Server) createLink(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in, linkBodyLimit); err != nil {
 		return err
 	}
-	passwords := countPasswords(in)
-	if err := s.limitCreates(w, r, createCost(1, passwords)); err != nil {
+	passwords := shortener.CountPasswords(in)
+	if err := s.limitCreates(w, r, shortener.CreateCost(1, passwords)); err != nil {
 		return err
 	}
 	ctx, stop := s.costlyContext(r, passwords > 0)
@@ -93,11 +93,11 @@ func (s *Server) bulkCreateLinks(w http.ResponseWriter, r *http.Request) error {
 	if len(in.Links) == 0 || len(in.Links) > MaxBulkLinks {
 		return tiny.FieldErrorf(tiny.Invalid, "links", "send 1 to %d links", MaxBulkLinks)
 	}
-	passwords := countPasswords(in.Links...)
+	passwords := shortener.CountPasswords(in.Links...)
 	if passwords > MaxBulkPasswords {
 		return tiny.FieldErrorf(tiny.Invalid, "links", "at most %d links of a bulk request may have a password; this one has %d", MaxBulkPasswords, passwords)
 	}
-	if err := s.limitCreates(w, r, createCost(len(in.Links), passwords)); err != nil {
+	if err := s.limitCreates(w, r, shortener.CreateCost(len(in.Links), passwords)); err != nil {
 		return err
 	}
 	ctx, stop := s.costlyContext(r, true)
@@ -164,7 +164,7 @@ func (s *Server) updateLink(w http.ResponseWriter, r *http.Request) error {
 	}
 	hashes := in.Password.Set && in.Password.Value != ""
 	if hashes {
-		if err := s.limitCreates(w, r, passwordCreateWeight); err != nil {
+		if err := s.limitCreates(w, r, shortener.PasswordCreateWeight); err != nil {
 			return err
 		}
 	}

@@ -11,12 +11,6 @@ import (
 	"tiny/internal/tiny"
 )
 
-// Stats limits and defaults.
-const (
-	defaultStatsDays = 30
-	statsTop         = 10
-)
-
 type statsTotals struct {
 	Clicks         int64 `json:"clicks"`
 	BotClicks      int64 `json:"bot_clicks"`
@@ -50,67 +44,6 @@ type statsJSON struct {
 	Devices     []statsCount `json:"devices"`
 }
 
-// statsRequest is a parsed stats query string.
-type statsRequest struct {
-	from, to    time.Time
-	interval    analytics.Interval
-	loc         *time.Location
-	includeBots bool
-}
-
-// parseStatsRequest reads from, to (RFC 3339; default the last 30 days),
-// interval (hour, day, week or month; default day), tz (an IANA zone;
-// default UTC) and include_bots.
-func parseStatsRequest(r *http.Request, now time.Time) (statsRequest, error) {
-	q := r.URL.Query()
-	req := statsRequest{to: now, interval: analytics.Day, loc: time.UTC}
-	parseTime := func(field string, into *time.Time) error {
-		if v := q.Get(field); v != "" {
-			t, err := time.Parse(time.RFC3339, v)
-			if err != nil {
-				return tiny.FieldErrorf(tiny.Invalid, field, "%s must be an RFC 3339 time, like 2026-11-01T00:00:00Z", field)
-			}
-			*into = t
-		}
-		return nil
-	}
-	if err := parseTime("to", &req.to); err != nil {
-		return req, err
-	}
-	req.from = req.to.AddDate(0, 0, -defaultStatsDays)
-	if err := parseTime("from", &req.from); err != nil {
-		return req, err
-	}
-	if !req.from.Before(req.to) {
-		return req, tiny.FieldErrorf(tiny.Invalid, "from", "from must be before to")
-	}
-	if v := q.Get("interval"); v != "" {
-		i, ok := analytics.ParseInterval(v)
-		if !ok {
-			return req, tiny.FieldErrorf(tiny.Invalid, "interval", "interval must be hour, day, week or month")
-		}
-		req.interval = i
-	}
-	if v := q.Get("tz"); v != "" {
-		loc, err := time.LoadLocation(v)
-		if err != nil || v == "Local" {
-			return req, tiny.FieldErrorf(tiny.Invalid, "tz", "tz must be an IANA time zone, like Europe/Amsterdam")
-		}
-		req.loc = loc
-	}
-	if v := q.Get("include_bots"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			return req, tiny.FieldErrorf(tiny.Invalid, "include_bots", "include_bots must be true or false")
-		}
-		req.includeBots = b
-	}
-	if n := req.interval.CountBuckets(req.from, req.to, req.loc); n > analytics.MaxBuckets {
-		return req, tiny.FieldErrorf(tiny.Invalid, "interval", "the range holds more than %d %ss; choose a longer interval or a shorter range", analytics.MaxBuckets, req.interval)
-	}
-	return req, nil
-}
-
 func (s *Server) linkStats(w http.ResponseWriter, r *http.Request) error {
 	l, err := s.links.GetFor(r.Context(), currentPrincipal(r), r.PathValue("code"), accounts.ReadStats)
 	if err != nil {
@@ -129,22 +62,23 @@ func (s *Server) instanceStats(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) writeStats(w http.ResponseWriter, r *http.Request, l *tiny.Link) error {
-	req, err := parseStatsRequest(r, s.now())
+	req, err := analytics.ParseReportRequest(r.URL.Query(), s.now())
 	if err != nil {
 		return err
 	}
-	// The rollups are hourly: the hour that holds `to` is included.
-	q := tiny.StatsQuery{From: req.from, To: ceilHour(req.to), IncludeBots: req.includeBots, Top: statsTop}
-	out := statsJSON{From: req.from, To: req.to, Interval: string(req.interval), TZ: req.loc.String(), IncludeBots: req.includeBots}
+	var linkID int64
+	out := statsJSON{}
 	if l != nil {
-		q.LinkID, out.Code = l.ID, l.Code
+		linkID, out.Code = l.ID, l.Code
 	}
-	st, err := s.store.ClickStats(r.Context(), q)
+	rep, err := analytics.BuildReport(r.Context(), s.store, linkID, req)
 	if err != nil {
 		return err
 	}
-	out.Totals = statsTotals{Clicks: st.Clicks, BotClicks: st.BotClicks, Previews: st.Previews, UniqueVisitors: st.UniqueVisitors}
-	for _, b := range analytics.Series(st.Hours, req.from, req.to, req.interval, req.loc) {
+	out.From, out.To, out.Interval, out.TZ, out.IncludeBots = req.From, req.To, string(req.Interval), req.Loc.String(), req.IncludeBots
+	out.Totals = statsTotals{Clicks: rep.Clicks, BotClicks: rep.BotClicks, Previews: rep.Previews, UniqueVisitors: rep.UniqueVisitors}
+	out.Series = make([]statsPoint, 0, len(rep.Series))
+	for _, b := range rep.Series {
 		out.Series = append(out.Series, statsPoint{Start: b.Start, Clicks: b.Clicks})
 	}
 	counts := func(cs []tiny.Count) []statsCount {
@@ -155,10 +89,7 @@ func (s *Server) writeStats(w http.ResponseWriter, r *http.Request, l *tiny.Link
 		return out
 	}
 	out.Referrers, out.Countries, out.Browsers, out.OS, out.Devices =
-		counts(st.Referrers), counts(st.Countries), counts(st.Browsers), counts(st.OS), counts(st.Devices)
-	if out.Series == nil {
-		out.Series = []statsPoint{}
-	}
+		counts(rep.Referrers), counts(rep.Countries), counts(rep.Browsers), counts(rep.OS), counts(rep.Devices)
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
@@ -169,7 +100,7 @@ func (s *Server) clicksCSV(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	req, err := parseStatsRequest(r, s.now())
+	req, err := analytics.ParseReportRequest(r.URL.Query(), s.now())
 	if err != nil {
 		return err
 	}
@@ -177,10 +108,10 @@ func (s *Server) clicksCSV(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Disposition", `attachment; filename="`+l.Code+`-clicks.csv"`)
 	cw := csv.NewWriter(w)
 	_ = cw.Write([]string{"time", "kind", "visitor", "referrer", "country", "city", "browser", "os", "device"})
-	err = s.store.Clicks(r.Context(), l.ID, req.from, req.to, func(e tiny.ClickEvent) error {
+	err = s.store.Clicks(r.Context(), l.ID, req.From, req.To, func(e tiny.ClickEvent) error {
 		return cw.Write([]string{
 			e.At.UTC().Format(time.RFC3339Nano), string(e.Kind), strconv.FormatUint(e.Visitor, 16),
-			csvSafe(e.Referrer), csvSafe(e.Country), csvSafe(e.City), csvSafe(e.Browser), csvSafe(e.OS), csvSafe(e.Device),
+			tiny.CSVSafe(e.Referrer), tiny.CSVSafe(e.Country), tiny.CSVSafe(e.City), tiny.CSVSafe(e.Browser), tiny.CSVSafe(e.OS), tiny.CSVSafe(e.Device),
 		})
 	})
 	cw.Flush()
@@ -189,20 +120,4 @@ func (s *Server) clicksCSV(w http.ResponseWriter, r *http.Request) error {
 		s.log.ErrorContext(r.Context(), "exporting clicks failed", "request_id", requestID(r.Context()), "err", err)
 	}
 	return nil
-}
-
-// csvSafe defuses values a spreadsheet would run as a formula.
-func csvSafe(v string) string {
-	if v != "" && (v[0] == '=' || v[0] == '+' || v[0] == '-' || v[0] == '@') {
-		return "'" + v
-	}
-	return v
-}
-
-// ceilHour rounds t up to a whole hour.
-func ceilHour(t time.Time) time.Time {
-	if h := t.Truncate(time.Hour); !h.Equal(t) {
-		return h.Add(time.Hour)
-	}
-	return t
 }

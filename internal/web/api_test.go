@@ -42,6 +42,7 @@ func TestAPI(t *testing.T) {
 	t.Run("preview", func(t *testing.T) { testPreview(t, e) })
 	t.Run("not found", func(t *testing.T) { testNotFound(t, e) })
 	t.Run("stats", func(t *testing.T) { testStatsEndpoints(t, e) })
+	t.Run("qr", func(t *testing.T) { testQRAPI(t, e) })
 	t.Run("moderation", func(t *testing.T) { testModeration(t, e) })
 	t.Run("destination blocks", func(t *testing.T) { testDestinationBlocks(t, e) })
 	if missed := e.checker.Unexercised(); len(missed) > 0 {

@@ -92,6 +92,8 @@ var matrix = []matrixRow{
 		want: [numCallers]outcome{U, F, Y, Y, Y, Y, Y, U, U, U, F}},
 	{op: "GET /api/v1/links/{code}", params: map[string]cellParam{"code": aliceLink},
 		want: [numCallers]outcome{U, H, Y, H, Y, Y, Y, U, U, U, Y}},
+	{op: "GET /api/v1/links/{code}/qr", params: map[string]cellParam{"code": aliceLink},
+		want: [numCallers]outcome{U, H, Y, H, Y, Y, Y, U, U, U, Y}},
 	{op: "PATCH /api/v1/links/{code}", params: map[string]cellParam{"code": aliceLink}, body: sameBody(map[string]any{"title": "renamed"}),
 		want: [numCallers]outcome{U, H, Y, H, F, Y, Y, U, U, U, F}},
 	{op: "DELETE /api/v1/links/{code}", params: map[string]cellParam{"code": aliceLink},

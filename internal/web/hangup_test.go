@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"tiny/internal/ratelimit"
+	"tiny/internal/shortener"
 	"tiny/internal/tiny"
 )
 
@@ -196,10 +197,10 @@ func TestBulkPasswordCap(t *testing.T) {
 }
 
 // TestPasswordsWeighOnTheCreateLimit checks that a password counts
-// passwordCreateWeight times on the create limit, on a create, in a bulk
+// shortener.PasswordCreateWeight times on the create limit, on a create, in a bulk
 // request and on an edit.
 func TestPasswordsWeighOnTheCreateLimit(t *testing.T) {
-	const burst = 2*passwordCreateWeight + 3
+	const burst = 2*shortener.PasswordCreateWeight + 3
 	e := newEnv(t, func(c *Config) {
 		c.RateLimiter = ratelimit.NewLocal(100)
 		c.Limits = Limits{Create: ratelimit.Limit{Rate: 1, Burst: burst, Period: time.Hour}}
@@ -213,8 +214,8 @@ func TestPasswordsWeighOnTheCreateLimit(t *testing.T) {
 		wantStatus int
 		wantLeft   int
 	}{
-		{"create with a password", "POST", "/api/v1/links", map[string]any{"url": "https://example.com/a", "password": "pw"}, 201, burst - 1 - passwordCreateWeight},
-		{"bulk of two, one with a password", "POST", "/api/v1/links/bulk", bulkBody(2, 1), 200, burst - 2 - 2*passwordCreateWeight},
+		{"create with a password", "POST", "/api/v1/links", map[string]any{"url": "https://example.com/a", "password": "pw"}, 201, burst - 1 - shortener.PasswordCreateWeight},
+		{"bulk of two, one with a password", "POST", "/api/v1/links/bulk", bulkBody(2, 1), 200, burst - 2 - 2*shortener.PasswordCreateWeight},
 		{"edit setting a password", "PATCH", "/api/v1/links/" + plain, map[string]any{"password": "pw"}, 429, 1},
 		{"edit without one", "PATCH", "/api/v1/links/" + plain, map[string]any{"title": "t"}, 200, -1},
 		{"create without one", "POST", "/api/v1/links", map[string]any{"url": "https://example.com/b"}, 201, 0},

@@ -55,6 +55,17 @@ func (p page) text() string { return p.body }
 // location is where a redirect sends the reader.
 func (p page) location() string { return p.header.Get("Location") }
 
+// flashOf is the notice a redirect leaves for the next page.
+func flashOf(p page) string {
+	for _, c := range (&http.Response{Header: p.header}).Cookies() {
+		if c.Name == "tiny_flash" {
+			v, _ := url.QueryUnescape(c.Value)
+			return v
+		}
+	}
+	return ""
+}
+
 // get opens path.
 func (rd *reader) get(path string) page {
 	rd.e.t.Helper()

@@ -8,34 +8,10 @@ import (
 	"tiny/internal/tiny"
 )
 
-// A bcrypt hash or check costs about 60-80 ms of CPU at the default cost,
-// some 300 times a create without a password; the limits below keep a
-// client from buying that CPU in bulk (docs/decisions.md).
-const (
-	// passwordCreateWeight is what a link password counts for against the
-	// create limit, on a create, in a bulk request and on an edit.
-	passwordCreateWeight = 10
-	// MaxBulkPasswords is the most links of one bulk request that may have
-	// a password: their hashing alone is over a second of CPU.
-	MaxBulkPasswords = 20
-)
-
-// countPasswords counts the items that have a password.
-func countPasswords(items ...shortener.CreateInput) int {
-	n := 0
-	for _, in := range items {
-		if in.Password != "" {
-			n++
-		}
-	}
-	return n
-}
-
-// createCost is what links, of which passwords have a password, count
-// against the create limit.
-func createCost(links, passwords int) int {
-	return links - passwords + passwords*passwordCreateWeight
-}
+// MaxBulkPasswords is the most links of one bulk request that may have a
+// password: their hashing alone is over a second of CPU (the weight of a
+// password on the create limit is shortener.PasswordCreateWeight).
+const MaxBulkPasswords = 20
 
 // limitPasswordGuesses counts one guess at t's password against the
 // client's address and against the link. It runs before bcrypt, so a

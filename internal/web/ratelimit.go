@@ -15,7 +15,7 @@ type Limits struct {
 	// PerKey bounds every API call made with one API key.
 	PerKey ratelimit.Limit
 	// Create bounds link creation per API key; a bulk request counts once
-	// per link it holds, and a password counts passwordCreateWeight times
+	// per link it holds, and a password counts shortener.PasswordCreateWeight times
 	// (creates and edits), for the bcrypt work it costs.
 	Create ratelimit.Limit
 	// Report bounds abuse reports per client address: reports are public,

@@ -44,6 +44,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("PATCH /api/v1/links/{code}", auth(s.wrap(s.updateLink)))
 	mux.Handle("DELETE /api/v1/links/{code}", auth(s.wrap(s.deleteLink)))
 	mux.Handle("GET /api/v1/links/{code}/stats", auth(s.wrap(s.linkStats)))
+	mux.Handle("GET /api/v1/links/{code}/qr", auth(s.wrap(s.linkQR)))
 	mux.Handle("GET /api/v1/links/{code}/clicks.csv", auth(s.wrap(s.clicksCSV)))
 	mux.Handle("GET /api/v1/stats", auth(s.wrap(s.instanceStats)))
 	mux.Handle("POST /api/v1/keys", auth(s.wrap(s.createKey)))

@@ -72,6 +72,8 @@ type Config struct {
 	// SignIns are the ways of signing in (password, second factor, single
 	// sign-on); nil: the sign-in routes are not served.
 	SignIns *accounts.SignIns
+	// Settings are the effective settings the admin page shows.
+	Settings []app.Setting
 }
 
 // Server serves tiny over HTTP.
@@ -163,7 +165,7 @@ func NewServer(cfg Config, links *shortener.Service, store tiny.Store, clicks *a
 	s.webApp, err = app.New(app.Config{
 		BaseURL: cfg.BaseURL, Links: links, Accounts: cfg.Accounts, SignIns: cfg.SignIns, Store: store,
 		Destinations: cfg.Destinations, Feeds: cfg.Feeds, Views: views, Logger: cfg.Logger, Now: s.now,
-		ClearSession: s.clearSessionCookie, LimitReport: s.limitReports,
+		ClearSession: s.clearSessionCookie, LimitReport: s.limitReports, LimitCreates: s.limitCreates, Settings: cfg.Settings,
 	})
 	if err != nil {
 		return nil, err
