@@ -241,10 +241,23 @@ func (tb *tab) pageProblems() []string {
 	return eval[[]string](tb, `window.__tinyProblems || []`)
 }
 
-// fill sets the value of the form field sel.
+// fill sets the value of the form field sel (an option's value for a
+// select), as a script would: quick, for fields whose typing is not the
+// point.
 func (tb *tab) fill(sel, value string) {
 	tb.t.Helper()
-	tb.do(chromedp.SetValue(chromedp.CSS(sel), value, chromedp.NodeVisible))
+	js := fmt.Sprintf(`(function (sel, v) {
+  var e = document.querySelector(sel);
+  if (!e) return "there is no " + sel;
+  e.value = v;
+  if (e.value !== v) return sel + " did not take " + JSON.stringify(v) + (e.options ? "; its options: " + Array.prototype.map.call(e.options, function (o) { return o.value; }).join(", ") : "");
+  e.dispatchEvent(new Event("input", {bubbles: true}));
+  e.dispatchEvent(new Event("change", {bubbles: true}));
+  return "";
+})(%q, %q)`, sel, value)
+	if msg := eval[string](tb, js); msg != "" {
+		tb.t.Fatalf("%s on %s: %s", tb.name, tb.path(), msg)
+	}
 }
 
 // typeInto focuses sel and types text into it, key by key.

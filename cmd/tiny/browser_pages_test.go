@@ -149,6 +149,8 @@ type pageCase struct {
 	path   string
 	status int
 	then   func(tb *tab)
+	// shows is an element the page must then have (CSS).
+	shows string
 }
 
 // pages is every page of tiny, reached as its users reach it. The setup
@@ -160,7 +162,7 @@ var pages = []pageCase{
 		tb.fill(`input[name=email]`, "nobody@example.com")
 		tb.fill(`input[name=password]`, "not the password at all")
 		tb.enterIn(`input[name=password]`)
-	}},
+	}, shows: `.error[role=alert]`},
 	{name: "preview", as: "visitor", path: "/{active}+", status: 200},
 	{name: "preview-hidden", as: "visitor", path: "/{password}+", status: 200},
 	{name: "interstitial", as: "visitor", path: "/{flagged}", status: 200},
@@ -169,12 +171,74 @@ var pages = []pageCase{
 	{name: "password-refused", as: "visitor", path: "/{password}", status: 200, then: func(tb *tab) {
 		tb.fill(`input[name=password]`, "the wrong password")
 		tb.enterIn(`input[name=password]`)
-	}},
+	}, shows: `#link-password[aria-invalid=true]`},
 	{name: "protected", as: "bot", path: "/{password}", status: 200},
 	{name: "error-404", as: "visitor", path: "/no-such-link", status: 404},
 	{name: "home", as: "member", path: "/", status: 200},
 	{name: "error-404-signed-in", as: "member", path: "/app/no-such-page", status: 404},
+	{name: "home-more-options", as: "member", path: "/", status: 200, then: func(tb *tab) {
+		tb.click(`details.more summary`)
+	}, shows: `details.more[open]`},
+	{name: "home-refused", as: "member", path: "/", status: 200, then: func(tb *tab) {
+		tb.fill(`#url`, "not a web address")
+		tb.click(`details.more summary`)
+		tb.fill(`#alias`, "no spaces allowed")
+		tb.enterIn(`#url`)
+	}, shows: `#url[aria-invalid=true]`},
+	{name: "created", as: "member", path: "/app/links/{mia}/created", status: 200},
+	{name: "links", as: "member", path: "/app/links", status: 200},
+	{name: "links-empty", as: "member2", path: "/app/links", status: 200},
+	{name: "links-everyone", as: "admin", path: "/app/links?all=1", status: 200},
+	{name: "links-delete-question", as: "member", path: "/app/links", status: 200, then: func(tb *tab) {
+		// The question a browser without JavaScript gets: the form is
+		// sent past links.js, which asks with a dialog instead.
+		tb.navigatesBy(chromedp.Evaluate[chromedp.Void](`(function () {
+  var f = document.querySelector("form.links-bulk");
+  f.querySelector("input[name=code]").checked = true;
+  var a = document.createElement("input");
+  a.type = "hidden"; a.name = "action"; a.value = "delete";
+  f.appendChild(a);
+  HTMLFormElement.prototype.submit.call(f);
+})()`))
+	}, shows: `form input[name=action][value=delete]`},
+	{name: "link-page", as: "member", path: "/app/links/{mia}", status: 200},
+	{name: "link-page-no-clicks", as: "member", path: "/app/links/{mia2}", status: 200},
+	{name: "link-page-edit-refused", as: "member", path: "/app/links/{mia2}", status: 200, then: func(tb *tab) {
+		tb.click(`details#edit summary`)
+		tb.fill(`#edit-url`, "ftp://example.com/file")
+		tb.enterIn(`#edit-title`)
+	}, shows: `#edit-url[aria-invalid=true]`},
+	{name: "link-page-blocked", as: "admin", path: "/app/links/{blocked}", status: 200},
+	{name: "link-page-moderator", as: "moderator", path: "/app/links/{flagged}", status: 200},
 	{name: "extras", as: "member", path: "/app/extras", status: 200},
+	{name: "report", as: "visitor", path: "/app/report", status: 200},
+	{name: "report-refused", as: "visitor", path: "/app/report", status: 200, then: func(tb *tab) {
+		tb.fill(`#report-link`, "no-such-link")
+		tb.fill(`#report-reason`, "spam")
+		tb.clickAndWait(`.report-form button[type=submit]`)
+	}, shows: `#report-link[aria-invalid=true]`},
+	{name: "report-sent", as: "visitor", path: "/app/report/sent", status: 200},
+	{name: "moderation-queue", as: "moderator", path: "/app/moderation", status: 200},
+	{name: "moderation-destinations", as: "moderator", path: "/app/moderation/destinations", status: 200},
+	{name: "moderation-audit", as: "moderator", path: "/app/moderation/audit", status: 200},
+	{name: "moderation-quality", as: "moderator", path: "/app/moderation/quality", status: 200},
+	{name: "account", as: "member", path: "/app/account", status: 200},
+	{name: "account-refused", as: "member", path: "/app/account", status: 200, then: func(tb *tab) {
+		tb.fill(`#current_password`, "not my password at all")
+		tb.fill(`#new_password`, "a new long passphrase")
+		tb.fill(`#repeat_password`, "a new long passphrase")
+		tb.enterIn(`#repeat_password`)
+	}, shows: `#current_password[aria-invalid=true]`},
+	{name: "account-two-factor", as: "member2", path: "/app/account", status: 200, then: func(tb *tab) {
+		tb.clickAndWait(`form[action="/app/account/two-factor"] button`)
+	}, shows: `img, svg`},
+	{name: "keys", as: "member", path: "/app/account/keys", status: 200},
+	{name: "keys-created", as: "member", path: "/app/account/keys", status: 200, then: func(tb *tab) {
+		tb.fill(`#key-name`, "Deploy script")
+		tb.enterIn(`#key-name`)
+	}, shows: `#key-secret`},
+	{name: "admin", as: "admin", path: "/app/admin", status: 200},
+	{name: "admin-user", as: "admin", path: "/app/admin/users/{mia-id}", status: 200},
 }
 
 // TestBrowserPages opens every page in chromium as its users see it and
@@ -232,7 +296,16 @@ func TestBrowserPages(t *testing.T) {
 		t.Fatalf("http://example.net/login was not flagged (%v); the interstitial needs a flagged link", flagged["status"])
 	}
 	codes["flagged"] = flagged["code"].(string)
-	codes["mia"] = env.userID(t, "mia@example.com")
+	codes["mia-id"] = env.userID(t, "mia@example.com")
+	mia := env.sessionOf(t, "mia@example.com")
+	codes["mia"] = env.linkOf(t, mia, map[string]any{
+		"url":   dest + "/" + strings.Repeat("a-rather-long-path-segment/", 12) + "?utm_source=newsletter&utm_medium=email",
+		"title": "The spring newsletter, with a title long enough to wrap on a phone",
+		"tags":  []string{"newsletter", "spring", "email", "campaign-2026", "team-marketing", "long-tag-name-here"},
+	})["code"].(string)
+	codes["mia2"] = env.linkOf(t, mia, map[string]any{"url": dest + "?no-clicks"})["code"].(string)
+	// A person's click on mia's link, for the link page's chart.
+	tabs["visitor"].open(env.base + "/" + codes["mia"])
 
 	for _, pc := range pages {
 		tb := tabs[pc.as]
@@ -249,6 +322,9 @@ func TestBrowserPages(t *testing.T) {
 		}
 		if pc.then != nil {
 			pc.then(tb)
+		}
+		if pc.shows != "" && !tb.exists(pc.shows) {
+			t.Errorf("page %s: %s on %s has no %s: %s", pc.name, tb.name, tb.path(), pc.shows, tb.text("main"))
 		}
 		tb.checkPage(pc.name)
 	}
