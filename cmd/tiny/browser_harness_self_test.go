@@ -11,12 +11,14 @@ import (
 )
 
 // badPage breaks each rule the page checks enforce once.
-const badPage = `<!doctype html><html lang="en"><head><title>Bad</title><style>
+const badPage = `<!doctype html><html lang="en"><head><title>Bad</title><meta name="viewport" content="width=device-width, initial-scale=1"><style>
 .faint { color: #ccc; background: #fff; }
 #no-ring:focus { outline: none; }
+.wide { width: 600px; }
 </style></head><body><main>
 <h1>A page that breaks the rules</h1>
 <p class="faint">Text too faint to read</p>
+<p class="wide">Too wide for a phone</p>
 <img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">
 <a href="#a">First link</a>
 <button type="button" id="no-ring">No focus ring</button>
@@ -45,12 +47,16 @@ func TestBrowserHarnessFindsProblems(t *testing.T) {
 	tb.setTheme("dark") // the page has no dark theme: its contrast stays wrong
 	found += "\n" + strings.Join(tb.axe(), "\n")
 	tb.setTheme("light")
+	tb.setWidth(390)
+	found += "\n" + strings.Join(tb.overflow(), "\n")
+	tb.setWidth(1280)
 	found += "\n" + strings.Join(tb.keyboard(), "\n")
 	for _, want := range []string{
 		"script error: Uncaught Error: boom",
 		"critical image-alt",
 		"serious color-contrast",
 		"dark theme",
+		"wider than the 390 px screen (light theme): p.wide",
 		`focus on button "No focus ring" does not show`,
 		"keyboard: Tab stop 3 is input[text]",
 		"serious tabindex",

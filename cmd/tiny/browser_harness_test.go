@@ -585,9 +585,42 @@ func (tb *tab) keyboard() []string {
 	return out
 }
 
+// overflowJS names the outermost elements that stick out to the right of
+// the screen, making the page scroll sideways (content inside a
+// scrolling box, such as a wide table's wrapper, is fine).
+const overflowJS = `(function () {
+  var w = document.documentElement.clientWidth;
+  if (document.documentElement.scrollWidth <= w) return [];
+  function clipped(e) {
+    for (var p = e.parentElement; p && p !== document.body; p = p.parentElement) {
+      if (getComputedStyle(p).overflowX !== "visible") return true;
+    }
+    return false;
+  }
+  function over(e) { var r = e.getBoundingClientRect(); return r.width > 0 && r.right > w + 1; }
+  var out = [];
+  document.querySelectorAll("body *").forEach(function (e) {
+    if (over(e) && !(e.parentElement && e.parentElement !== document.body && over(e.parentElement)) && !clipped(e)) {
+      out.push(e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.className && typeof e.className === "string" ? "." + e.className.trim().split(/\s+/).join(".") : "") +
+        " (to " + Math.round(e.getBoundingClientRect().right) + " px)");
+    }
+  });
+  return out.length ? out : ["the page (" + document.documentElement.scrollWidth + " px)"];
+})()`
+
+// overflow reports whether the page scrolls sideways at its width.
+func (tb *tab) overflow() []string {
+	tb.t.Helper()
+	var out []string
+	for _, e := range eval[[]string](tb, overflowJS) {
+		out = append(out, fmt.Sprintf("wider than the %d px screen (%s theme): %s", tb.width, tb.theme, e))
+	}
+	return out
+}
+
 // checkPage gives the page open in tb every check: axe-core in both
-// themes, the keyboard, and screenshots at both widths in both themes;
-// each problem fails the test. It leaves the tab light and 1280 wide.
+// themes, the keyboard, no sideways scrolling on a phone, and screenshots
+// at both widths in both themes; each problem fails the test. It leaves the tab light and 1280 wide.
 func (tb *tab) checkPage(page string) {
 	tb.t.Helper()
 	path := tb.path()
@@ -598,6 +631,8 @@ func (tb *tab) checkPage(page string) {
 			tb.setWidth(width)
 			if width == 1280 {
 				problems = append(problems, tb.axe()...)
+			} else if theme == "light" {
+				problems = append(problems, tb.overflow()...)
 			}
 			tb.screenshot(page)
 		}
