@@ -34,6 +34,7 @@ throw new Error("boom");
 // breaks each rule once, so that a check that finds nothing cannot pass
 // for a page that has no problem.
 func TestBrowserHarnessFindsProblems(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		fmt.Fprint(w, badPage)

@@ -159,6 +159,13 @@ func (c *chrome) newTab(name string) *tab {
 	return tb
 }
 
+// in returns the tab for use by the (sub)test t.
+func (tb *tab) in(t *testing.T) *tab {
+	c := *tb
+	c.t = t
+	return &c
+}
+
 // actionTimeout bounds one step; a step that waits longer is stuck.
 const actionTimeout = 20 * time.Second
 

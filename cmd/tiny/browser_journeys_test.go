@@ -21,6 +21,7 @@ import (
 // link with options, copies it, follows it, sees the click on the link's
 // page, downloads its QR code, edits and deletes it.
 func TestBrowserFirstStart(t *testing.T) {
+	t.Parallel()
 	env := startBrowserEnv(t)
 	c := newChrome(t, env.base)
 	tb := c.newTab("the admin")
@@ -144,6 +145,7 @@ func decodeQR(t *testing.T, img image.Image) string {
 // form or a link, asks to sign in again, and signing in comes back to the
 // page.
 func TestBrowserSessionExpiry(t *testing.T) {
+	t.Parallel()
 	const idle = 2 * time.Second
 	env := startBrowserEnv(t, "--session-idle", idle.String())
 	env.addUser(t, "mia@example.com", "member")
@@ -180,6 +182,7 @@ func TestBrowserSessionExpiry(t *testing.T) {
 // its preview page; a moderator blocks it from the review queue with a
 // note; the next visitor who follows it gets the warning page.
 func TestBrowserModeratorBlocksReportedLink(t *testing.T) {
+	t.Parallel()
 	env := startBrowserEnv(t)
 	env.addUser(t, "mo@example.com", "moderator")
 	code := env.link(t, map[string]any{"url": env.dest.URL + "/prize"})["code"].(string)
@@ -229,6 +232,7 @@ func TestBrowserModeratorBlocksReportedLink(t *testing.T) {
 // another member's is not found, and the admin pages are refused; the
 // menu offers them no admin page either.
 func TestBrowserMemberIsolation(t *testing.T) {
+	t.Parallel()
 	env := startBrowserEnv(t)
 	env.addUser(t, "mia@example.com", "member")
 	env.addUser(t, "max@example.com", "member")

@@ -245,6 +245,7 @@ var pages = []pageCase{
 // gives each the checks of checkPage: axe-core in both themes, the
 // keyboard, screenshots at 1280 and 390 px, light and dark.
 func TestBrowserPages(t *testing.T) {
+	t.Parallel()
 	env := startBrowserEnv(t)
 	c := newChrome(t, env.base)
 
@@ -307,25 +308,36 @@ func TestBrowserPages(t *testing.T) {
 	// A person's click on mia's link, for the link page's chart.
 	tabs["visitor"].open(env.base + "/" + codes["mia"])
 
+	// Each person's pages run in a subtest of their own, in parallel with
+	// the others': they wait on the browser more than on the processor.
+	byPerson := map[string][]pageCase{}
 	for _, pc := range pages {
-		tb := tabs[pc.as]
-		if tb == nil {
+		if tabs[pc.as] == nil {
 			t.Fatalf("page %s: no tab for %q", pc.name, pc.as)
 		}
-		path := pc.path
-		for k, v := range codes {
-			path = strings.ReplaceAll(path, "{"+k+"}", v)
-		}
-		if status := tb.open(path); status != pc.status {
-			t.Errorf("page %s: %s opening %s = %d, want %d", pc.name, tb.name, path, status, pc.status)
-			continue
-		}
-		if pc.then != nil {
-			pc.then(tb)
-		}
-		if pc.shows != "" && !tb.exists(pc.shows) {
-			t.Errorf("page %s: %s on %s has no %s: %s", pc.name, tb.name, tb.path(), pc.shows, tb.text("main"))
-		}
-		tb.checkPage(pc.name)
+		byPerson[pc.as] = append(byPerson[pc.as], pc)
+	}
+	for as, cases := range byPerson {
+		t.Run(as, func(t *testing.T) {
+			t.Parallel()
+			tb := tabs[as].in(t)
+			for _, pc := range cases {
+				path := pc.path
+				for k, v := range codes {
+					path = strings.ReplaceAll(path, "{"+k+"}", v)
+				}
+				if status := tb.open(path); status != pc.status {
+					t.Errorf("page %s: %s opening %s = %d, want %d", pc.name, tb.name, path, status, pc.status)
+					continue
+				}
+				if pc.then != nil {
+					pc.then(tb)
+				}
+				if pc.shows != "" && !tb.exists(pc.shows) {
+					t.Errorf("page %s: %s on %s has no %s: %s", pc.name, tb.name, tb.path(), pc.shows, tb.text("main"))
+				}
+				tb.checkPage(pc.name)
+			}
+		})
 	}
 }
