@@ -3,6 +3,7 @@ package abuse
 import (
 	"math"
 	"strconv"
+	"time"
 
 	"tiny/internal/tiny"
 )
@@ -89,6 +90,38 @@ func QualityOf(counts []tiny.DecisionCount) Quality {
 	q.FlagPrecision = ratio(flagTP, flagAll)
 	q.BlockPrecision = ratio(blockTP, blockAll)
 	return q
+}
+
+// WeekQuality is the Quality of the decisions of one week.
+type WeekQuality struct {
+	Start time.Time // Monday, 00:00 UTC
+	Quality
+}
+
+// Week returns the Monday (00:00 UTC) that starts t's week.
+func Week(t time.Time) time.Time {
+	d := t.UTC().Truncate(24 * time.Hour)
+	return d.AddDate(0, 0, -(int(d.Weekday())+6)%7)
+}
+
+// WeeklyQuality computes the Quality of each of n weeks, the first starting
+// at Week(from), from counts per day; a week without decisions has NaN
+// rates, and days outside the weeks are left out.
+func WeeklyQuality(days []tiny.DailyDecisionCount, from time.Time, n int) []WeekQuality {
+	start := Week(from)
+	byWeek := make([][]tiny.DecisionCount, n)
+	for _, d := range days {
+		i := int(d.Day.Sub(start) / (7 * 24 * time.Hour))
+		if d.Day.Before(start) || i >= n {
+			continue
+		}
+		byWeek[i] = append(byWeek[i], d.DecisionCount)
+	}
+	out := make([]WeekQuality, n)
+	for i, counts := range byWeek {
+		out[i] = WeekQuality{Start: start.AddDate(0, 0, 7*i), Quality: QualityOf(counts)}
+	}
+	return out
 }
 
 func ratio(a, b int64) Rate {

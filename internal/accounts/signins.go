@@ -54,6 +54,21 @@ const (
 	EventUserCreated        AuthEventKind = "user_created"
 )
 
+// AuthEventKinds are the kinds of AuthEvent, each kept in the audit log as
+// the action of an entry.
+var AuthEventKinds = []AuthEventKind{EventSignIn, EventSignInFailed, EventLockout, EventSecondFactorNeeded,
+	EventRecoveryCodeUsed, EventTOTPEnabled, EventTOTPDisabled, EventPasswordChanged, EventUserCreated}
+
+// AuditActions returns every action the audit log holds: the moderation
+// actions, then the account events.
+func AuditActions() []tiny.AuditAction {
+	out := append([]tiny.AuditAction(nil), tiny.ModerationActions...)
+	for _, k := range AuthEventKinds {
+		out = append(out, tiny.AuditAction(k))
+	}
+	return out
+}
+
 // AuthEvent is one entry of the sign-in audit. It never carries a secret.
 type AuthEvent struct {
 	Kind   AuthEventKind

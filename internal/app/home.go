@@ -42,9 +42,19 @@ type shortenForm struct {
 }
 
 func (a *App) home(w http.ResponseWriter, r *http.Request, p *accounts.Principal) error {
+	// The bookmarklet opens /?url=…: the form comes filled in, after
+	// signing in if need be.
+	prefill := r.URL.Query().Get("url")
+	if prefill != "" && p == nil {
+		a.toSignIn(w, r)
+		return nil
+	}
 	v := &homeView{Page: Page{Title: "Short links", Section: "home", Flash: takeFlash(w, r)}}
 	if p != nil {
 		v.User = p.User
+	}
+	if len(prefill) <= tiny.MaxURLLength {
+		v.Form.URL = prefill
 	}
 	v.DefaultRedirect = tiny.DefaultRedirect
 	a.views.Render(w, r, http.StatusOK, "home.html", v)

@@ -3,9 +3,9 @@ package app
 import (
 	"context"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"tiny/internal/abuse"
 	"tiny/internal/accounts"
@@ -302,82 +302,6 @@ func (a *App) removeDestinationBlock(w http.ResponseWriter, r *http.Request, p *
 	return nil
 }
 
-// AuditView is a page of the audit log.
-type AuditView struct {
-	Page
-	Entries []*AuditRow
-	// Link is the filter as typed; LinkError why it was refused.
-	Link, LinkError string
-	// Next is the cursor of the next (older) page; 0 when there is none.
-	Next int64
-	// Filtered is set when the page does not start at the newest entry.
-	Filtered bool
-}
-
-// AuditRow is an audit entry with the names a person reads.
-type AuditRow struct {
-	*tiny.AuditEntry
-	Code  string
-	Actor string
-}
-
-// ActionText says what an entry records, in words.
-func (e *AuditRow) ActionText() string {
-	switch e.Action {
-	case tiny.ActionRefused:
-		return "create refused"
-	}
-	// The rest, the accounts' events among them, are words joined by _.
-	return strings.ReplaceAll(string(e.Action), "_", " ")
-}
-
-func (a *App) auditPage(w http.ResponseWriter, r *http.Request, p *accounts.Principal) error {
-	q := r.URL.Query()
-	before, _ := strconv.ParseInt(q.Get("before"), 10, 64)
-	v := &AuditView{Page: Page{Title: "Audit log", Section: "moderation"}, Link: strings.TrimSpace(q.Get("link")), Filtered: before > 0}
-	f := tiny.AuditFilter{Limit: auditPageSize, BeforeID: max(before, 0)}
-	status := http.StatusOK
-	if v.Link != "" {
-		l, err := a.links.GetFor(r.Context(), p, strings.TrimSuffix(v.Link, "+"), accounts.Moderate)
-		switch {
-		case tiny.IsCode(err, tiny.NotFound):
-			v.LinkError, status = "There is no link with that code or alias.", http.StatusNotFound
-		case err != nil:
-			return err
-		default:
-			f.LinkID = l.ID
-		}
-	}
-	if v.LinkError == "" {
-		entries, err := a.store.AuditLog(r.Context(), f)
-		if err != nil {
-			return err
-		}
-		names := a.userNames()
-		for _, e := range entries {
-			row := &AuditRow{AuditEntry: e, Actor: names(r.Context(), e.ActorID)}
-			if e.LinkID != 0 {
-				row.Code = a.links.Codec().Encode(e.LinkID)
-			}
-			v.Entries = append(v.Entries, row)
-		}
-		if len(entries) == auditPageSize {
-			v.Next = entries[len(entries)-1].ID
-		}
-	}
-	a.views.Render(w, r, status, "moderation_audit.html", v)
-	return nil
-}
-
-// NextURL is the address of the next page of the log, with the filter.
-func (v *AuditView) NextURL() string {
-	q := url.Values{"before": {strconv.FormatInt(v.Next, 10)}}
-	if v.Link != "" {
-		q.Set("link", v.Link)
-	}
-	return auditPath + "?" + q.Encode()
-}
-
 // QualityView is how the automatic decisions fare against the moderators'.
 type QualityView struct {
 	Page
@@ -386,6 +310,10 @@ type QualityView struct {
 	Bars []QualityBar
 	// Max is the largest count, the scale of the bars (at least 1).
 	Max int64
+	// Weeks are the figures of each of the last qualityWeeks weeks, oldest
+	// first; Chart is the same for the script that draws them.
+	Weeks []abuse.WeekQuality
+	Chart QualityChart
 }
 
 // QualityBar is one count of the quality figure.
@@ -395,25 +323,51 @@ type QualityBar struct {
 	Count int64
 }
 
+// QualityChart is the data of the chart of rates over time: the weeks'
+// starts (Unix seconds) and each rate per week (null when not measured).
+type QualityChart struct {
+	Weeks     []int64      `json:"weeks"`
+	Precision []abuse.Rate `json:"precision"`
+	Recall    []abuse.Rate `json:"recall"`
+	Overturn  []abuse.Rate `json:"overturn"`
+}
+
+// qualityWeeks is how far back the chart goes: half a year.
+const qualityWeeks = 26
+
 func (a *App) qualityPage(w http.ResponseWriter, r *http.Request, _ *accounts.Principal) error {
 	counts, err := a.store.DecisionCounts(r.Context())
 	if err != nil {
 		return err
 	}
-	a.views.Render(w, r, http.StatusOK, "moderation_quality.html", qualityViewOf(abuse.QualityOf(counts)))
+	now := time.Now()
+	from := abuse.Week(now).AddDate(0, 0, -7*(qualityWeeks-1))
+	days, err := a.store.DailyDecisionCounts(r.Context(), from, now.Add(time.Minute))
+	if err != nil {
+		return err
+	}
+	v := qualityViewOf(abuse.QualityOf(counts), abuse.WeeklyQuality(days, from, qualityWeeks))
+	a.views.Render(w, r, http.StatusOK, "moderation_quality.html", v)
 	return nil
 }
 
-func qualityViewOf(q abuse.Quality) *QualityView {
+func qualityViewOf(q abuse.Quality, weeks []abuse.WeekQuality) *QualityView {
 	v := &QualityView{Page: Page{Title: "Moderation quality", Section: "moderation"}, Q: q, Max: 1, Bars: []QualityBar{
 		{"Confirmed", "flagged or blocked by tiny, then blocked by a moderator", q.TruePositives},
 		{"Overturned", "flagged or blocked by tiny, then approved by a moderator", q.FalsePositives},
 		{"Missed", "let through by tiny, then blocked by a moderator", q.Missed},
 		{"Appeals decided", "owners' appeals a moderator decided", q.Appeals},
 		{"Appeals granted", "appeals that lifted the block", q.Overturned},
-	}}
+	}, Weeks: weeks}
 	for _, b := range v.Bars {
 		v.Max = max(v.Max, b.Count)
+	}
+	c := &v.Chart
+	for _, w := range weeks {
+		c.Weeks = append(c.Weeks, w.Start.Unix())
+		c.Precision = append(c.Precision, w.Precision)
+		c.Recall = append(c.Recall, w.Recall)
+		c.Overturn = append(c.Overturn, w.OverturnRate)
 	}
 	return v
 }

@@ -134,44 +134,133 @@ func TestQueueViewWithoutDestinationBlocks(t *testing.T) {
 	}
 }
 
+// auditView is an audit page with its filter's choices.
+func auditView(form AuditForm, entries ...*AuditRow) *AuditView {
+	v := &AuditView{Page: Page{Title: "Audit log", Section: "moderation"}, Form: form, Entries: entries, Zone: "UTC",
+		Actors: []AuditOption{{"system", "tiny (automatic decisions, visitors' reports)"}, {"7", "moe@example.com (moderator)"},
+			{"8", strings.Repeat("a-very-long-name.", 6) + "@example.com (admin)"}}}
+	v.Actions, v.AccountEvents = auditKinds()
+	if form.TZ != "" {
+		v.Zone = form.TZ
+	}
+	return v
+}
+
 func TestAuditView(t *testing.T) {
-	v := &AuditView{Page: Page{Title: "Audit log"}, Link: "abc1234", Next: 41, Filtered: true, Entries: []*AuditRow{
-		{AuditEntry: &tiny.AuditEntry{ID: 42, LinkID: 7, URL: hostileURL, Action: tiny.ActionBlocked, Reason: "confirmed <phishing>", Score: 0.9, CreatedAt: created}, Code: "abc1234", Actor: "moe@example.com"},
-		{AuditEntry: &tiny.AuditEntry{ID: 41, LinkID: 7, URL: hostileURL, Action: tiny.ActionReported, Reason: "spam", CreatedAt: created}, Code: "abc1234"},
-		{AuditEntry: &tiny.AuditEntry{ID: 40, URL: hostileURL, Action: tiny.ActionRefused, Reason: "blocklist", Score: 1, CreatedAt: created}},
-	}}
+	v := auditView(AuditForm{Link: "abc1234"},
+		&AuditRow{AuditEntry: &tiny.AuditEntry{ID: 42, LinkID: 7, URL: hostileURL, Action: tiny.ActionBlocked, Reason: "confirmed <phishing>", Score: 0.9, CreatedAt: created}, Code: "abc1234", Actor: "moe@example.com"},
+		&AuditRow{AuditEntry: &tiny.AuditEntry{ID: 41, LinkID: 7, URL: hostileURL, Action: tiny.ActionReported, Reason: "spam", CreatedAt: created}, Code: "abc1234"},
+		&AuditRow{AuditEntry: &tiny.AuditEntry{ID: 40, URL: hostileURL, Action: tiny.ActionRefused, Reason: "blocklist", Score: 1, CreatedAt: created}},
+		&AuditRow{AuditEntry: &tiny.AuditEntry{ID: 39, ActorID: 7, Action: "sign_in_failed", Reason: "password: wrong password", CreatedAt: created}, Actor: "moe@example.com"},
+	)
+	v.Next, v.Filtered = 39, true
 	_, body := render(t, "moderation_audit.html", v, tiny.RoleModerator)
 	noHostileMarkup(t, body)
-	for _, want := range []string{"confirmed &lt;phishing&gt;", "moe@example.com", "a visitor", "create refused", "0.90",
-		`href="/app/moderation/audit?before=41&amp;link=abc1234"`, "← Newest entries", `<th scope="col">Action</th>`} {
+	for _, want := range []string{"confirmed &lt;phishing&gt;", "moe@example.com", "a visitor", "create refused", "sign in failed", "0.90",
+		`href="/app/moderation/audit?before=39&amp;link=abc1234"`, `href="/app/moderation/audit?link=abc1234">← Newest entries`, `<th scope="col">Action</th>`,
+		`<script src="/static/moderation.js" defer>`, `<input type="hidden" name="tz" value="" data-tz>`, "Days run midnight to midnight in <span data-tz-name>UTC</span>"} {
 		if !strings.Contains(body, want) {
 			t.Errorf("audit page lacks %q", want)
 		}
 	}
-	_, body = render(t, "moderation_audit.html", &AuditView{Page: Page{Title: "Audit log"}, Link: "nope", LinkError: "There is no link with that code or alias."}, tiny.RoleModerator)
+	_, body = render(t, "moderation_audit.html", auditView(AuditForm{Link: "nope", Errors: map[string]string{"link": "There is no link with that code or alias."}}), tiny.RoleModerator)
 	if !strings.Contains(body, `aria-describedby="link-error"`) || strings.Contains(body, "No entries") || strings.Contains(body, "Older entries") {
 		t.Errorf("audit page with an unknown link:\n%s", body)
 	}
-	_, body = render(t, "moderation_audit.html", &AuditView{Page: Page{Title: "Audit log"}}, tiny.RoleModerator)
-	if !strings.Contains(body, "No entries.") || strings.Contains(body, `class="pager"`) {
+	_, body = render(t, "moderation_audit.html", auditView(AuditForm{}), tiny.RoleModerator)
+	if !strings.Contains(body, "No entries.") || strings.Contains(body, `class="pager"`) || strings.Contains(body, "Show the newest entries") {
 		t.Errorf("empty audit page:\n%s", body)
+	}
+}
+
+// TestAuditViewFilters renders the filter as chosen, keeps it across
+// pages, and shows each refused field's error by it.
+func TestAuditViewFilters(t *testing.T) {
+	form := AuditForm{Actor: "7", Action: "sign_in", From: "2026-11-01", To: "2026-11-30", TZ: "Europe/Berlin"}
+	v := auditView(form, &AuditRow{AuditEntry: &tiny.AuditEntry{ID: 90, ActorID: 7, Action: "sign_in", Reason: "password", CreatedAt: created}, Actor: "moe@example.com"})
+	v.Next, v.Filtered = 90, true
+	_, body := render(t, "moderation_audit.html", v, tiny.RoleModerator)
+	for _, want := range []string{
+		`<option value="7" selected>moe@example.com (moderator)</option>`,
+		`<option value="system">tiny (automatic decisions, visitors&#39; reports)</option>`,
+		`<option value="">anyone</option>`,
+		`<optgroup label="Moderation"><option value="refused">create refused</option>`,
+		`<option value="destination_unblocked">destination unblocked</option>`,
+		`<option value="sign_in" selected>sign in</option>`,
+		`value="2026-11-01"`, `value="2026-11-30"`, `name="tz" value="Europe/Berlin"`, "<span data-tz-name>Europe/Berlin</span>",
+		// Paging keeps every filter.
+		`href="/app/moderation/audit?action=sign_in&amp;actor=7&amp;before=90&amp;from=2026-11-01&amp;to=2026-11-30&amp;tz=Europe%2FBerlin">Older entries`,
+		`href="/app/moderation/audit?action=sign_in&amp;actor=7&amp;from=2026-11-01&amp;to=2026-11-30&amp;tz=Europe%2FBerlin">← Newest entries`,
+		"Show the newest entries of everything",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("filtered audit page lacks %q", want)
+		}
+	}
+	if n := strings.Count(body, " selected"); n != 2 {
+		t.Errorf("filtered audit page has %d selected options, want 2", n)
+	}
+
+	errs := AuditForm{Actor: "robot", Action: "dance", From: "someday", To: "2026-01-01",
+		Errors: map[string]string{"actor": "Choose someone from the list.", "action": "Choose a kind from the list.",
+			"from": "Give a date like 2026-01-31.", "to": "The last day comes before the first."}}
+	_, body = render(t, "moderation_audit.html", auditView(errs), tiny.RoleModerator)
+	for _, f := range []string{"actor", "action", "from", "to"} {
+		if !regexp.MustCompile(`id="` + f + `"[^>]*aria-describedby="[^"]*` + f + `-error"[^>]*aria-invalid="true"|id="` + f + `"[^>]*aria-invalid="true"[^>]*aria-describedby="[^"]*` + f + `-error"`).MatchString(body) {
+			t.Errorf("field %s is not marked invalid and tied to its error", f)
+		}
+		if !strings.Contains(body, `<span class="field-error" id="`+f+`-error" role="alert">`+errs.Errors[f]) {
+			t.Errorf("field %s lacks its error %q", f, errs.Errors[f])
+		}
+	}
+	if strings.Contains(body, "No entries") {
+		t.Errorf("audit page with refused filters says there are no entries")
 	}
 }
 
 func TestQualityView(t *testing.T) {
 	nan := abuse.Rate(math.NaN())
-	_, body := render(t, "moderation_quality.html", qualityViewOf(abuse.Quality{Precision: nan, Recall: nan, OverturnRate: nan, FlagPrecision: nan, BlockPrecision: nan}), tiny.RoleModerator)
-	if strings.Count(body, "—") < 5 || !strings.Contains(body, `<meter min="0" max="1" value="0"`) {
+	from := time.Date(2026, 6, 8, 0, 0, 0, 0, time.UTC)
+	empty := abuse.WeeklyQuality(nil, from, 26)
+	_, body := render(t, "moderation_quality.html", qualityViewOf(abuse.Quality{Precision: nan, Recall: nan, OverturnRate: nan, FlagPrecision: nan, BlockPrecision: nan}, empty), tiny.RoleModerator)
+	if strings.Count(body, "—") < 5+3*26 || !strings.Contains(body, `<meter min="0" max="1" value="0"`) {
 		t.Errorf("quality with nothing decided:\n%s", body)
 	}
+	// Nothing measured is null in the chart's data, not a number.
+	if !strings.Contains(body, `"precision":[null,null,`) {
+		t.Errorf("quality chart data with nothing decided lacks nulls:\n%s", body)
+	}
+
 	counts := []tiny.DecisionCount{
 		{AutoBefore: tiny.StatusFlagged, Action: tiny.ActionBlocked, Count: 30},
 		{AutoBefore: tiny.StatusFlagged, Action: tiny.ActionApproved, Count: 10},
 		{AutoBefore: tiny.StatusActive, ReviewBefore: tiny.ReviewReported, Action: tiny.ActionBlocked, Count: 10},
 		{AutoBefore: tiny.StatusBlocked, ReviewBefore: tiny.ReviewAppeal, Action: tiny.ActionApproved, Count: 1},
 	}
-	_, body = render(t, "moderation_quality.html", qualityViewOf(abuse.QualityOf(counts)), tiny.RoleModerator)
-	for _, want := range []string{"73.2 %", "75.0 %", "100.0 %", `<meter min="0" max="30" value="30"`, `<th scope="row">Missed</th>`} {
+	var days []tiny.DailyDecisionCount
+	for _, c := range counts { // all in the last week, on its Wednesday
+		days = append(days, tiny.DailyDecisionCount{Day: from.AddDate(0, 0, 7*25+2), DecisionCount: c})
+	}
+	days = append(days, tiny.DailyDecisionCount{Day: from.AddDate(0, 0, 1), DecisionCount: tiny.DecisionCount{
+		AutoBefore: tiny.StatusFlagged, Action: tiny.ActionApproved, Count: 4}})
+	_, body = render(t, "moderation_quality.html", qualityViewOf(abuse.QualityOf(counts), abuse.WeeklyQuality(days, from, 26)), tiny.RoleModerator)
+	for _, want := range []string{"73.2 %", "75.0 %", "100.0 %", `<meter min="0" max="30" value="30"`, `<th scope="row">Missed</th>`,
+		"Over the last 26 weeks",
+		// The first week: 4 overturned, precision 0.
+		`<time datetime="2026-06-08T00:00:00Z">8 Jun 2026</time></th>
+<td data-label="Precision" class="number">0.0 %</td>`,
+		// The last week holds the same figures as the totals.
+		`<time datetime="2026-11-30T00:00:00Z">30 Nov 2026</time></th>
+<td data-label="Precision" class="number">73.2 %</td>
+<td data-label="Recall" class="number">75.0 %</td>
+<td data-label="Overturned appeals" class="number">100.0 %</td>`,
+		`<td data-label="Appeals granted" class="number">1 of 1</td>`,
+		`<script type="application/json" id="quality-data">{"weeks":[1780876800,`,
+		`"precision":[0,null,`, `,0.731707],"recall":[null,`, `,0.75],"overturn":[null,`, `,1]}</script>`,
+		`<script src="/static/vendor/uplot/uPlot.iife.min.js" defer>`, `<script src="/static/moderation.js" defer>`,
+		`<figure class="quality-chart" aria-labelledby="over-time" hidden data-chart="quality">`,
+		`<details class="weeks" open data-chart-table>`,
+	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("quality page lacks %q:\n%s", want, body)
 		}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/klauspost/compress/gzhttp"
+
 	"tiny/internal/accounts"
 	"tiny/internal/tiny"
 )
@@ -134,11 +136,14 @@ func (v *Views) Render(w http.ResponseWriter, r *http.Request, status int, name 
 	_, _ = w.Write(buf.Bytes())
 }
 
-// Assets serves the stylesheet, scripts and vendored libraries. Their
-// names carry no version, so they are cached for an hour, not for ever.
+// Assets serves the stylesheet, scripts and vendored libraries, gzipped
+// for browsers that take it (pages are not: a page holds a CSRF token, and
+// compressing it beside text a visitor chose would let BREACH guess it).
+// Their names carry no version, so they are cached for an hour, not for
+// ever.
 func Assets() http.Handler {
 	sub, _ := fs.Sub(assetFiles, "assets")
-	fileServer := http.FileServerFS(sub)
+	fileServer := gzhttp.GzipHandler(http.FileServerFS(sub))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, ".sh") || strings.HasSuffix(r.URL.Path, "/") {
 			http.NotFound(w, r)

@@ -201,6 +201,22 @@ func (db *DB) AuditLog(ctx context.Context, f tiny.AuditFilter) ([]*tiny.AuditEn
 	if f.LinkID != 0 {
 		q.WriteString(` AND link_id = ` + arg(f.LinkID))
 	}
+	if f.ActorID != nil {
+		q.WriteString(` AND actor_id = ` + arg(*f.ActorID))
+	}
+	if len(f.Actions) > 0 {
+		actions := make([]string, len(f.Actions))
+		for i, a := range f.Actions {
+			actions[i] = string(a)
+		}
+		q.WriteString(` AND action = ANY(` + arg(actions) + `)`)
+	}
+	if !f.From.IsZero() {
+		q.WriteString(` AND created_at >= ` + arg(f.From))
+	}
+	if !f.To.IsZero() {
+		q.WriteString(` AND created_at < ` + arg(f.To))
+	}
 	if f.BeforeID > 0 {
 		q.WriteString(` AND id < ` + arg(f.BeforeID))
 	}
@@ -242,6 +258,24 @@ func (db *DB) DecisionCounts(ctx context.Context) ([]tiny.DecisionCount, error) 
 		return c, err
 	})
 	return counts, storeErr(err, "decision counts")
+}
+
+// DailyDecisionCounts counts the moderators' decisions made in [from, to)
+// per UTC day, oldest day first, from the audit_log_decided index.
+func (db *DB) DailyDecisionCounts(ctx context.Context, from, to time.Time) ([]tiny.DailyDecisionCount, error) {
+	rows, err := db.pool.Query(ctx, `SELECT date_trunc('day', created_at AT TIME ZONE 'UTC') AS day, auto_before, review_before, action, count(*)
+		FROM audit_log WHERE actor_id <> 0 AND action IN ('approved', 'blocked') AND created_at >= $1 AND created_at < $2
+		GROUP BY day, auto_before, review_before, action ORDER BY day, auto_before, review_before, action`, from, to)
+	if err != nil {
+		return nil, storeErr(err, "daily decision counts")
+	}
+	counts, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (tiny.DailyDecisionCount, error) {
+		var c tiny.DailyDecisionCount
+		err := row.Scan(&c.Day, &c.AutoBefore, &c.ReviewBefore, &c.Action, &c.Count)
+		c.Day = c.Day.UTC()
+		return c, err
+	})
+	return counts, storeErr(err, "daily decision counts")
 }
 
 // LinkURLs returns up to limit links with an id above afterID, lowest id

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"modernc.org/sqlite"
+
+	"tiny/internal/tiny"
 )
 
 // BackupInfo describes a backup file: what a restore would bring back.
@@ -30,7 +32,7 @@ func Backup(ctx context.Context, src, dst string) (BackupInfo, error) {
 		return BackupInfo{}, fmt.Errorf("sqlite: backup: %w", err)
 	}
 	if _, err := os.Stat(dst); err == nil {
-		return BackupInfo{}, fmt.Errorf("sqlite: backup: %s already exists", dst)
+		return BackupInfo{}, tiny.Errorf(tiny.Conflict, "%s already exists; back up to a new file", dst)
 	}
 	db, err := openRaw(src, true)
 	if err != nil {
@@ -57,14 +59,14 @@ func CheckBackup(ctx context.Context, path string) (BackupInfo, error) {
 	defer db.Close()
 	var result string
 	if err := db.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&result); err != nil {
-		return info, fmt.Errorf("sqlite: check %s: not a database: %w", path, err)
+		return info, tiny.Errorf(tiny.Invalid, "%s is not a SQLite database: %v", path, err)
 	}
 	if result != "ok" {
-		return info, fmt.Errorf("sqlite: check %s: the integrity check failed: %s", path, result)
+		return info, tiny.Errorf(tiny.Invalid, "%s fails the integrity check: %s", path, result)
 	}
 	err = db.QueryRowContext(ctx, "SELECT max(version_id) FROM goose_db_version WHERE is_applied").Scan(&info.SchemaVersion)
 	if err != nil {
-		return info, fmt.Errorf("sqlite: check %s: not a tiny database (no schema version): %w", path, err)
+		return info, tiny.Errorf(tiny.Invalid, "%s is not a tiny database (it has no schema version)", path)
 	}
 	for _, c := range []struct {
 		table string
@@ -88,10 +90,10 @@ func Restore(ctx context.Context, src, dst string, force bool) (BackupInfo, erro
 		return info, err
 	}
 	if _, err := os.Stat(dst + "-wal"); err == nil {
-		return info, fmt.Errorf("sqlite: restore: %s-wal exists: stop tiny on %s first (after a crash, start and stop it once so it folds the WAL in)", dst, dst)
+		return info, tiny.Errorf(tiny.Conflict, "%s-wal exists: stop tiny on %s first (after a crash, start and stop it once so it folds the WAL in)", dst, dst)
 	}
 	if _, err := os.Stat(dst); err == nil && !force {
-		return info, fmt.Errorf("sqlite: restore: %s exists; give --force to replace it", dst)
+		return info, tiny.Errorf(tiny.Conflict, "%s exists; give --force to replace it", dst)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(dst), filepath.Base(dst)+".restore-*")
 	if err != nil {

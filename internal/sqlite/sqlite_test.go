@@ -205,20 +205,7 @@ func TestListLinksQueryPlans(t *testing.T) {
 	}
 	for _, tt := range tests {
 		query, args := listLinksQuery(tt.f)
-		rows, err := db.reader.Query(`EXPLAIN QUERY PLAN `+query, args...)
-		if err != nil {
-			t.Fatalf("EXPLAIN listLinksQuery(%+v): %v", tt.f, err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, notused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
+		plan := queryPlan(t, db.reader, query, args...)
 		if !slices.Contains(plan, tt.want) {
 			t.Errorf("query plan of ListLinks(%+v) = %q, want step %q", tt.f, plan, tt.want)
 		}
@@ -327,20 +314,7 @@ func TestClickQueryPlans(t *testing.T) {
 		{"ClickStats visitors", statsVisitors, []any{1, 0, 1}, "SEARCH click_visitors USING PRIMARY KEY (link_id=? AND day>? AND day<?)"},
 	}
 	for _, tt := range tests {
-		rows, err := db.writer.Query(`EXPLAIN QUERY PLAN `+tt.query, tt.args...)
-		if err != nil {
-			t.Fatalf("EXPLAIN %s: %v", tt.name, err)
-		}
-		var plan []string
-		for rows.Next() {
-			var id, parent, notused int
-			var detail string
-			if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-				t.Fatal(err)
-			}
-			plan = append(plan, detail)
-		}
-		rows.Close()
+		plan := queryPlan(t, db.writer, tt.query, tt.args...)
 		if !slices.Contains(plan, tt.want) {
 			t.Errorf("query plan of %s = %q, want step %q", tt.name, plan, tt.want)
 		}

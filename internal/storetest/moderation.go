@@ -672,29 +672,7 @@ func testDecisionCounts(t *testing.T, e *env) {
 	if got, err := e.s.DecisionCounts(ctx); err != nil || len(got) != 0 {
 		t.Errorf("DecisionCounts() on an empty store = %v, %v; want none, nil", got, err)
 	}
-	decide := func(l *tiny.Link, status tiny.LinkStatus, actor int64) {
-		t.Helper()
-		e.decide(t, tiny.Decision{LinkID: l.ID, Status: status, ActorID: actor})
-	}
-	// Flagged by the system, then approved twice and blocked once.
-	decide(e.create(t, flagged(0.5)), tiny.StatusActive, moderator)
-	decide(e.create(t, flagged(0.5)), tiny.StatusActive, moderator+1)
-	decide(e.create(t, flagged(0.5)), tiny.StatusBlocked, moderator)
-	// Active and reported, then blocked.
-	r := e.create(t, nil)
-	e.report(t, r.ID, 1)
-	decide(r, tiny.StatusBlocked, moderator)
-	// Blocked by the system, appealed, then approved.
-	ap := e.create(t, func(l *tiny.Link) { l.Status = tiny.StatusBlocked })
-	if err := e.s.AppealLink(ctx, ap.ID, 42, "mine"); err != nil {
-		t.Fatalf("AppealLink(%d) = %v, want nil", ap.ID, err)
-	}
-	decide(ap, tiny.StatusActive, moderator)
-	// Not moderators' decisions: the system's, refusals, reports, appeals.
-	decide(e.create(t, flagged(0.5)), tiny.StatusBlocked, tiny.SystemActor)
-	if err := e.s.AddAudit(ctx, &tiny.AuditEntry{URL: "https://x.example/", ActorID: 9, Action: tiny.ActionRefused}); err != nil {
-		t.Fatalf("AddAudit() = %v, want nil", err)
-	}
+	e.makeDecisions(t, nil)
 
 	got, err := e.s.DecisionCounts(ctx)
 	if err != nil {

@@ -94,12 +94,27 @@ type ReviewFilter struct {
 	Offset int
 }
 
-// AuditFilter selects audit entries, newest first.
+// AuditFilter selects audit entries, newest first. The filters combine:
+// an entry must pass each one that is set.
 type AuditFilter struct {
-	LinkID   int64 // 0: every link
+	LinkID int64 // 0: every link
+	// ActorID, when not nil, keeps the entries of that actor; SystemActor
+	// selects tiny's own decisions and the public's reports.
+	ActorID *int64
+	// Actions, when not empty, keeps the entries with one of these actions.
+	Actions []AuditAction
+	// From and To, when not zero, keep the entries made at or after From
+	// and before To.
+	From, To time.Time
 	BeforeID int64 // cursor: only entries with ID < BeforeID; 0 starts at the newest
 	Limit    int
 }
+
+// ModerationActions are the actions of the moderation entries, in the order
+// a person meets them; the audit log also holds account events
+// (accounts.AuthEventKind).
+var ModerationActions = []AuditAction{ActionRefused, ActionFlagged, ActionBlocked, ActionApproved,
+	ActionReported, ActionAppealed, ActionDestinationBlocked, ActionDestinationUnblocked}
 
 // CreatorHistory is what the store knows of a link creator's past.
 type CreatorHistory struct {
@@ -116,6 +131,12 @@ type DecisionCount struct {
 	ReviewBefore ReviewReason
 	Action       AuditAction
 	Count        int64
+}
+
+// DailyDecisionCount is a DecisionCount of the decisions of one UTC day.
+type DailyDecisionCount struct {
+	Day time.Time // midnight UTC
+	DecisionCount
 }
 
 // LinkURL is the part of a link a rescan needs.
@@ -169,6 +190,10 @@ type ModerationStore interface {
 	// DecisionCounts counts the moderators' decisions (entries with an
 	// ActorID other than SystemActor and action approved or blocked).
 	DecisionCounts(ctx context.Context) ([]DecisionCount, error)
+
+	// DailyDecisionCounts counts the same decisions as DecisionCounts,
+	// made at or after from and before to, per UTC day, oldest day first.
+	DailyDecisionCounts(ctx context.Context, from, to time.Time) ([]DailyDecisionCount, error)
 
 	// LinkURLs returns up to limit links with an ID greater than afterID,
 	// lowest ID first, deleted ones left out: the pages of a rescan.

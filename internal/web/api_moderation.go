@@ -192,7 +192,23 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	f := tiny.AuditFilter{Limit: limit, BeforeID: int64(before)}
-	if name := r.URL.Query().Get("link"); name != "" {
+	q := r.URL.Query()
+	if f.ActorID, err = accounts.ParseAuditActor(q.Get("actor")); err != nil {
+		return err
+	}
+	if f.Actions, err = accounts.ParseAuditActions(q["action"]); err != nil {
+		return err
+	}
+	if f.From, err = timeParam(r, "from"); err != nil {
+		return err
+	}
+	if f.To, err = timeParam(r, "to"); err != nil {
+		return err
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.To.After(f.From) {
+		return tiny.FieldErrorf(tiny.Invalid, "from", "from must be before to")
+	}
+	if name := q.Get("link"); name != "" {
 		l, err := s.links.GetFor(r.Context(), currentPrincipal(r), name, accounts.Moderate)
 		if err != nil {
 			return err
@@ -221,6 +237,20 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// timeParam reads an RFC 3339 time from the query; zero when absent,
+// Invalid with the parameter as field when not a time.
+func timeParam(r *http.Request, name string) (time.Time, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, tiny.FieldErrorf(tiny.Invalid, name, "%s must be an RFC 3339 time, like 2026-11-01T00:00:00Z", name)
+	}
+	return t, nil
 }
 
 // moderationQuality reports how the automatic decisions fare against the

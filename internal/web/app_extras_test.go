@@ -64,3 +64,21 @@ type shareXConfigFile struct {
 	DestinationType, RequestMethod, RequestURL, Body, Data, URL string
 	Headers                                                     map[string]string
 }
+
+// TestAppExtrasBookmarkletOpensTheFilledForm follows the bookmarklet's
+// address: signed out, it goes to sign in and back; signed in, the form
+// holds the page's address.
+func TestAppExtrasBookmarkletOpensTheFilledForm(t *testing.T) {
+	e := newEnv(t, signInsOf(t))
+	page := "https://example.com/an article?x=1&y=<2>"
+	path := "/?url=" + url.QueryEscape(page)
+	anon := &reader{e: e, client: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	if p := anon.get(path); p.status != http.StatusSeeOther || p.location() != "/signin?next="+url.QueryEscape(path) {
+		t.Errorf("GET %s signed out = %d to %q, want to sign in and back", path, p.status, p.location())
+	}
+	rd := e.newReader("bob", tiny.RoleMember)
+	p := rd.get(path)
+	if p.status != http.StatusOK || !strings.Contains(p.text(), `value="`+html.EscapeString(page)+`"`) {
+		t.Errorf("GET %s signed in = %d, want the form filled with %q", path, p.status, page)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"tiny/internal/abuse"
 	"tiny/internal/ratelimit"
 	"tiny/internal/tiny"
 )
@@ -219,5 +220,105 @@ func TestAppModerationReportForm(t *testing.T) {
 	l, err := e2.store.LinkByID(t.Context(), mustDecode(t, e2, code2))
 	if err != nil || l.Safety.Reports != 0 {
 		t.Errorf("reports after refused forms = %v, %v; want 0", l, err)
+	}
+}
+
+// A moderator filters the audit log by who acted, the kind of entry and
+// the days, in their time zone; filters that cannot be read are refused
+// by their field.
+func TestAppModerationAuditFilters(t *testing.T) {
+	e := newEnv(t, signInsOf(t))
+	owner := e.newPerson("af-owner", tiny.RoleMember)
+	other := e.newPerson("af-max", tiny.RoleModerator)
+	mod := e.newReader("af-moe", tiny.RoleModerator)
+	var codes []string
+	for i := range 3 {
+		code := e.create(owner.key, map[string]any{"url": "https://example.net/af/" + strconv.Itoa(i)})["code"].(string)
+		codes = append(codes, code)
+		if p := e.visitor().report(code, "spam", ""); p.status != http.StatusSeeOther {
+			t.Fatalf("report = %d", p.status)
+		}
+		if p := mod.post("/app/moderation/links/"+code, url.Values{"decision": {"block"}}); p.status != http.StatusSeeOther {
+			t.Fatalf("block = %d", p.status)
+		}
+	}
+	if r := e.do("POST", "/api/v1/links/"+codes[1]+"/appeal", owner.key, map[string]any{"message": "mine"}); r.status != http.StatusAccepted {
+		t.Fatalf("appeal = %d %s", r.status, r.body)
+	}
+	if r := e.do("POST", "/api/v1/moderation/links/"+codes[1], other.key, map[string]any{"decision": "approve"}); r.status != http.StatusOK {
+		t.Fatalf("approve = %d %s", r.status, r.body)
+	}
+	rows := func(p page) int { return strings.Count(p.text(), `<td data-label="Action">`) }
+	maxID := strconv.FormatInt(other.user.ID, 10)
+
+	all := mod.get("/app/moderation/audit")
+	if all.status != http.StatusOK || rows(all) < 8 {
+		t.Fatalf("audit log = %d with %d rows, want 200 and at least the 8 entries made here", all.status, rows(all))
+	}
+	for _, want := range []string{`<option value="` + maxID + `">af-max@example.com (moderator)</option>`, `<option value="system">`,
+		`<option value="sign_in">sign in</option>`, `<option value="appealed">appealed</option>`} {
+		if !strings.Contains(all.text(), want) {
+			t.Errorf("audit filter lacks the choice %q", want)
+		}
+	}
+	if strings.Contains(all.text(), "af-owner@example.com (") {
+		t.Errorf("the actor choices list a member")
+	}
+
+	today := time.Now().UTC().Format("2006-01-02")
+	tomorrow := time.Now().UTC().AddDate(0, 0, 1).Format("2006-01-02")
+	kiri, _ := time.LoadLocation("Pacific/Kiritimati")
+	for _, tt := range []struct {
+		query string
+		want  int    // rows
+		has   string // in every case with rows
+	}{
+		{"actor=" + maxID, 1, "approved"},
+		{"actor=system&action=reported", 3, "a visitor"},
+		{"action=blocked&link=" + codes[2], 1, "blocked"},
+		{"action=appealed", 1, "mine"},
+		{"action=blocked&from=" + today + "&to=" + today, 3, "blocked"},
+		{"action=blocked&from=" + tomorrow, 0, "match the filter"},
+		{"action=blocked&to=" + time.Now().UTC().AddDate(0, 0, -1).Format("2006-01-02"), 0, "match the filter"},
+		// The day as the moderator's zone names it.
+		{"action=blocked&tz=Pacific%2FKiritimati&from=" + time.Now().In(kiri).Format("2006-01-02"), 3, "Pacific/Kiritimati"},
+		{"actor=" + maxID + "&action=reported", 0, "match the filter"},
+	} {
+		p := mod.get("/app/moderation/audit?" + tt.query)
+		if p.status != http.StatusOK || rows(p) != tt.want || !strings.Contains(p.text(), tt.has) {
+			t.Errorf("audit ?%s = %d with %d rows (want 200 with %d, and %q)", tt.query, p.status, rows(p), tt.want, tt.has)
+		}
+	}
+	if p := mod.get("/app/moderation/audit?actor=" + maxID); !strings.Contains(p.text(), `<option value="`+maxID+`" selected>`) {
+		t.Errorf("the chosen actor is not selected")
+	}
+
+	for _, tt := range []struct{ query, field, msg string }{
+		{"actor=robot", "actor", "Choose someone"},
+		{"action=dance", "action", "Choose a kind"},
+		{"from=2026-13-01", "from", "Give a date like"},
+		{"from=2026-02-01&to=2026-01-01", "to", "The last day comes before the first"},
+	} {
+		p := mod.get("/app/moderation/audit?" + tt.query)
+		if p.status != http.StatusBadRequest || !strings.Contains(p.text(), `id="`+tt.field+`-error" role="alert">`+tt.msg) || rows(p) != 0 {
+			t.Errorf("audit ?%s = %d, want 400 with the error by %s", tt.query, p.status, tt.field)
+		}
+	}
+	// A zone the server does not know reads the days in UTC.
+	if p := mod.get("/app/moderation/audit?action=blocked&tz=Mars%2FOlympus&from=" + today); p.status != http.StatusOK || rows(p) != 3 ||
+		!strings.Contains(p.text(), "<span data-tz-name>UTC</span>") {
+		t.Errorf("audit with an unknown zone = %d with %d rows, want 200, 3 rows, in UTC", p.status, rows(p))
+	}
+
+	// This week's decisions, in the last week of the chart: 3 misses
+	// (reported, then blocked) and an appeal granted.
+	q := mod.get("/app/moderation/quality")
+	week := abuse.Week(time.Now())
+	for _, want := range []string{`<time datetime="` + week.Format(time.RFC3339) + `">` + week.Format("2 Jan 2006") + `</time>`,
+		`<td data-label="Missed" class="number">3</td>`, `<td data-label="Appeals granted" class="number">1 of 1</td>`,
+		`,1]}</script>`, `"weeks":[` + strconv.FormatInt(week.AddDate(0, 0, -7*25).Unix(), 10) + `,`} {
+		if !strings.Contains(q.text(), want) {
+			t.Errorf("quality page lacks %q", want)
+		}
 	}
 }

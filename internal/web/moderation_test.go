@@ -251,3 +251,76 @@ func TestSafetyScreening(t *testing.T) {
 		}
 	}
 }
+
+// testAuditFilters reads the audit log by actor, action and time, with the
+// cursor, and refuses filters it cannot read.
+func testAuditFilters(t *testing.T, e *env) {
+	mod := e.newKey("audit-mod", tiny.RoleModerator)
+	modUser, err := e.store.UserByName(context.Background(), "audit-mod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := e.newKey("audit-owner", tiny.RoleUser)
+	time.Sleep(5 * time.Millisecond) // after the other tests' entries
+	start := time.Now().UTC().Truncate(time.Millisecond)
+	var codes []string
+	for i := range 3 {
+		codes = append(codes, e.create(owner, map[string]any{"url": fmt.Sprintf("https://example.net/audit-%d", i)})["code"].(string))
+		if r := e.do("POST", "/api/v1/reports", "", map[string]any{"link": codes[i], "reason": "spam"}); r.status != http.StatusAccepted {
+			t.Fatalf("report = %d %s", r.status, r.body)
+		}
+		if r := e.do("POST", "/api/v1/moderation/links/"+codes[i], mod, map[string]any{"decision": "block"}); r.status != http.StatusOK {
+			t.Fatalf("block = %d %s", r.status, r.body)
+		}
+	}
+	type entry struct{ link, action string }
+	read := func(query string) (out []entry) {
+		t.Helper()
+		for before := ""; ; {
+			page := e.do("GET", "/api/v1/moderation/audit?limit=2&"+query+before, e.adminKey, nil).json(t)
+			for _, en := range page["entries"].([]any) {
+				m := en.(map[string]any)
+				out = append(out, entry{fmt.Sprint(m["link"]), m["action"].(string)})
+			}
+			if page["next_before"] == nil || len(out) > 50 {
+				return out
+			}
+			before = fmt.Sprintf("&before=%d", int64(page["next_before"].(float64)))
+		}
+	}
+	from := "from=" + start.Format(time.RFC3339Nano)
+	want := func(action string) []entry {
+		return []entry{{codes[2], action}, {codes[1], action}, {codes[0], action}}
+	}
+	for _, tt := range []struct {
+		query string
+		want  []entry
+	}{
+		{fmt.Sprintf("actor=%d&%s", modUser.ID, from), want("blocked")},
+		{"action=blocked&" + from, want("blocked")},
+		{"actor=system&action=reported&" + from, want("reported")},
+		{"action=reported,blocked&link=" + codes[1], []entry{{codes[1], "blocked"}, {codes[1], "reported"}}},
+		{"action=reported&action=blocked&link=" + codes[1], []entry{{codes[1], "blocked"}, {codes[1], "reported"}}},
+		{"actor=system&action=blocked&" + from, nil},
+		{"to=" + start.Format(time.RFC3339) + "&" + "from=" + start.Add(-time.Hour).Format(time.RFC3339) + "&action=blocked&actor=" + fmt.Sprint(modUser.ID), nil},
+	} {
+		if got := read(tt.query); fmt.Sprint(got) != fmt.Sprint(tt.want) {
+			t.Errorf("audit log ?%s = %v, want %v", tt.query, got, tt.want)
+		}
+	}
+	for _, tt := range []struct{ query, field string }{
+		{"actor=robot", "actor"},
+		{"actor=-3", "actor"},
+		{"action=blocked,nonsense", "action"},
+		{"from=yesterday", "from"},
+		{"to=2026-13-01T00:00:00Z", "to"},
+		{"from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z", "from"},
+	} {
+		if r := e.doRaw("GET", "/api/v1/moderation/audit?"+tt.query, e.adminKey, nil); r.status != http.StatusBadRequest || r.errorField() != tt.field {
+			t.Errorf("audit log ?%s = %d field %q, want 400 field %q (%s)", tt.query, r.status, r.errorField(), tt.field, r.body)
+		}
+	}
+	if r := e.doRaw("GET", "/api/v1/moderation/audit?action=blocked", owner, nil); r.status != http.StatusForbidden {
+		t.Errorf("filtered audit log for a user = %d, want 403", r.status)
+	}
+}
