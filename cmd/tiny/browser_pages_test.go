@@ -65,6 +65,14 @@ func startBrowserEnv(t *testing.T, flags ...string) *browserEnv {
 	return env
 }
 
+// openSetup opens the setup URL the first start printed in tb.
+func (env *browserEnv) openSetup(tb *tab) {
+	tb.t.Helper()
+	if status := tb.open(env.setupURL); status != 200 {
+		tb.t.Fatalf("the setup URL = %d, want 200", status)
+	}
+}
+
 // addUser creates a user with `tiny admin create-user`.
 func (env *browserEnv) addUser(t *testing.T, email, role string) {
 	t.Helper()
@@ -250,9 +258,7 @@ func TestBrowserPages(t *testing.T) {
 	c := newChrome(t, env.base)
 
 	admin := c.newTab("the admin")
-	if status := admin.open(env.setupURL); status != 200 {
-		t.Fatalf("the setup URL = %d, want 200", status)
-	}
+	env.openSetup(admin)
 	admin.checkPage("setup")
 	admin.open(env.setupURL)
 	admin.fill(`input[name=email]`, "admin@example.com")
