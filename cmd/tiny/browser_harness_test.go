@@ -349,13 +349,13 @@ func (tb *tab) exists(sel string) bool {
 	return eval[bool](tb, fmt.Sprintf(`document.querySelector(%q) !== null`, sel))
 }
 
-// waitFor polls until js is true, failing after a few seconds.
+// waitFor polls until js is true, failing after 10 s.
 func (tb *tab) waitFor(what, js string) {
 	tb.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(10 * time.Second)
 	for !eval[bool](tb, js) {
 		if time.Now().After(deadline) {
-			tb.t.Fatalf("%s on %s: waited 5 s for %s", tb.name, tb.path(), what)
+			tb.t.Fatalf("%s on %s: waited 10 s for %s", tb.name, tb.path(), what)
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
