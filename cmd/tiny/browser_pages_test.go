@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+	"github.com/pquerna/otp/totp"
 )
 
 // browserEnv is a tiny for the browser tests: a fresh database whose
@@ -63,6 +64,22 @@ func startBrowserEnv(t *testing.T, flags ...string) *browserEnv {
 		time.Sleep(10 * time.Millisecond)
 	}
 	return env
+}
+
+// enrolTOTP turns two-factor sign-in on for email through the API.
+func (env *browserEnv) enrolTOTP(t *testing.T, email string) {
+	t.Helper()
+	b := browser{t, env.p.addr}
+	session := b.signIn(email, e2ePassword)
+	status, body, _ := b.call("POST", "/api/v1/account/totp", session, nil)
+	secret, _ := body["secret"].(string)
+	if status != 200 || secret == "" {
+		t.Fatalf("enrolling %s = %d %v", email, status, body)
+	}
+	code, _ := totp.GenerateCode(secret, time.Now())
+	if status, body, _ := b.call("POST", "/api/v1/account/totp/confirm", session, map[string]string{"code": code}); status != 200 {
+		t.Fatalf("confirming %s's authenticator = %d %v", email, status, body)
+	}
 }
 
 // openSetup opens the setup URL the first start printed in tb.
@@ -171,6 +188,11 @@ var pages = []pageCase{
 		tb.fill(`input[name=password]`, "not the password at all")
 		tb.enterIn(`input[name=password]`)
 	}, shows: `.error[role=alert]`},
+	{name: "signin-second-factor", as: "visitor", path: "/signin", status: 200, then: func(tb *tab) {
+		tb.fill(`input[name=email]`, "tess@example.com")
+		tb.fill(`input[name=password]`, e2ePassword)
+		tb.enterIn(`input[name=password]`)
+	}, shows: `input[name=code]`},
 	{name: "preview", as: "visitor", path: "/{active}+", status: 200},
 	{name: "preview-hidden", as: "visitor", path: "/{password}+", status: 200},
 	{name: "interstitial", as: "visitor", path: "/{flagged}", status: 200},
@@ -279,6 +301,8 @@ func TestBrowserPages(t *testing.T) {
 	env.addUser(t, "mia@example.com", "member")
 	env.addUser(t, "max@example.com", "member")
 	env.addUser(t, "mo@example.com", "moderator")
+	env.addUser(t, "tess@example.com", "member")
+	env.enrolTOTP(t, "tess@example.com")
 	tabs := map[string]*tab{"admin": admin, "visitor": c.newTab("a visitor"), "bot": c.newTab("a link preview bot")}
 	tabs["bot"].call(func(ctx context.Context, t *chromedp.Target) error {
 		_, err := cdp.Call(ctx, t, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: previewBot})
@@ -303,6 +327,15 @@ func TestBrowserPages(t *testing.T) {
 		t.Fatalf("http://example.net/login was not flagged (%v); the interstitial needs a flagged link", flagged["status"])
 	}
 	codes["flagged"] = flagged["code"].(string)
+	// The queue shows reports, the blocks page a block.
+	for _, reason := range []string{"phishing: asks for my bank login", "spam"} {
+		if status, body := env.api(t, "POST", "/api/v1/reports", map[string]string{"link": codes["flagged"], "reason": reason}); status >= 300 {
+			t.Fatalf("reporting %s = %d %v", codes["flagged"], status, body)
+		}
+	}
+	if status, body := env.api(t, "POST", "/api/v1/moderation/destinations", map[string]string{"kind": "domain", "value": "bad.example", "note": "phishing kit"}); status >= 300 {
+		t.Fatalf("blocking a destination = %d %v", status, body)
+	}
 	codes["mia-id"] = env.userID(t, "mia@example.com")
 	mia := env.sessionOf(t, "mia@example.com")
 	codes["mia"] = env.linkOf(t, mia, map[string]any{
