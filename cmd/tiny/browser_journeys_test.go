@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"image"
 	"image/png"
 	"net/http"
@@ -9,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
 	"github.com/makiuchi-d/gozxing"
 	zxqr "github.com/makiuchi-d/gozxing/qrcode"
 )
@@ -269,5 +273,59 @@ func TestBrowserMemberIsolation(t *testing.T) {
 		if max.exists(`form[action^="/app/admin"]`) || !strings.Contains(max.text("main"), "Error 40") {
 			t.Errorf("max opening %s sees %q, want the error page", path, max.text("main"))
 		}
+	}
+}
+
+// TestBrowserWithoutJavaScript: with scripts off, a member still signs in,
+// switches the theme, shortens with options, finds the link in the list
+// and deletes it after the server's own question.
+func TestBrowserWithoutJavaScript(t *testing.T) {
+	t.Parallel()
+	env := startBrowserEnv(t)
+	env.addUser(t, "mia@example.com", "member")
+	c := newChrome(t, env.base)
+	tb := c.newTab("mia without JavaScript")
+	tb.call(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := cdp.Call(ctx, t, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true})
+		return err
+	})
+	tb.signIn("mia@example.com", e2ePassword)
+	if tb.path() != "/" {
+		t.Fatalf("after signing in mia is on %s, want /", tb.path())
+	}
+
+	tb.clickAndWait(`#theme-switch`)
+	if got := eval[string](tb, `document.documentElement.getAttribute("data-theme") || ""`); got != "dark" {
+		t.Errorf("the theme switch without JavaScript gave the theme %q, want dark", got)
+	}
+
+	tb.fill(`#url`, env.dest.URL+"/no-script")
+	tb.click(`details.more summary`)
+	tb.fill(`#alias`, "plain")
+	tb.fill(`#tags`, "offline")
+	tb.enterIn(`#alias`)
+	if !strings.HasSuffix(tb.path(), "/created") || tb.text(".created-url") != env.base+"/plain" {
+		t.Fatalf("shortening without JavaScript went to %s showing %q, want the created page of /plain", tb.path(), tb.text(".created-url"))
+	}
+
+	code := strings.TrimSuffix(strings.TrimPrefix(tb.path(), "/app/links/"), "/created")
+	box := `table.links input[name=code][value="` + code + `"]`
+	tb.clickAndWait(`nav a[href="/app/links"]`)
+	tb.fill(`#filter-tag`, "offline")
+	tb.enterIn(`#filter-tag`)
+	if !strings.Contains(tb.path(), "tag=offline") || !tb.exists(box) {
+		t.Fatalf("the list filtered by the tag (%s) has no %s: %s", tb.path(), code, tb.text("main"))
+	}
+	tb.click(box)
+	tb.clickAndWait(`button[name=action][value=delete]`)
+	if h1 := tb.text("h1"); h1 != "Delete 1 link?" {
+		t.Fatalf("Delete without JavaScript shows %q, want the server's question", h1)
+	}
+	tb.clickAndWait(`form.actions button[type=submit]`)
+	if !strings.HasPrefix(tb.path(), "/app/links") || tb.exists(box) {
+		t.Errorf("after deleting, the page is %s and still lists %s", tb.path(), code)
+	}
+	if status := tb.open("/plain"); status != http.StatusGone {
+		t.Errorf("the deleted /plain answers %d, want 410", status)
 	}
 }
