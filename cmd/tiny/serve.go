@@ -503,12 +503,19 @@ func (m *Main) ensureAdminKey(ctx context.Context) error {
 		// an email and a password later, if ever.
 		admin = &tiny.User{Name: "admin", Role: tiny.RoleAdmin}
 		err = m.store.CreateUser(ctx, admin)
+		if tiny.IsCode(err, tiny.Conflict) {
+			// Another node of a cluster starting at the same moment made it.
+			admin, err = m.store.UserByName(ctx, "admin")
+		}
 	}
 	if err != nil {
 		return err
 	}
 	k, secret, err := m.accounts.CreateKey(ctx, accounts.As(admin), accounts.NewKey{
 		Name: "initial admin key", Scopes: accounts.RoleScopes(tiny.RoleAdmin), Secret: chosen})
+	if chosen != "" && tiny.IsCode(err, tiny.Conflict) {
+		return nil // the key exists: another node starting at the same moment made it
+	}
 	if tiny.ErrorFieldOf(err) == "secret" {
 		return fmt.Errorf("TINY_INITIAL_API_KEY: %s", tiny.ErrorMessageOf(err))
 	}
