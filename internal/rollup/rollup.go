@@ -61,6 +61,17 @@ type Dim struct {
 	Counts
 }
 
+// DayDim is a row of the daily breakdowns: the hourly breakdowns of a link
+// (or Instance) added up over the UTC day that starts at Day, in unix
+// milliseconds. A year of statistics reads 365 days of these rather than
+// 8,760 hours of Dim rows.
+type DayDim struct {
+	LinkID     int64
+	Day        int64
+	Dim, Value string
+	Counts
+}
+
 // Visitor is a row of the visitor sets: a human visitor hash seen on a link
 // (or Instance) on the UTC day that starts at Day, in unix milliseconds.
 type Visitor struct {
@@ -83,6 +94,7 @@ type Batch struct {
 	Events   []tiny.ClickEvent // the events kept, in their given order
 	Hourly   []Hourly
 	Dims     []Dim
+	DayDims  []DayDim // Dims added up by UTC day
 	Visitors []Visitor
 	Counters []Counter // only links whose counter changes
 }
@@ -175,6 +187,22 @@ func Aggregate(events []tiny.ClickEvent, known func(linkID int64) bool) *Batch {
 	for _, r := range b.Visitors[:len(b.Visitors):len(b.Visitors)] {
 		addVisitor(dayKey{Instance, r.Day, r.Visitor})
 	}
+	// The days' breakdowns from the hours', the instance's included.
+	type dayDimKey struct {
+		link, day  int64
+		dim, value string
+	}
+	dayDims := make(map[dayDimKey]int)
+	for _, r := range b.Dims {
+		k := dayDimKey{r.LinkID, dayOfMillis(r.Hour), r.Dim, r.Value}
+		i, ok := dayDims[k]
+		if !ok {
+			i = len(b.DayDims)
+			dayDims[k] = i
+			b.DayDims = append(b.DayDims, DayDim{LinkID: k.link, Day: k.day, Dim: k.dim, Value: k.value})
+		}
+		b.DayDims[i].Counts.plus(r.Counts)
+	}
 
 	// The comparisons return early: cmp.Or would compare every field of
 	// every pair, and sorting is a good part of the cost of a batch.
@@ -185,16 +213,10 @@ func Aggregate(events []tiny.ClickEvent, known func(linkID int64) bool) *Batch {
 		return cmp.Compare(x.Hour, y.Hour)
 	})
 	slices.SortFunc(b.Dims, func(x, y Dim) int {
-		if c := linkOrder(x.LinkID, y.LinkID); c != 0 {
-			return c
-		}
-		if x.Hour != y.Hour {
-			return cmp.Compare(x.Hour, y.Hour)
-		}
-		if x.Dim != y.Dim {
-			return strings.Compare(x.Dim, y.Dim)
-		}
-		return strings.Compare(x.Value, y.Value)
+		return dimOrder(x.LinkID, x.Hour, x.Dim, x.Value, y.LinkID, y.Hour, y.Dim, y.Value)
+	})
+	slices.SortFunc(b.DayDims, func(x, y DayDim) int {
+		return dimOrder(x.LinkID, x.Day, x.Dim, x.Value, y.LinkID, y.Day, y.Dim, y.Value)
 	})
 	slices.SortFunc(b.Visitors, func(x, y Visitor) int {
 		if c := linkOrder(x.LinkID, y.LinkID); c != 0 {
@@ -227,6 +249,21 @@ func linkOrder(a, b int64) int {
 	return cmp.Compare(a, b)
 }
 
+// dimOrder orders the rows of a breakdown rollup by link (Instance last),
+// time, dimension and value.
+func dimOrder(xLink, xTime int64, xDim, xValue string, yLink, yTime int64, yDim, yValue string) int {
+	if c := linkOrder(xLink, yLink); c != 0 {
+		return c
+	}
+	if xTime != yTime {
+		return cmp.Compare(xTime, yTime)
+	}
+	if xDim != yDim {
+		return strings.Compare(xDim, yDim)
+	}
+	return strings.Compare(xValue, yValue)
+}
+
 // FirstInstance returns the index of the first row of rows whose link is
 // Instance (len(rows) when there is none): rows[:i] are the rows of links,
 // rows[i:] the instance-wide ones.
@@ -246,6 +283,12 @@ func HourOf(t time.Time) time.Time { return t.UTC().Truncate(time.Hour) }
 // DayOf returns the start of t's UTC day. time.Truncate counts from the
 // zero time, a UTC midnight, so a multiple of 24h is a UTC midnight.
 func DayOf(t time.Time) time.Time { return t.UTC().Truncate(24 * time.Hour) }
+
+// dayOfMillis returns the start of the UTC day of the unix millisecond ms.
+func dayOfMillis(ms int64) int64 {
+	const day = 24 * 60 * 60 * 1000
+	return ms - ((ms%day)+day)%day
+}
 
 // MonthOf returns the start of t's UTC month.
 func MonthOf(t time.Time) time.Time {
@@ -268,6 +311,11 @@ type Range struct {
 	// FirstDay and EndDay bound the UTC days that [From, To) touches,
 	// [FirstDay, EndDay), for the visitor counts.
 	FirstDay, EndDay time.Time
+	// DaysFrom and DaysTo bound the whole UTC days within [From, To),
+	// [DaysFrom, DaysTo): the breakdowns read those from the daily rollup
+	// and only the hours [From, DaysFrom) and [DaysTo, To) from the hourly
+	// one. Both are To when no whole day fits.
+	DaysFrom, DaysTo time.Time
 }
 
 // RangeOf returns the range q selects, and false when it is empty.
@@ -286,6 +334,13 @@ func RangeOf(q tiny.StatsQuery) (Range, bool) {
 	r.EndDay = DayOf(r.To)
 	if r.EndDay.Before(r.To) {
 		r.EndDay = r.EndDay.Add(24 * time.Hour)
+	}
+	r.DaysFrom, r.DaysTo = r.FirstDay, DayOf(r.To)
+	if r.DaysFrom.Before(r.From) {
+		r.DaysFrom = r.DaysFrom.Add(24 * time.Hour)
+	}
+	if !r.DaysFrom.Before(r.DaysTo) {
+		r.DaysFrom, r.DaysTo = r.To, r.To
 	}
 	return r, true
 }
