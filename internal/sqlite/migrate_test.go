@@ -59,3 +59,27 @@ func openAtVersion(t *testing.T, path string, version int64) *sql.DB {
 	}
 	return db
 }
+
+// TestMigrationAddsDailyBreakdowns fills a store at schema version 9 with
+// hourly breakdowns; opening it applies 00010, whose daily rollup of them
+// must give the same breakdowns.
+func TestMigrationAddsDailyBreakdowns(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "tiny.db")
+	old := openAtVersion(t, path, 9)
+	defer old.Close()
+	for _, r := range storetest.OldClickDims() {
+		if _, err := old.ExecContext(ctx, `INSERT INTO click_dims (link_id, hour, dim, value, humans, bots, previews) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			r.LinkID, r.Hour.UnixMilli(), r.Dim, r.Value, r.Humans, r.Bots, r.Previews); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old.Close()
+
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open() of a version 9 file = %v, want nil", err)
+	}
+	defer db.Close()
+	storetest.CheckMigratedClickDims(t, db)
+}

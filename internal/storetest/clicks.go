@@ -214,9 +214,7 @@ func wantStats(events []tiny.ClickEvent, known func(int64) bool, q tiny.StatsQue
 		for v, n := range m {
 			counts = append(counts, tiny.Count{Value: v, Clicks: n})
 		}
-		slices.SortFunc(counts, func(a, b tiny.Count) int {
-			return cmp.Or(cmp.Compare(b.Clicks, a.Clicks), strings.Compare(a.Value, b.Value))
-		})
+		slices.SortFunc(counts, byClicks)
 		if q.Top > 0 && len(counts) > q.Top {
 			counts = counts[:q.Top]
 		}
@@ -225,6 +223,12 @@ func wantStats(events []tiny.ClickEvent, known func(int64) bool, q tiny.StatsQue
 	st.Referrers, st.Countries, st.Browsers, st.OS, st.Devices =
 		breakdown(dims[0]), breakdown(dims[1]), breakdown(dims[2]), breakdown(dims[3]), breakdown(dims[4])
 	return st
+}
+
+// byClicks orders the entries of a breakdown as ClickStats does: largest
+// first, ties in value order.
+func byClicks(a, b tiny.Count) int {
+	return cmp.Or(cmp.Compare(b.Clicks, a.Clicks), strings.Compare(a.Value, b.Value))
 }
 
 // checkStats fails t unless ClickStats(q) returns what wantStats computes.
