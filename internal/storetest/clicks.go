@@ -701,6 +701,8 @@ func testDeleteClicksBefore(t *testing.T, e *env) {
 		click(b.ID, day(3, 5), tiny.VisitorBot, 9),
 	}
 	e.record(t, len(events), events)
+	// The last query spans whole days, which come from the daily
+	// breakdowns: those are kept as well as the hourly ones.
 	queries := []tiny.StatsQuery{{IncludeBots: true}, {LinkID: a.ID}, {LinkID: b.ID, IncludeBots: true},
 		{From: day(1, 1), To: day(2, 20)}}
 	before := make([]*tiny.ClickStats, len(queries))
