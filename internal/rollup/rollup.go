@@ -349,22 +349,40 @@ func RangeOf(q tiny.StatsQuery) (Range, bool) {
 type Stats struct {
 	q     tiny.StatsQuery
 	st    tiny.ClickStats
-	hours map[int64]int // index in st.Hours by unix millisecond
-	kinds map[int64]int // index in st.Kinds by unix millisecond
+	hours hourIndex // of st.Hours
+	kinds hourIndex // of st.Kinds
 }
 
 // NewStats returns an empty accumulator for q.
 func NewStats(q tiny.StatsQuery) *Stats {
-	return &Stats{q: q, hours: make(map[int64]int), kinds: make(map[int64]int)}
+	s := &Stats{q: q}
+	// The series have at most an entry per hour of the range: room for
+	// them all (up to a year and a day) saves growing them, and copying
+	// thousands of entries, as rows come.
+	if r, ok := RangeOf(q); ok && !q.From.IsZero() && !q.To.IsZero() {
+		n := int(min(r.To.Sub(r.From)/time.Hour, 366*24))
+		s.st.Hours = make([]tiny.HourCount, 0, n)
+		s.st.Kinds = make([]tiny.HourKinds, 0, n)
+	}
+	return s
 }
 
 // AddHourly adds an hourly total. Rows may come in any order, and several
-// for the same hour.
+// for the same hour; in hour order, as the stores read them from the
+// rollup's key, they cost no lookup (a year by hour is 8,760 rows).
 func (s *Stats) AddHourly(hour time.Time, c Counts) {
 	s.st.Clicks += c.Humans
 	s.st.BotClicks += c.Bots
 	s.st.Previews += c.Previews
-	s.addKinds(hour, c)
+	ms := hour.UnixMilli()
+	if c != (Counts{}) {
+		i, ok := s.kinds.find(ms, func(i int) int64 { return s.st.Kinds[i].Hour.UnixMilli() })
+		if !ok {
+			s.st.Kinds = append(s.st.Kinds, tiny.HourKinds{Hour: hour.UTC()})
+		}
+		k := &s.st.Kinds[i]
+		k.Humans, k.Bots, k.Previews = k.Humans+c.Humans, k.Bots+c.Bots, k.Previews+c.Previews
+	}
 	n := c.Humans
 	if s.q.IncludeBots {
 		n += c.Bots
@@ -372,29 +390,49 @@ func (s *Stats) AddHourly(hour time.Time, c Counts) {
 	if n == 0 {
 		return
 	}
-	ms := hour.UnixMilli()
-	if i, ok := s.hours[ms]; ok {
-		s.st.Hours[i].Clicks += n
-		return
+	i, ok := s.hours.find(ms, func(i int) int64 { return s.st.Hours[i].Hour.UnixMilli() })
+	if !ok {
+		s.st.Hours = append(s.st.Hours, tiny.HourCount{Hour: hour.UTC()})
 	}
-	s.hours[ms] = len(s.st.Hours)
-	s.st.Hours = append(s.st.Hours, tiny.HourCount{Hour: hour.UTC(), Clicks: n})
+	s.st.Hours[i].Clicks += n
 }
 
-// addKinds adds c to the hour's entry of the series by kind.
-func (s *Stats) addKinds(hour time.Time, c Counts) {
-	if c == (Counts{}) {
-		return
-	}
-	ms := hour.UnixMilli()
-	if i, ok := s.kinds[ms]; ok {
-		k := &s.st.Kinds[i]
-		k.Humans, k.Bots, k.Previews = k.Humans+c.Humans, k.Bots+c.Bots, k.Previews+c.Previews
-		return
-	}
-	s.kinds[ms] = len(s.st.Kinds)
-	s.st.Kinds = append(s.st.Kinds, tiny.HourKinds{Hour: hour.UTC(), Humans: c.Humans, Bots: c.Bots, Previews: c.Previews})
+// hourIndex finds the entry of an hour in a series. While the hours come
+// in order it only compares with the last one; the first that does not
+// builds a map of them all, used from then on.
+type hourIndex struct {
+	n      int   // the entries
+	last   int64 // the hour of the last entry, in unix milliseconds
+	byHour map[int64]int
 }
+
+// find returns the index of the entry of the hour ms, and false when there
+// is none: the caller then appends it, at the index returned. hourAt
+// returns the hour of the i-th entry.
+func (x *hourIndex) find(ms int64, hourAt func(i int) int64) (int, bool) {
+	if x.byHour == nil {
+		switch {
+		case x.n > 0 && ms == x.last:
+			return x.n - 1, true
+		case x.n == 0 || ms > x.last:
+			x.n, x.last = x.n+1, ms
+			return x.n - 1, false
+		}
+		x.byHour = make(map[int64]int, x.n+1)
+		for i := range x.n {
+			x.byHour[hourAt(i)] = i
+		}
+	}
+	if i, ok := x.byHour[ms]; ok {
+		return i, true
+	}
+	x.byHour[ms] = x.n
+	x.n++
+	return x.n - 1, false
+}
+
+// sorted reports whether the entries are in hour order.
+func (x *hourIndex) sorted() bool { return x.byHour == nil }
 
 // AddCount appends an entry to the breakdown of dim. Entries must come
 // largest first.
@@ -420,8 +458,12 @@ func (s *Stats) SetUniqueVisitors(n int64) { s.st.UniqueVisitors = n }
 // Result returns the statistics, with the series in hour order.
 func (s *Stats) Result() *tiny.ClickStats {
 	st := s.st
-	slices.SortFunc(st.Hours, func(a, b tiny.HourCount) int { return a.Hour.Compare(b.Hour) })
-	slices.SortFunc(st.Kinds, func(a, b tiny.HourKinds) int { return a.Hour.Compare(b.Hour) })
+	if !s.hours.sorted() {
+		slices.SortFunc(st.Hours, func(a, b tiny.HourCount) int { return a.Hour.Compare(b.Hour) })
+	}
+	if !s.kinds.sorted() {
+		slices.SortFunc(st.Kinds, func(a, b tiny.HourKinds) int { return a.Hour.Compare(b.Hour) })
+	}
 	return &st
 }
 

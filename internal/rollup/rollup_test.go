@@ -1,6 +1,7 @@
 package rollup
 
 import (
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -211,6 +212,55 @@ func TestStats(t *testing.T) {
 		wantKinds := []tiny.HourKinds{{Hour: h, Bots: 4}, {Hour: h.Add(time.Hour), Humans: 2, Bots: 2, Previews: 3}, {Hour: h.Add(2 * time.Hour), Previews: 5}}
 		if !slices.Equal(st.Kinds, wantKinds) {
 			t.Errorf("IncludeBots %t: Kinds = %v, want %v", bots, st.Kinds, wantKinds)
+		}
+	}
+}
+
+// TestStatsAnyOrder adds the same rows in hour order, the stores' order,
+// which needs no lookup, and shuffled (in order at first, so that the
+// lookup begins half-way): the statistics are the same, and right.
+func TestStatsAnyOrder(t *testing.T) {
+	h := time.Date(2025, 3, 9, 12, 0, 0, 0, time.UTC)
+	r := rand.New(rand.NewPCG(5, 6))
+	type row struct {
+		hour time.Time
+		c    Counts
+	}
+	var rows []row
+	for i := range 300 {
+		rows = append(rows, row{h.Add(time.Duration(r.IntN(60)) * time.Hour), Counts{int64(i % 3), int64(i % 2), int64(i % 5)}})
+	}
+	sorted := slices.Clone(rows)
+	slices.SortStableFunc(sorted, func(a, b row) int { return a.hour.Compare(b.hour) })
+	shuffled := slices.Clone(sorted)
+	r.Shuffle(len(shuffled)-100, func(i, j int) { shuffled[100+i], shuffled[100+j] = shuffled[100+j], shuffled[100+i] })
+	want := make(map[time.Time]Counts)
+	for _, x := range rows {
+		c := want[x.hour]
+		c.plus(x.c)
+		want[x.hour] = c
+	}
+	for _, order := range [][]row{sorted, shuffled} {
+		s := NewStats(tiny.StatsQuery{IncludeBots: true})
+		for _, x := range order {
+			s.AddHourly(x.hour, x.c)
+		}
+		st := s.Result()
+		if len(st.Kinds) != len(want) || !slices.IsSortedFunc(st.Kinds, func(a, b tiny.HourKinds) int { return a.Hour.Compare(b.Hour) }) {
+			t.Fatalf("Kinds = %d entries, sorted %t; want %d in hour order", len(st.Kinds), slices.IsSortedFunc(st.Kinds, func(a, b tiny.HourKinds) int { return a.Hour.Compare(b.Hour) }), len(want))
+		}
+		hours := make(map[time.Time]int64)
+		for _, x := range st.Hours {
+			hours[x.Hour] = x.Clicks
+		}
+		if len(hours) != len(st.Hours) || !slices.IsSortedFunc(st.Hours, func(a, b tiny.HourCount) int { return a.Hour.Compare(b.Hour) }) {
+			t.Errorf("Hours = %v, want each hour once, in order", st.Hours)
+		}
+		for _, k := range st.Kinds {
+			w := want[k.Hour]
+			if (Counts{k.Humans, k.Bots, k.Previews}) != w || hours[k.Hour] != w.Humans+w.Bots {
+				t.Errorf("hour %v: Kinds %v and Hours %d, want %v", k.Hour, k, hours[k.Hour], w)
+			}
 		}
 	}
 }
