@@ -31,14 +31,21 @@ func TestMigrationShortensKeyPrefixes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	old.Close()
+	storetest.CheckMigratedAPIKeys(t, reopenMigrated(t, old, path))
+}
 
-	db, err := Open(ctx, path)
+// reopenMigrated closes old, the file at path as openAtVersion opened it,
+// and opens it as the store, which applies the later migrations. The store
+// is closed when the test ends.
+func reopenMigrated(t *testing.T, old *sql.DB, path string) *DB {
+	t.Helper()
+	old.Close()
+	db, err := Open(t.Context(), path)
 	if err != nil {
-		t.Fatalf("Open() of a version 3 file = %v, want nil", err)
+		t.Fatalf("Open() of a file at an older version = %v, want nil", err)
 	}
-	defer db.Close()
-	storetest.CheckMigratedAPIKeys(t, db)
+	t.Cleanup(func() { db.Close() })
+	return db
 }
 
 // openAtVersion opens a new database file at path with the migrations up to
@@ -74,12 +81,5 @@ func TestMigrationAddsDailyBreakdowns(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	old.Close()
-
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatalf("Open() of a version 9 file = %v, want nil", err)
-	}
-	defer db.Close()
-	storetest.CheckMigratedClickDims(t, db)
+	storetest.CheckMigratedClickDims(t, reopenMigrated(t, old, path))
 }

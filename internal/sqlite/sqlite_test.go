@@ -373,12 +373,5 @@ func TestAccountsMigration(t *testing.T) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	old.Close()
-
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatalf("Open(a version 3 file) = %v, want nil", err)
-	}
-	defer db.Close()
-	storetest.CheckMigratedAccounts(t, db)
+	storetest.CheckMigratedAccounts(t, reopenMigrated(t, old, path))
 }

@@ -141,27 +141,34 @@ func benchLink(codec *tiny.Codec, id int64) *tiny.Link {
 	}
 }
 
-// benchRecordClicks writes batches of 1000 events over 100 links from
-// writers goroutines and reports events/s.
-func benchRecordClicks(b *testing.B, open func(b *testing.B) tiny.Store, writers int) {
-	const size = 1000
-	s := open(b)
+// benchLinks creates n links in s and returns their ids.
+func benchLinks(b *testing.B, s tiny.Store, n int) []int64 {
 	ctx := context.Background()
 	codec, err := tiny.NewCodec([]byte("bench-key-16byte"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	first, err := s.LeaseIDs(ctx, 100)
+	first, err := s.LeaseIDs(ctx, int64(n))
 	if err != nil {
 		b.Fatal(err)
 	}
-	ids := make([]int64, 100)
+	ids := make([]int64, n)
 	for i := range ids {
 		ids[i] = first + int64(i)
 		if err := s.CreateLink(ctx, benchLink(codec, ids[i])); err != nil {
 			b.Fatal(err)
 		}
 	}
+	return ids
+}
+
+// benchRecordClicks writes batches of 1000 events over 100 links from
+// writers goroutines and reports events/s.
+func benchRecordClicks(b *testing.B, open func(b *testing.B) tiny.Store, writers int) {
+	const size = 1000
+	s := open(b)
+	ctx := context.Background()
+	ids := benchLinks(b, s, 100)
 	batches := ClickBatches(1, ids, 60, size, time.Now().Add(-time.Hour).Truncate(time.Hour))
 	var next atomic.Int64
 	b.SetParallelism((writers + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
@@ -185,17 +192,7 @@ func benchRecordClicks(b *testing.B, open func(b *testing.B) tiny.Store, writers
 func benchClickStatsYear(b *testing.B, open func(b *testing.B) tiny.Store) {
 	s := open(b)
 	ctx := context.Background()
-	codec, err := tiny.NewCodec([]byte("bench-key-16byte"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	id, err := s.LeaseIDs(ctx, 1)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := s.CreateLink(ctx, benchLink(codec, id)); err != nil {
-		b.Fatal(err)
-	}
+	id := benchLinks(b, s, 1)[0]
 	now := time.Now().UTC()
 	for batch := range slices.Chunk(YearOfClicks(id, now), 4000) {
 		if err := s.RecordClicks(ctx, batch); err != nil {
