@@ -10,6 +10,7 @@ import (
 	"tiny/internal/abuse"
 	"tiny/internal/abuse/feed"
 	"tiny/internal/accounts"
+	"tiny/internal/importer"
 	"tiny/internal/shortener"
 	"tiny/internal/tiny"
 )
@@ -46,6 +47,8 @@ type Config struct {
 	// the API applies, and returns its rate_limited error once it is
 	// spent (shortener.CreateCost says what a link costs); nil: no limit.
 	LimitCreates func(w http.ResponseWriter, r *http.Request, n int) error
+	// Imports runs the import jobs; nil hides the import page.
+	Imports *importer.Jobs
 	// Views renders the pages; required.
 	Views *Views
 	// Logger receives the errors of pages.

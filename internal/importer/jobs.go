@@ -358,3 +358,16 @@ func (js *Jobs) Close(ctx context.Context) error {
 		return ctx.Err()
 	}
 }
+
+// Running returns how many jobs are running on this node.
+func (js *Jobs) Running() int {
+	js.mu.Lock()
+	defer js.mu.Unlock()
+	n := 0
+	for _, j := range js.jobs {
+		if j.State == Running {
+			n++
+		}
+	}
+	return n
+}
