@@ -1,8 +1,10 @@
 package app
 
 import (
+	"cmp"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 
@@ -156,7 +158,11 @@ func (a *App) importJob(w http.ResponseWriter, r *http.Request, p *accounts.Prin
 		sort.Slice(v.Reasons, func(i, k int) bool {
 			return v.Reasons[i].Count > v.Reasons[k].Count || v.Reasons[i].Count == v.Reasons[k].Count && v.Reasons[i].Reason < v.Reasons[k].Reason
 		})
-		v.Skipped, v.MoreSkipped = firstRows(s.SkippedRows, s.SkippedCount())
+		// Rows that could not be read are listed as they are read, ahead
+		// of the rest: the page lists them in the file's order.
+		skipped := slices.Clone(s.SkippedRows)
+		slices.SortStableFunc(skipped, func(x, y importer.Row) int { return cmp.Compare(x.Row, y.Row) })
+		v.Skipped, v.MoreSkipped = firstRows(skipped, s.SkippedCount())
 		v.Flagged, v.MoreFlagged = firstRows(s.Flagged, s.FlaggedCount)
 		v.Blocked, v.MoreBlocked = firstRows(s.Blocked, s.BlockedCount)
 	}
