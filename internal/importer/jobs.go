@@ -264,12 +264,31 @@ func progressOf(sum *Summary, total int64) Progress {
 		Skipped: sum.SkippedCount(), Flagged: sum.FlaggedCount, Blocked: sum.BlockedCount, Total: total}
 }
 
-// prune forgets the jobs that ended more than Keep ago. js.mu is held.
+// keptPerUser bounds the ended jobs kept for one user, each with its
+// summary, however many they start within Keep.
+const keptPerUser = 20
+
+// prune forgets the jobs that ended more than Keep ago, and each user's
+// ended jobs beyond the newest keptPerUser. js.mu is held.
 func (js *Jobs) prune() {
 	cut := js.cfg.Now().Add(-js.cfg.Keep)
+	ended := map[int64][]*job{}
 	for id, j := range js.jobs {
-		if j.EndedAt != nil && j.EndedAt.Before(cut) {
+		switch {
+		case j.EndedAt == nil:
+		case j.EndedAt.Before(cut):
 			delete(js.jobs, id)
+		default:
+			ended[j.OwnerID] = append(ended[j.OwnerID], j)
+		}
+	}
+	for _, jobs := range ended {
+		if len(jobs) <= keptPerUser {
+			continue
+		}
+		sort.Slice(jobs, func(a, b int) bool { return jobs[a].EndedAt.After(*jobs[b].EndedAt) })
+		for _, j := range jobs[keptPerUser:] {
+			delete(js.jobs, j.ID)
 		}
 	}
 }

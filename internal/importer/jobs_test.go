@@ -3,6 +3,7 @@ package importer
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -222,5 +223,33 @@ func TestJobsFailureHidesToken(t *testing.T) {
 	}
 	if strings.Contains(j.Error, token) {
 		t.Errorf("Error = %q holds the token", j.Error)
+	}
+}
+
+func TestJobsForgetOldJobs(t *testing.T) {
+	e := newEnv(t)
+	now := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+	js := newJobs(t, e, JobsConfig{Keep: time.Hour, Now: func() time.Time { return now }})
+	var first string
+	for i := range keptPerUser + 2 {
+		j, err := js.StartFile(e.p, FileSource{Format: "csv", Data: []byte(fmt.Sprintf("url\nhttps://example.com/%d\n", i))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitJob(t, js, e.p, j.ID)
+		if i == 0 {
+			first = j.ID
+		}
+		now = now.Add(time.Second)
+	}
+	if n := len(js.List(e.p)); n != keptPerUser {
+		t.Errorf("%d jobs listed, want the newest %d", n, keptPerUser)
+	}
+	if _, err := js.Get(e.p, first); tiny.ErrorCodeOf(err) != tiny.NotFound {
+		t.Errorf("the oldest job is still kept: %v", err)
+	}
+	now = now.Add(2 * time.Hour)
+	if n := len(js.List(e.p)); n != 0 {
+		t.Errorf("%d jobs listed after Keep, want none", n)
 	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"tiny/internal/contract"
 	"tiny/internal/importer"
+	"tiny/internal/ratelimit"
 	"tiny/internal/tiny"
 )
 
@@ -284,5 +285,17 @@ func TestImportsAPICancelsAndKeepsTheTokenOut(t *testing.T) {
 		if bytes.Contains(b, []byte(token)) {
 			t.Errorf("the token shows in %s", b)
 		}
+	}
+}
+
+func TestImportsAPICountsOnTheCreateLimit(t *testing.T) {
+	e := newEnv(t, func(c *Config) {
+		c.RateLimiter = ratelimit.NewLocal(100)
+		c.Limits = Limits{Create: ratelimit.Limit{Rate: 1, Burst: 1, Period: time.Hour}}
+	})
+	key := e.newKey("mover", tiny.RoleMember)
+	e.waitImport(key, startedImport(t, e.upload(key, "csv", "tiny.csv", importFixture(t, "tiny.csv"))))
+	if r := e.upload(key, "csv", "tiny.csv", importFixture(t, "tiny.csv")); r.status != http.StatusTooManyRequests || r.errorCode() != string(tiny.RateLimited) {
+		t.Errorf("a second import over the create limit = %d %s, want 429", r.status, r.body)
 	}
 }
