@@ -60,7 +60,7 @@ type importView struct {
 
 func (a *App) newImportView(w http.ResponseWriter, r *http.Request, p *accounts.Principal) *importView {
 	return &importView{
-		Page:    Page{Title: "Import links", Section: "links", Flash: takeFlash(w, r)},
+		Page:    Page{Title: "Import links", Section: "links", Flash: TakeFlash(w, r)},
 		Formats: importer.Formats, Format: "csv", Errors: map[string]string{}, MaxMiB: importer.MaxFileBytes >> 20,
 		Jobs: a.cfg.Imports.List(p), CanImport: p.Can(accounts.WriteLinks, accounts.Own(p.User.ID)),
 	}
@@ -146,7 +146,7 @@ func (a *App) importJob(w http.ResponseWriter, r *http.Request, p *accounts.Prin
 	if err != nil {
 		return err
 	}
-	v := &importJobView{Page: Page{Title: "Import " + j.Source, Section: "links", Flash: takeFlash(w, r)},
+	v := &importJobView{Page: Page{Title: "Import " + j.Source, Section: "links", Flash: TakeFlash(w, r)},
 		Job: j, FormatTitle: j.Format, There: j.Progress.AlreadyImported + j.Progress.Resumed, Refresh: j.State == importer.Running}
 	if f, ok := importer.FormatNamed(j.Format); ok {
 		v.FormatTitle = f.Title

@@ -299,3 +299,24 @@ func TestImportsAPICountsOnTheCreateLimit(t *testing.T) {
 		t.Errorf("a second import over the create limit = %d %s, want 429", r.status, r.body)
 	}
 }
+
+// testImportsContract reaches every imports operation through TestAPI's
+// contract checker: upload, the job, the list, and a cancel of a job that
+// has ended, which changes nothing.
+func testImportsContract(t *testing.T, e *env) {
+	key := e.newKey("contract-importer", tiny.RoleMember)
+	id := startedImport(t, e.upload(key, "csv", "tiny.csv", importFixture(t, "tiny.csv")))
+	if j := e.waitImport(key, id); j["state"] != "done" {
+		t.Fatalf("the import = %v, want done", j)
+	}
+	if r := e.do("GET", "/api/v1/imports", key, nil); r.status != http.StatusOK {
+		t.Errorf("GET /api/v1/imports = %d", r.status)
+	}
+	r := e.do("DELETE", "/api/v1/imports/"+id, key, nil)
+	if r.status == http.StatusOK && r.json(t)["state"] != "done" {
+		t.Errorf("cancelling an ended import = %s, want it still done", r.body)
+	}
+	if r.status != http.StatusOK && r.status != http.StatusConflict {
+		t.Errorf("cancelling an ended import = %d %s", r.status, r.body)
+	}
+}
