@@ -316,3 +316,30 @@ func validHost(h string, bracketed bool) bool {
 	}
 	return true
 }
+
+// AgentNamer names the browser of a user agent for people, as "Firefox on
+// Linux": the label of a session in the account page, which so keeps no
+// more of the agent than a person needs to recognise the device.
+type AgentNamer struct{ p *useragent.Parser }
+
+// NewAgentNamer builds the parser once; Name is safe for concurrent use.
+func NewAgentNamer() *AgentNamer { return &AgentNamer{p: useragent.NewParser()} }
+
+// Name returns "Browser on OS", or what of it is known; "" for an agent
+// that names neither, or a bot's.
+func (n *AgentNamer) Name(ua string) string {
+	a := classifyAgent(n.p, ua)
+	if a.kind != tiny.VisitorHuman {
+		return ""
+	}
+	browser, os := a.browser, a.os
+	switch {
+	case browser != "unknown" && os != "unknown":
+		return browser + " on " + os
+	case browser != "unknown":
+		return browser
+	case os != "unknown":
+		return "a browser on " + os
+	}
+	return ""
+}

@@ -343,3 +343,17 @@ func BenchmarkEnrich(b *testing.B) {
 		_ = sink
 	})
 }
+
+func TestAgentNamer(t *testing.T) {
+	n := NewAgentNamer()
+	for ua, want := range map[string]string{
+		"Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0":                                                                  "Firefox on Linux",
+		"Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1": "Safari on iOS",
+		"curl/8.5.0": "",
+		"":           "",
+	} {
+		if got := n.Name(ua); got != want {
+			t.Errorf("Name(%q) = %q, want %q", ua, got, want)
+		}
+	}
+}

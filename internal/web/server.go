@@ -99,6 +99,8 @@ type Server struct {
 	limits  *rateLimiter
 	// clients decides who the client of a request is (client.go).
 	clients clientaddr.Policy
+	// agents names a signing-in browser for the list of sessions.
+	agents *analytics.AgentNamer
 	// interned shares the strings of repeated user agents and referrers
 	// between the clicks of the fast path.
 	interned *internTable
@@ -163,6 +165,7 @@ func NewServer(cfg Config, links *shortener.Service, store tiny.Store, clicks *a
 
 		clients:         clients,
 		interned:        newInternTable(),
+		agents:          analytics.NewAgentNamer(),
 		redirectHeaders: newFastRedirectHeaders(),
 		imports:         importer.NewJobs(links, importer.JobsConfig{Logger: cfg.Logger}),
 	}

@@ -60,7 +60,7 @@ func (s *Server) signIns() (*accounts.SignIns, error) {
 // signInClient describes the browser signing in for the throttle and the
 // list of sessions.
 func (s *Server) signInClient(r *http.Request) accounts.Client {
-	c := accounts.Client{Address: s.clientKey(r), Label: r.UserAgent(), PreviousToken: s.sessionToken(r)}
+	c := accounts.Client{Address: s.clientKey(r), Label: s.agents.Name(r.UserAgent()), PreviousToken: s.sessionToken(r)}
 	if ck, err := r.Cookie(s.deviceCookieName()); err == nil {
 		c.DeviceToken = ck.Value
 	}
