@@ -73,7 +73,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		root.AddCommand(c)
 	}
 	for _, c := range []*cobra.Command{serveCommand(std), adminCommand(std), migrateCommand(std), backupCommand(std),
-		restoreCommand(std), moveCommand(std), exportArchiveCommand(std), abuseCommand(std)} {
+		restoreCommand(std), moveCommand(std), exportArchiveCommand(std), abuseCommand(std), importCommand(std)} {
 		c.GroupID = "offline"
 		root.AddCommand(c)
 	}
