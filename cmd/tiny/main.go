@@ -68,7 +68,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		&cobra.Group{ID: "offline", Title: "Server and OFFLINE commands (on the database itself):"},
 	)
 	for _, c := range []*cobra.Command{loginCommand(std), logoutCommand(std), shortenCommand(std), linksCommand(std),
-		statsCommand(std), qrCommand(std), keysCommand(std)} {
+		statsCommand(std), qrCommand(std), keysCommand(std), exportCommand(std)} {
 		c.GroupID = "remote"
 		root.AddCommand(c)
 	}

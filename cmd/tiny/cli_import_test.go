@@ -1,0 +1,216 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// importFixture is a file of the importer's format tests, shared so the
+// CLI imports exactly what the readers are tested on.
+func importFixture(name string) string {
+	return filepath.Join("..", "..", "internal", "importer", "testdata", name)
+}
+
+// importSummary runs tiny import … --json and decodes the summary.
+func (u *cliUser) importSummary(args ...string) (sum struct {
+	DryRun                              bool
+	Read, Imported, AlreadyImported     int64
+	Resumed, FlaggedCount, BlockedCount int64
+	Skipped                             map[string]int64
+}, stderr string) {
+	u.t.Helper()
+	out, errOut, status := u.run("", nil, append(append([]string{"import"}, args...), "--json")...)
+	if status != 0 {
+		u.t.Fatalf("tiny import %q = exit %d\nstdout: %s\nstderr: %s", args, status, out, errOut)
+	}
+	if err := json.Unmarshal([]byte(out), &sum); err != nil {
+		u.t.Fatalf("tiny import %q --json = %q: %v", args, out, err)
+	}
+	return sum, errOut
+}
+
+// TestCLIImport imports a tiny CSV and a Shlink CSV into a database as the
+// admin user: a dry run writes nothing, refused slugs are reported row by
+// row, a second run adds nothing, the old slugs redirect from a server on
+// the database, and the export holds every link with its imported clicks.
+func TestCLIImport(t *testing.T) {
+	u := newCLIUser(t)
+	db := filepath.Join(t.TempDir(), "tiny.db")
+	addr := freeAddr(t)
+	// A first start makes the admin user, the default owner of an import.
+	startTinyWith(t, addr, []string{"--database", db}, "TINY_INITIAL_API_KEY="+testKey).stop(t)
+
+	u.wantExit(exitUsage, "unknown format", nil, "import", "wordpress", "x.csv", "--database", db)
+	u.wantExit(exitNotFound, "no user nobody@example.com", nil, "import", "csv", importFixture("tiny.csv"), "--database", db, "--as", "nobody@example.com")
+	u.wantExit(exitUsage, "TINY_IMPORT_TOKEN", []string{"TINY_IMPORT_TOKEN="}, "import", "kutt-api", "https://kutt.example", "--database", db)
+
+	// The dry run tells what the import will do, and writes nothing: the
+	// real run then imports as many.
+	dry, _ := u.importSummary("csv", importFixture("tiny.csv"), "--database", db, "--dry-run")
+	if !dry.DryRun || dry.Imported != 7 {
+		t.Errorf("dry run of tiny.csv = %+v, want DryRun and 7 to import", dry)
+	}
+
+	out, errOut, status := u.run("", nil, "import", "csv", importFixture("tiny.csv"), "--database", db)
+	if status != 0 {
+		t.Fatalf("tiny import csv = exit %d\n%s\n%s", status, out, errOut)
+	}
+	for _, want := range []string{"Imported 7 links from 11 records", "Skipped 4", "blocked 1",
+		"team/a", "invalid_alias", "admin", "reserved_alias", "bad-scheme", "invalid_url", "bad-dest"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("tiny import csv printed no %q:\n%s", want, out)
+		}
+	}
+	// stderr is a pipe here: plain lines, no bar redrawn with \r.
+	if !strings.Contains(errOut, "processed 11 records") || strings.Contains(errOut, "\r") {
+		t.Errorf("tiny import's progress on a pipe = %q, want plain lines", errOut)
+	}
+
+	shlink, _ := u.importSummary("shlink", importFixture("shlink.csv"), "--database", db)
+	if shlink.Imported != 2 || shlink.Skipped["invalid_alias"] != 1 || shlink.FlaggedCount+shlink.BlockedCount > shlink.Imported {
+		t.Errorf("tiny import shlink = %+v, want 2 imported and blog/2024 skipped as invalid_alias", shlink)
+	}
+
+	// A second run of the same file resumes past every row: nothing added.
+	again, _ := u.importSummary("csv", importFixture("tiny.csv"), "--database", db)
+	if again.Imported != 0 || again.Resumed != 11 {
+		t.Errorf("second tiny import csv = %+v, want nothing imported, 11 resumed", again)
+	}
+
+	startTinyWith(t, addr, []string{"--database", db})
+	got := redirects(t, addr, []string{"docs-home", "old-promo", "limited", "expired"})
+	want := map[string]string{
+		"docs-home": "301 https://example.com/docs",
+		"old-promo": "302 https://shop.example.com/promo",
+		"limited":   "302 https://example.com/limited",
+		"expired":   "410 ",
+	}
+	for code, w := range want {
+		if got[code] != w {
+			t.Errorf("/%s after the import = %q, want %q", code, got[code], w)
+		}
+	}
+
+	// The export, through the API, has every link with its imported clicks.
+	env := []string{"TINY_SERVER=http://" + addr, "TINY_KEY=" + testKey}
+	jsonl, errOut, status := u.run("", env, "export")
+	if status != 0 {
+		t.Fatalf("tiny export = exit %d: %s", status, errOut)
+	}
+	imported := map[string]float64{}
+	sc := bufio.NewScanner(strings.NewReader(jsonl))
+	for sc.Scan() {
+		var l map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			t.Fatalf("tiny export line %q: %v", sc.Text(), err)
+		}
+		name, _ := l["alias"].(string)
+		if name == "" {
+			name = l["url"].(string)
+		}
+		imported[name] = l["imported_clicks"].(float64)
+	}
+	wantClicks := map[string]float64{"docs-home": 42, "old-promo": 41, "12C18": 328, "limited": 30,
+		"used-up": 9, "taken": 0, "expired": 0, "bad-dest": 0, "https://example.com/pricing": 0}
+	if len(imported) != len(wantClicks) {
+		t.Errorf("tiny export has %d links %v, want %d", len(imported), imported, len(wantClicks))
+	}
+	for name, n := range wantClicks {
+		if c, ok := imported[name]; !ok || c != n {
+			t.Errorf("tiny export: %s has imported_clicks %v (present %v), want %v", name, c, ok, n)
+		}
+	}
+
+	file := filepath.Join(t.TempDir(), "links.csv")
+	if _, errOut, status := u.run("", env, "export", "--format", "csv", "-o", file); status != 0 {
+		t.Fatalf("tiny export --format csv -o = exit %d: %s", status, errOut)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := slices.Index(rows[0], "imported_clicks")
+	alias := slices.Index(rows[0], "alias")
+	if len(rows) != len(wantClicks)+1 || col < 0 || alias < 0 {
+		t.Fatalf("tiny export --format csv = header %v and %d rows, want imported_clicks and %d rows", rows[0], len(rows)-1, len(wantClicks))
+	}
+	for _, r := range rows[1:] {
+		if r[alias] == "12C18" && r[col] != "328" {
+			t.Errorf("CSV row of 12C18 has imported_clicks %q, want 328", r[col])
+		}
+	}
+	u.wantExit(exitUsage, "--format", env, "export", "--format", "xml")
+}
+
+// TestCLIImportTinyArchive is the round trip: an instance with clicks is
+// archived, imported into an empty database, and a server on that one
+// shows the same clicks and redirects every code the same way. A database
+// that holds links is refused.
+func TestCLIImportTinyArchive(t *testing.T) {
+	u := newCLIUser(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "tiny.db")
+	addr := freeAddr(t)
+	p := startTinyWith(t, addr, []string{"--database", db, "--click-flush", "50ms"}, "TINY_INITIAL_API_KEY="+testKey)
+	codes := makeLinks(t, addr, testKey, 5)
+	want := redirects(t, addr, codes)
+	redirects(t, addr, codes[:2]) // two clicks on the first two
+	env := []string{"TINY_SERVER=http://" + addr, "TINY_KEY=" + testKey}
+	clicks := func(env []string) map[string]float64 {
+		out := map[string]float64{}
+		for _, c := range codes {
+			s, errOut, status := u.run("", env, "links", "get", c, "--json")
+			var l map[string]any
+			if status != 0 || json.Unmarshal([]byte(s), &l) != nil {
+				t.Fatalf("tiny links get %s = exit %d %q %s", c, status, s, errOut)
+			}
+			out[c] = l["clicks"].(float64)
+		}
+		return out
+	}
+	// Clicks are counted asynchronously: wait until all seven are in.
+	var before map[string]float64
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		before = clicks(env)
+		if before[codes[0]] == 2 && before[codes[1]] == 2 && before[codes[4]] == 1 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if before[codes[0]] != 2 || before[codes[4]] != 1 {
+		t.Fatalf("clicks before the archive = %v, want 2 on the first two links and 1 on the others", before)
+	}
+	p.stop(t)
+
+	archive := filepath.Join(dir, "archive.db")
+	u.ok("", "export-archive", archive, "--database", db)
+	u.wantExit(exitInvalid, "empty database", nil, "import", "tiny", archive, "--database", db)
+	into := filepath.Join(dir, "new.db")
+	if out := u.ok("", "import", "tiny", archive, "--database", into); !strings.Contains(out, "5 links") {
+		t.Errorf("tiny import tiny printed %q, want it to count 5 links", out)
+	}
+
+	addr2 := freeAddr(t)
+	startTinyWith(t, addr2, []string{"--database", into})
+	env2 := []string{"TINY_SERVER=http://" + addr2, "TINY_KEY=" + testKey}
+	// Clicks first: the redirects below count more.
+	after := clicks(env2)
+	got := redirects(t, addr2, codes)
+	for _, c := range codes {
+		if after[c] != before[c] || got[c] != want[c] {
+			t.Errorf("/%s after import tiny = %s with %v clicks, want %s with %v", c, got[c], after[c], want[c], before[c])
+		}
+	}
+}
