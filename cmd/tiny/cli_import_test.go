@@ -5,6 +5,9 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -212,5 +215,40 @@ func TestCLIImportTinyArchive(t *testing.T) {
 		if after[c] != before[c] || got[c] != want[c] {
 			t.Errorf("/%s after import tiny = %s with %v clicks, want %s with %v", c, got[c], after[c], want[c], before[c])
 		}
+	}
+}
+
+// TestCLIImportKuttAPI imports from a local server that answers as Kutt's
+// API does, with the key from TINY_IMPORT_TOKEN: it is sent, and printed
+// nowhere, even when the server refuses it.
+func TestCLIImportKuttAPI(t *testing.T) {
+	const token = "kutt-secret-0123456789"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-API-KEY") != token {
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, `{"error":"Unauthorized"}`)
+			return
+		}
+		page := "kutt_page2.json"
+		if r.URL.Query().Get("skip") == "0" {
+			page = "kutt_page1.json"
+		}
+		http.ServeFile(w, r, importFixture(page))
+	}))
+	defer srv.Close()
+	u := newCLIUser(t)
+	db := filepath.Join(t.TempDir(), "tiny.db")
+	u.ok("", "admin", "create-user", "--email", "owner@example.com", "--database", db)
+
+	out, errOut, status := u.run("", []string{"TINY_IMPORT_TOKEN=" + token}, "import", "kutt-api", srv.URL, "--database", db, "--as", "owner@example.com")
+	if status != 0 || !strings.Contains(out, "Imported 2 links") || !strings.Contains(out, "secret") || !strings.Contains(out, "password") {
+		t.Errorf("tiny import kutt-api = exit %d\n%s\n%s\nwant 2 imported and secret skipped for its password", status, out, errOut)
+	}
+	out2, errOut2, status := u.run("", nil, "import", "kutt-api", srv.URL, "--database", db, "--token", token+"-wrong", "--as", "owner@example.com")
+	if status == 0 {
+		t.Errorf("tiny import kutt-api with a wrong key = exit 0, want a failure")
+	}
+	if all := out + errOut + out2 + errOut2; strings.Contains(all, token) {
+		t.Errorf("tiny import printed the API key:\n%s", all)
 	}
 }

@@ -63,9 +63,6 @@ func importCommand(std streams) *cobra.Command {
 			"FORMAT is one of:\n" + formats.String(),
 		Args: positional(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if a.token == "" {
-				a.token = os.Getenv(importTokenEnv)
-			}
 			return runImport(cmd.Context(), std, a, args[0], args[1])
 		},
 	}
@@ -74,7 +71,8 @@ func importCommand(std streams) *cobra.Command {
 	fs.StringVar(&a.as, "as", "", "email of the user who owns the imported links (default: the admin user)")
 	fs.BoolVar(&a.dryRun, "dry-run", false, "read, check and screen everything, and report, but write nothing")
 	fs.BoolVar(&a.asJSON, "json", false, "print the summary as JSON")
-	fs.StringVar(&a.token, "token", "", "the API token or key of the *-api formats (or $"+importTokenEnv+")")
+	fs.StringVar(&a.token, "token", "", "the API token or key of the *-api formats (better in the environment)")
+	_ = fs.SetAnnotation("token", envNameAnnotation, []string{importTokenEnv})
 	fs.StringVar(&a.group, "group", "", "bitly-api: the group guid whose links to import")
 	fs.BoolVar(&a.clicks, "clicks", false, "bitly-api: fetch each link's click total too (one more request per link)")
 	fs.StringVar(&a.table, "table", "", "yourls: the table of a mysqldump (default: the one ending in _url)")
