@@ -9,6 +9,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -106,13 +107,13 @@ func runImport(ctx context.Context, std streams, a importArgs, format, source st
 	if err != nil {
 		return err
 	}
-	r, job, closeSource, err := importReader(ctx, a, format, source, user.ID)
+	src, err := importReader(a, format, source, user.ID)
 	if err != nil {
 		return err
 	}
-	defer closeSource()
-	progress, finish := importProgress(std.stderr)
-	sum, runErr := importer.Run(ctx, m.links, accounts.As(user), r, importer.Options{Job: job, DryRun: a.dryRun, Progress: progress})
+	defer src.close()
+	progress, finish := importProgress(std.stderr, src.estimate)
+	sum, runErr := importer.Run(ctx, m.links, accounts.As(user), src.r, importer.Options{Job: src.job, DryRun: a.dryRun, Progress: progress})
 	finish()
 	if a.asJSON {
 		enc := json.NewEncoder(std.stdout)
@@ -142,16 +143,27 @@ func importOwner(ctx context.Context, store tiny.Store, email string) (*tiny.Use
 	return u, err
 }
 
-// importReader opens the source of format. A file's reader comes with the
-// job id that makes a rerun resume where the last one stopped.
-func importReader(ctx context.Context, a importArgs, format, source string, userID int64) (importer.Reader, string, func(), error) {
+// importSource is an opened source of records.
+type importSource struct {
+	r importer.Reader
+	// job makes a rerun of a file resume where the last one stopped.
+	job   string
+	close func()
+	// estimate guesses the records of a file from its size and the share
+	// read so far, as a file does not say how many it holds; nil for APIs,
+	// which do.
+	estimate func(done int64) int64
+}
+
+// importReader opens the source of format.
+func importReader(a importArgs, format, source string, userID int64) (*importSource, error) {
 	api := importer.APIConfig{BaseURL: source, Token: a.token}
 	var r importer.Reader
 	var err error
 	switch format {
 	case "bitly-api":
 		if a.group == "" {
-			return nil, "", nil, usagef("bitly-api needs --group, the guid of the Bitly group")
+			return nil, usagef("bitly-api needs --group, the guid of the Bitly group")
 		}
 		r, err = importer.NewBitlyAPI(importer.BitlyConfig{APIConfig: api, Group: a.group, Clicks: a.clicks})
 	case "shlink-api":
@@ -164,37 +176,50 @@ func importReader(ctx context.Context, a importArgs, format, source string, user
 		return importFile(a, format, source, userID)
 	}
 	if err != nil {
-		return nil, "", nil, usageError{err: err}
+		return nil, usageError{err: err}
 	}
 	if a.token == "" {
-		return nil, "", nil, usagef("%s needs the API token: --token or $%s", format, importTokenEnv)
+		return nil, usagef("%s needs the API token: --token or $%s", format, importTokenEnv)
 	}
 	// An API lists its links in no fixed order, so it keeps no checkpoint;
 	// a rerun finds every slug imported already and adds nothing.
-	return r, "", func() {}, nil
+	return &importSource{r: r, close: func() {}}, nil
 }
 
-func importFile(a importArgs, format, path string, userID int64) (importer.Reader, string, func(), error) {
+func importFile(a importArgs, format, path string, userID int64) (*importSource, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, "", nil, err
+		return nil, err
 	}
 	job, err := importer.JobID(format, userID, f)
+	var size int64
+	if err == nil {
+		size, err = f.Seek(0, io.SeekEnd)
+	}
 	if err == nil {
 		_, err = f.Seek(0, io.SeekStart)
 	}
 	if err != nil {
 		f.Close()
-		return nil, "", nil, err
+		return nil, err
 	}
-	closeFile := func() { f.Close() }
+	in := &countingReader{r: f}
+	src := &importSource{job: job, close: func() { f.Close() }, estimate: func(done int64) int64 {
+		if read := in.n.Load(); read > 0 && size > 0 {
+			return max(done, done*size/read)
+		}
+		return -1
+	}}
 	switch format {
 	case "bitly":
-		return importer.NewBitlyCSV(f), job, closeFile, nil
+		src.r = importer.NewBitlyCSV(in)
+		return src, nil
 	case "shlink":
-		return importer.NewShlinkCSV(f), job, closeFile, nil
+		src.r = importer.NewShlinkCSV(in)
+		return src, nil
 	case "csv":
-		return importer.NewCSV(f), job, closeFile, nil
+		src.r = importer.NewCSV(in)
+		return src, nil
 	}
 	// yourls: a mysqldump starts with comments or statements, a CSV with
 	// its header row.
@@ -202,12 +227,27 @@ func importFile(a importArgs, format, path string, userID int64) (importer.Reade
 	n, _ := io.ReadFull(f, head)
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		f.Close()
-		return nil, "", nil, err
+		return nil, err
 	}
 	if isSQLDump(string(head[:n])) {
-		return importer.NewYOURLSDump(f, a.table), job, closeFile, nil
+		src.r = importer.NewYOURLSDump(in, a.table)
+	} else {
+		src.r = importer.NewYOURLSCSV(in)
 	}
-	return importer.NewYOURLSCSV(f), job, closeFile, nil
+	return src, nil
+}
+
+// countingReader counts the bytes read through it; the importer reads on
+// its own goroutine while the progress is shown on another.
+type countingReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
 }
 
 // isSQLDump tells a mysqldump from a CSV by its first words.
@@ -224,7 +264,18 @@ func isSQLDump(head string) bool {
 // importProgress returns the progress callback of importer.Run and the
 // function that ends it: a bar with rate and ETA on a terminal, a plain
 // line per batch (at most one a second) elsewhere, so logs stay readable.
-func importProgress(stderr io.Writer) (func(done, total int64), func()) {
+// estimate, if not nil, guesses the total a file does not tell.
+func importProgress(stderr io.Writer, estimate func(done int64) int64) (func(done, total int64), func()) {
+	show, finish := progressDisplay(stderr)
+	return func(done, total int64) {
+		if total < 0 && estimate != nil {
+			total = estimate(done)
+		}
+		show(done, total)
+	}, finish
+}
+
+func progressDisplay(stderr io.Writer) (func(done, total int64), func()) {
 	f, ok := stderr.(*os.File)
 	if !ok || !term.IsTerminal(int(f.Fd())) {
 		start, last := time.Now(), time.Time{}
@@ -247,7 +298,7 @@ func importProgress(stderr io.Writer) (func(done, total int64), func()) {
 			if bar == nil {
 				bar = progressbar.NewOptions64(total, progressbar.OptionSetWriter(f),
 					progressbar.OptionSetDescription("importing"), progressbar.OptionShowCount(),
-					progressbar.OptionShowIts(), progressbar.OptionSetItsString("links"),
+					progressbar.OptionShowIts(), progressbar.OptionSetItsString("records"),
 					progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100*time.Millisecond),
 					progressbar.OptionClearOnFinish())
 			} else if total > 0 && total != bar.GetMax64() {
@@ -264,7 +315,7 @@ func importProgress(stderr io.Writer) (func(done, total int64), func()) {
 func printProgressLine(w io.Writer, done, total int64, took time.Duration) {
 	rate := float64(done) / max(took.Seconds(), 1e-3)
 	if total > 0 {
-		fmt.Fprintf(w, "processed %d of %d records (%.0f/s)\n", done, total, rate)
+		fmt.Fprintf(w, "processed %d of about %d records (%.0f/s)\n", done, total, rate)
 		return
 	}
 	fmt.Fprintf(w, "processed %d records (%.0f/s)\n", done, rate)
