@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 )
 
 // importFixture is a file of the importer's format tests, shared so the
@@ -164,38 +163,7 @@ func TestCLIImport(t *testing.T) {
 func TestCLIImportTinyArchive(t *testing.T) {
 	u := newCLIUser(t)
 	dir := t.TempDir()
-	db := filepath.Join(dir, "tiny.db")
-	addr := freeAddr(t)
-	p := startTinyWith(t, addr, []string{"--database", db, "--click-flush", "50ms"}, "TINY_INITIAL_API_KEY="+testKey)
-	codes := makeLinks(t, addr, testKey, 5)
-	want := redirects(t, addr, codes)
-	redirects(t, addr, codes[:2]) // two clicks on the first two
-	env := []string{"TINY_SERVER=http://" + addr, "TINY_KEY=" + testKey}
-	clicks := func(env []string) map[string]float64 {
-		out := map[string]float64{}
-		for _, c := range codes {
-			s, errOut, status := u.run("", env, "links", "get", c, "--json")
-			var l map[string]any
-			if status != 0 || json.Unmarshal([]byte(s), &l) != nil {
-				t.Fatalf("tiny links get %s = exit %d %q %s", c, status, s, errOut)
-			}
-			out[c] = l["clicks"].(float64)
-		}
-		return out
-	}
-	// Clicks are counted asynchronously: wait until all seven are in.
-	var before map[string]float64
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		before = clicks(env)
-		if before[codes[0]] == 2 && before[codes[1]] == 2 && before[codes[4]] == 1 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if before[codes[0]] != 2 || before[codes[4]] != 1 {
-		t.Fatalf("clicks before the archive = %v, want 2 on the first two links and 1 on the others", before)
-	}
-	p.stop(t)
+	db, codes, want := usedInstance(t, dir, 5, 2)
 
 	archive := filepath.Join(dir, "archive.db")
 	u.ok("", "export-archive", archive, "--database", db)
@@ -207,13 +175,26 @@ func TestCLIImportTinyArchive(t *testing.T) {
 
 	addr2 := freeAddr(t)
 	startTinyWith(t, addr2, []string{"--database", into})
-	env2 := []string{"TINY_SERVER=http://" + addr2, "TINY_KEY=" + testKey}
+	env := []string{"TINY_SERVER=http://" + addr2, "TINY_KEY=" + testKey}
 	// Clicks first: the redirects below count more.
-	after := clicks(env2)
+	for i, c := range codes {
+		s, errOut, status := u.run("", env, "links", "get", c, "--json")
+		var l struct{ Clicks int }
+		if status != 0 || json.Unmarshal([]byte(s), &l) != nil {
+			t.Fatalf("tiny links get %s = exit %d %q %s", c, status, s, errOut)
+		}
+		wantClicks := 1
+		if i < 2 {
+			wantClicks = 2
+		}
+		if l.Clicks != wantClicks {
+			t.Errorf("clicks of /%s after import tiny = %d, want %d", c, l.Clicks, wantClicks)
+		}
+	}
 	got := redirects(t, addr2, codes)
 	for _, c := range codes {
-		if after[c] != before[c] || got[c] != want[c] {
-			t.Errorf("/%s after import tiny = %s with %v clicks, want %s with %v", c, got[c], after[c], want[c], before[c])
+		if got[c] != want[c] {
+			t.Errorf("/%s after import tiny = %s, want %s", c, got[c], want[c])
 		}
 	}
 }
@@ -250,5 +231,28 @@ func TestCLIImportKuttAPI(t *testing.T) {
 	}
 	if all := out + errOut + out2 + errOut2; strings.Contains(all, token) {
 		t.Errorf("tiny import printed the API key:\n%s", all)
+	}
+}
+
+// TestCLIImportTinyArchivePostgres imports an archive into an empty
+// PostgreSQL database, a move: a node on it redirects every code the same
+// way, and a second import into it, no longer empty, is refused.
+func TestCLIImportTinyArchivePostgres(t *testing.T) {
+	dsn := clusterDatabase(t)
+	u := newCLIUser(t)
+	dir := t.TempDir()
+	db, codes, want := usedInstance(t, dir, 4, 1)
+	archive := filepath.Join(dir, "archive.db")
+	u.ok("", "backup", archive, "--database", db)
+	if out := u.ok("", "import", "tiny", archive, "--database", dsn); !strings.Contains(out, "every table verified") {
+		t.Errorf("tiny import tiny into PostgreSQL printed %q", out)
+	}
+	u.wantExit(exitInternal, "empty database", nil, "import", "tiny", archive, "--database", dsn)
+	node := startTinyWith(t, freeAddr(t), []string{"--database", dsn})
+	got := redirects(t, node.addr, codes)
+	for _, c := range codes {
+		if got[c] != want[c] {
+			t.Errorf("/%s from PostgreSQL after import tiny = %s, want %s", c, got[c], want[c])
+		}
 	}
 }
