@@ -26,24 +26,22 @@ var exportColumns = []string{"code", "alias", "short_url", "url", "title", "tags
 // exportLinks streams every link the caller may read as JSON lines or CSV:
 // their own, or with all=true everyone's for those who may read them.
 func (s *Server) exportLinks(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
-	format := q.Get("format")
-	if format == "" {
-		format = "jsonl"
+	format, err := choiceParam(r, "format", "jsonl", "csv")
+	if err != nil {
+		return err
 	}
-	if format != "jsonl" && format != "csv" {
-		return tiny.FieldErrorf(tiny.Invalid, "format", "format must be jsonl or csv")
+	all, err := choiceParam(r, "all", "false", "true")
+	if err != nil {
+		return err
 	}
 	p := currentPrincipal(r)
 	f := tiny.LinkFilter{OwnerID: p.User.ID, Limit: exportPageSize}
-	if all := q.Get("all"); all == "true" {
+	if all == "true" {
 		// Everyone's links only for those the policy lets read them.
 		if err := p.Check(accounts.ReadLinks, accounts.Resource{}); err != nil {
 			return err
 		}
 		f.OwnerID = 0
-	} else if all != "" && all != "false" {
-		return tiny.FieldErrorf(tiny.Invalid, "all", "all must be true or false")
 	}
 	// Check before the first byte, so a refusal is still a JSON error.
 	first, err := s.links.List(r.Context(), p, f)
