@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"io"
@@ -254,5 +255,30 @@ func TestCLIImportTinyArchivePostgres(t *testing.T) {
 		if got[c] != want[c] {
 			t.Errorf("/%s from PostgreSQL after import tiny = %s, want %s", c, got[c], want[c])
 		}
+	}
+}
+
+// TestCLIImportHelp: import says it works OFFLINE and names every format
+// it takes, and the variable of its token; export, a remote command, does
+// not say OFFLINE.
+func TestCLIImportHelp(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"import", "--help"}, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	help := out.String()
+	for _, want := range []string{"OFFLINE", "TINY_IMPORT_TOKEN", "TINY_DATABASE"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("tiny import --help has no %q:\n%s", want, help)
+		}
+	}
+	for _, f := range importFormats {
+		if !strings.Contains(help, "  "+f.name+" ") {
+			t.Errorf("tiny import --help does not list the format %s", f.name)
+		}
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"export", "--help"}, &out, &errOut); err != nil || strings.Contains(out.String(), "OFFLINE") {
+		t.Errorf("tiny export --help = %v\n%s\nwant no OFFLINE", err, out.String())
 	}
 }
