@@ -28,6 +28,7 @@ func (u *cliUser) importSummary(args ...string) (sum struct {
 	Read, Imported, AlreadyImported     int64
 	Resumed, FlaggedCount, BlockedCount int64
 	Skipped                             map[string]int64
+	Blocked                             []struct{ Slug string }
 }, stderr string) {
 	u.t.Helper()
 	out, errOut, status := u.run("", nil, append(append([]string{"import"}, args...), "--json")...)
@@ -280,5 +281,23 @@ func TestCLIImportHelp(t *testing.T) {
 	out.Reset()
 	if err := run(context.Background(), []string{"export", "--help"}, &out, &errOut); err != nil || strings.Contains(out.String(), "OFFLINE") {
 		t.Errorf("tiny export --help = %v\n%s\nwant no OFFLINE", err, out.String())
+	}
+}
+
+// TestCLIImportBlocklist: import takes serve's safety settings, from flags
+// or the same environment, so a destination on the operator's blocklist
+// arrives blocked.
+func TestCLIImportBlocklist(t *testing.T) {
+	u := newCLIUser(t)
+	dir := t.TempDir()
+	db := filepath.Join(dir, "tiny.db")
+	list := filepath.Join(dir, "blocklist.txt")
+	if err := os.WriteFile(list, []byte("shop.example.com\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	u.ok("", "admin", "create-user", "--email", "owner@example.com", "--database", db)
+	sum, _ := u.importSummary("shlink", importFixture("shlink.csv"), "--database", db, "--as", "owner@example.com", "--blocklist", list)
+	if sum.Imported != 2 || len(sum.Blocked) != 1 || sum.Blocked[0].Slug != "old-promo" {
+		t.Errorf("tiny import shlink --blocklist = %+v, want old-promo (shop.example.com) imported blocked", sum)
 	}
 }

@@ -43,11 +43,13 @@ const importTokenEnv = "TINY_IMPORT_TOKEN"
 type importArgs struct {
 	database, as, token, group, table string
 	dryRun, asJSON, clicks            bool
+	// screening holds the safety check's settings, as serve takes them.
+	screening Config
 }
 
 // importCommand is `tiny import FORMAT FILE|URL`, run on the database.
 func importCommand(std streams) *cobra.Command {
-	var a importArgs
+	a := importArgs{screening: DefaultConfig()}
 	var formats strings.Builder
 	for _, f := range importFormats {
 		fmt.Fprintf(&formats, "  %-11s %s\n", f.name, f.help)
@@ -60,6 +62,7 @@ func importCommand(std streams) *cobra.Command {
 			"tiny; slugs the alias rules refuse are reported, never changed. Every destination goes\n" +
 			"through the safety check as a new link does (unsafe ones arrive flagged or blocked).\n" +
 			"Running the same import again adds nothing; a file import that stopped resumes.\n" +
+			"Give it the safety settings tiny serve runs with (--blocklist, thresholds …).\n" +
 			"The API token is read from --token or, better, $" + importTokenEnv + "; it is never printed.\n\n" +
 			"FORMAT is one of:\n" + formats.String(),
 		Args: positional(cobra.ExactArgs(2)),
@@ -77,6 +80,8 @@ func importCommand(std streams) *cobra.Command {
 	fs.StringVar(&a.group, "group", "", "bitly-api: the group guid whose links to import")
 	fs.BoolVar(&a.clicks, "clicks", false, "bitly-api: fetch each link's click total too (one more request per link)")
 	fs.StringVar(&a.table, "table", "", "yourls: the table of a mysqldump (default: the one ending in _url)")
+	fs.StringVar(&a.screening.BaseURL, "base-url", "", "the public URL of tiny, as for tiny serve: links to it are refused as loops")
+	a.screening.registerScreening(fs)
 	return withEnv(cmd)
 }
 
@@ -91,7 +96,7 @@ func runImport(ctx context.Context, std streams, a importArgs, format, source st
 	if !known {
 		return usagef("unknown format %q; see tiny import --help", format)
 	}
-	cfg := DefaultConfig()
+	cfg := a.screening
 	cfg.Database = a.database
 	cfg.LogLevel = "warn" // the service's start-up lines are noise beside the report
 	m := NewMain(cfg, io.Discard, std.stderr)
