@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"sort"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -117,9 +119,16 @@ func runImport(ctx context.Context, std streams, a importArgs, format, source st
 		return err
 	}
 	defer src.close()
+	// ^C stops after the batch in hand; what was applied stays, with its
+	// checkpoint, and the summary still says what was done.
+	runCtx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	progress, finish := importProgress(std.stderr, src.estimate)
-	sum, runErr := importer.Run(ctx, m.links, accounts.As(user), src.r, importer.Options{Job: src.job, DryRun: a.dryRun, Progress: progress})
+	sum, runErr := importer.Run(runCtx, m.links, accounts.As(user), src.r, importer.Options{Job: src.job, DryRun: a.dryRun, Progress: progress})
 	finish()
+	if runErr != nil && runCtx.Err() != nil && ctx.Err() == nil {
+		runErr = errors.New("interrupted; run the same command again to resume")
+	}
 	if a.asJSON {
 		enc := json.NewEncoder(std.stdout)
 		enc.SetIndent("", "  ")
