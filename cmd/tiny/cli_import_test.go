@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -105,6 +106,9 @@ func TestCLIImport(t *testing.T) {
 
 	// The export, through the API, has every link with its imported clicks.
 	env := []string{"TINY_SERVER=http://" + addr, "TINY_KEY=" + testKey}
+	if out, _, _ := u.run("", env, "links", "get", "docs-home"); !regexp.MustCompile(`(?m)^Clicks +0\nImported clicks +42$`).MatchString(out) {
+		t.Errorf("tiny links get docs-home = %q, want its 42 imported clicks apart from its 0 clicks", out)
+	}
 	jsonl, errOut, status := u.run("", env, "export")
 	if status != 0 {
 		t.Fatalf("tiny export = exit %d: %s", status, errOut)
