@@ -159,7 +159,6 @@ func TestCLIImport(t *testing.T) {
 			t.Errorf("CSV row of 12C18 has imported_clicks %q, want 328", r[col])
 		}
 	}
-	u.wantExit(exitUsage, "--format", env, "export", "--format", "xml")
 }
 
 // TestCLIImportTinyArchive is the round trip: an instance with clicks is
@@ -303,5 +302,20 @@ func TestCLIImportBlocklist(t *testing.T) {
 	sum, _ := u.importSummary("shlink", importFixture("shlink.csv"), "--database", db, "--as", "owner@example.com", "--blocklist", list)
 	if sum.Imported != 2 || len(sum.Blocked) != 1 || sum.Blocked[0].Slug != "old-promo" {
 		t.Errorf("tiny import shlink --blocklist = %+v, want old-promo (shop.example.com) imported blocked", sum)
+	}
+}
+
+// TestCLIExportRefused: a bad format is a usage error before any request,
+// and a refused export leaves no file behind, not even a partial one.
+func TestCLIExportRefused(t *testing.T) {
+	u := newCLIUser(t)
+	addr := freeAddr(t)
+	startTinyWith(t, addr, []string{"--database", filepath.Join(t.TempDir(), "tiny.db")}, "TINY_INITIAL_API_KEY="+testKey)
+	u.wantExit(exitUsage, "--format", []string{"TINY_SERVER=http://" + addr, "TINY_KEY=" + testKey}, "export", "--format", "xml")
+	dir := t.TempDir()
+	file := filepath.Join(dir, "links.jsonl")
+	u.wantExit(exitDenied, "", []string{"TINY_SERVER=http://" + addr, "TINY_KEY=tiny_not_a_key"}, "export", "-o", file)
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Errorf("a refused export left %v in the directory", left)
 	}
 }
