@@ -61,7 +61,7 @@ type sessionRow struct {
 }
 
 func (a *App) account(w http.ResponseWriter, r *http.Request, p *accounts.Principal) error {
-	v, err := a.accountPage(r, p, takeFlash(w, r))
+	v, err := a.accountPage(r, p, TakeFlash(w, r))
 	if err != nil {
 		return err
 	}

@@ -89,7 +89,7 @@ var scopeTexts = map[tiny.Scope]string{
 }
 
 func (a *App) keys(w http.ResponseWriter, r *http.Request, p *accounts.Principal) error {
-	v, err := a.keysPage(r, p, takeFlash(w, r))
+	v, err := a.keysPage(r, p, TakeFlash(w, r))
 	if err != nil {
 		return err
 	}

@@ -67,7 +67,7 @@ type newUserForm struct {
 var roles = []tiny.Role{tiny.RoleAdmin, tiny.RoleModerator, tiny.RoleMember, tiny.RoleViewer}
 
 func (a *App) admin(w http.ResponseWriter, r *http.Request, p *accounts.Principal) error {
-	v, err := a.adminPage(r, p, takeFlash(w, r))
+	v, err := a.adminPage(r, p, TakeFlash(w, r))
 	if err != nil {
 		return err
 	}
@@ -206,7 +206,7 @@ type adminUserView struct {
 }
 
 func (a *App) adminUser(w http.ResponseWriter, r *http.Request, p *accounts.Principal) error {
-	v, err := a.adminUserPage(r, p, takeFlash(w, r))
+	v, err := a.adminUserPage(r, p, TakeFlash(w, r))
 	if err != nil {
 		return err
 	}

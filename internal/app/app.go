@@ -10,6 +10,7 @@ import (
 	"tiny/internal/abuse"
 	"tiny/internal/abuse/feed"
 	"tiny/internal/accounts"
+	"tiny/internal/importer"
 	"tiny/internal/shortener"
 	"tiny/internal/tiny"
 )
@@ -46,6 +47,8 @@ type Config struct {
 	// the API applies, and returns its rate_limited error once it is
 	// spent (shortener.CreateCost says what a link costs); nil: no limit.
 	LimitCreates func(w http.ResponseWriter, r *http.Request, n int) error
+	// Imports runs the import jobs; nil hides the import page.
+	Imports *importer.Jobs
 	// Views renders the pages; required.
 	Views *Views
 	// Logger receives the errors of pages.
@@ -90,7 +93,20 @@ const formBodyLimit = 64 << 10
 // signedIn serves h to a person signed in with a session; anyone else is
 // sent to sign in and brought back here after. A user who must set up a
 // second factor first is sent to do that.
-func (a *App) signedIn(h handlerFunc) http.Handler {
+func (a *App) signedIn(h handlerFunc) http.Handler { return a.signedInReading(h, readForm) }
+
+// readForm reads a form post of at most formBodyLimit bytes.
+func readForm(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, formBodyLimit)
+	if err := r.ParseForm(); err != nil {
+		return tiny.Errorf(tiny.Invalid, "the form could not be read")
+	}
+	return nil
+}
+
+// signedInReading is signedIn with the form of a POST read by read, which
+// fills r.PostForm (an upload's reads a multipart form).
+func (a *App) signedInReading(h handlerFunc, read func(http.ResponseWriter, *http.Request) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := accounts.FromContext(r.Context())
 		if p == nil || p.Session == nil {
@@ -102,9 +118,8 @@ func (a *App) signedIn(h handlerFunc) http.Handler {
 			return
 		}
 		if r.Method == http.MethodPost {
-			r.Body = http.MaxBytesReader(w, r.Body, formBodyLimit)
-			if err := r.ParseForm(); err != nil {
-				a.renderError(w, r, tiny.Errorf(tiny.Invalid, "the form could not be read"))
+			if err := read(w, r); err != nil {
+				a.renderError(w, r, err)
 				return
 			}
 			if !a.accts.CheckCSRF(p, r.PostForm.Get("csrf")) {

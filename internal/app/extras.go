@@ -31,7 +31,7 @@ type extrasView struct {
 
 func (a *App) extras(w http.ResponseWriter, r *http.Request, p *accounts.Principal) error {
 	a.views.Render(w, r, http.StatusOK, "extras.html", &extrasView{
-		Page:        Page{Title: "Bookmarklet and ShareX", Section: "extras", Flash: takeFlash(w, r)},
+		Page:        Page{Title: "Bookmarklet and ShareX", Section: "extras", Flash: TakeFlash(w, r)},
 		Bookmarklet: bookmarklet(a.cfg.BaseURL.String()),
 		CanCreate:   p.Can(accounts.WriteLinks, accounts.Own(p.User.ID)),
 	})

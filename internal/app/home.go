@@ -49,7 +49,7 @@ func (a *App) home(w http.ResponseWriter, r *http.Request, p *accounts.Principal
 		a.toSignIn(w, r)
 		return nil
 	}
-	v := &homeView{Page: Page{Title: "Short links", Section: "home", Flash: takeFlash(w, r)}}
+	v := &homeView{Page: Page{Title: "Short links", Section: "home", Flash: TakeFlash(w, r)}}
 	if p != nil {
 		v.User = p.User
 	}

@@ -76,7 +76,7 @@ func (a *App) linkPage(w http.ResponseWriter, r *http.Request, p *accounts.Princ
 	if err != nil {
 		return err
 	}
-	v.Flash = takeFlash(w, r)
+	v.Flash = TakeFlash(w, r)
 	a.views.Render(w, r, http.StatusOK, "linkpage.html", v)
 	return nil
 }

@@ -56,7 +56,7 @@ func (a *App) created(w http.ResponseWriter, r *http.Request, p *accounts.Princi
 	if err != nil {
 		return err
 	}
-	v := &createdView{Page: Page{Title: "Link created", Section: "home", Flash: takeFlash(w, r)}, Link: a.row(l, a.cfg.Now())}
+	v := &createdView{Page: Page{Title: "Link created", Section: "home", Flash: TakeFlash(w, r)}, Link: a.row(l, a.cfg.Now())}
 	a.views.Render(w, r, http.StatusOK, "created.html", v)
 	return nil
 }
@@ -118,7 +118,7 @@ func (v *linksView) TagPage(tag string) string {
 func (a *App) listLinks(w http.ResponseWriter, r *http.Request, p *accounts.Principal) error {
 	q := r.URL.Query()
 	v := &linksView{
-		Page: Page{Title: "Your links", Section: "links", Flash: takeFlash(w, r)},
+		Page: Page{Title: "Your links", Section: "links", Flash: TakeFlash(w, r)},
 		Q:    strings.TrimSpace(q.Get("q")), Tag: strings.TrimSpace(q.Get("tag")),
 		CanSeeAll: p.Can(accounts.ReadLinks, accounts.Resource{}),
 	}

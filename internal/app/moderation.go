@@ -92,7 +92,7 @@ func (a *App) queuePage(w http.ResponseWriter, r *http.Request, p *accounts.Prin
 	if err != nil {
 		return err
 	}
-	v.Flash = takeFlash(w, r)
+	v.Flash = TakeFlash(w, r)
 	a.views.Render(w, r, http.StatusOK, "moderation.html", v)
 	return nil
 }
@@ -236,7 +236,7 @@ func (a *App) destinationsPage(w http.ResponseWriter, r *http.Request, _ *accoun
 }
 
 func (a *App) renderDestinations(w http.ResponseWriter, r *http.Request, status int, form DestinationForm) error {
-	v := &DestinationsView{Page: Page{Title: "Blocked destinations", Section: "moderation", Flash: takeFlash(w, r)},
+	v := &DestinationsView{Page: Page{Title: "Blocked destinations", Section: "moderation", Flash: TakeFlash(w, r)},
 		Enabled: a.cfg.Destinations != nil, Form: form}
 	if v.Enabled {
 		blocks, err := a.cfg.Destinations.List(r.Context())

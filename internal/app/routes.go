@@ -29,6 +29,7 @@ func (a *App) Routes(mux *http.ServeMux, identify func(http.Handler) http.Handle
 	a.adminRoutes(rt)
 	a.moderationRoutes(rt)
 	a.extrasRoutes(rt)
+	a.importRoutes(rt)
 	rt.page("/app/", func(http.ResponseWriter, *http.Request, *accounts.Principal) error {
 		return errNoPage
 	})

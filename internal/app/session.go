@@ -15,9 +15,10 @@ func setFlash(w http.ResponseWriter, msg string) {
 	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: url.QueryEscape(msg), Path: "/", MaxAge: 60, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 }
 
-// takeFlash returns the notice a redirect left for this page, and clears
-// it so a reload does not show it again.
-func takeFlash(w http.ResponseWriter, r *http.Request) string {
+// TakeFlash returns the notice a redirect left for this page, and clears
+// it so a reload does not show it again (nor the next page: the sign-in
+// page, which package web renders, takes the notice of a sign-out).
+func TakeFlash(w http.ResponseWriter, r *http.Request) string {
 	c, err := r.Cookie(flashCookie)
 	if err != nil {
 		return ""

@@ -65,6 +65,7 @@ var viewNames = []string{
 	"created.html", "links.html", "linksdelete.html",
 	"linkpage.html",
 	"account.html", "account_totp.html", "keys.html", "admin.html", "admin_user.html",
+	"imports.html", "import_job.html",
 }
 
 // funcs are the helpers the templates may call.

@@ -39,6 +39,10 @@ type Options struct {
 	// Progress, when set, is called after each batch with the records
 	// done so far and the total, -1 when the source does not tell it.
 	Progress func(done, total int64)
+	// Tally, when set, is called after each batch with the summary so
+	// far, which it may read only during the call, and the total (-1 when
+	// unknown): a job's progress shows the counts as they grow.
+	Tally func(sum *Summary, total int64)
 }
 
 // Reason is why a record was skipped.
@@ -251,12 +255,15 @@ func apply(ctx context.Context, links *shortener.Service, sum *Summary, r Reader
 		for i, res := range results {
 			sum.tally(b.recs[i], res)
 		}
+		total := int64(-1)
+		if s, ok := r.(Sized); ok {
+			total = s.Total()
+		}
 		if opt.Progress != nil {
-			total := int64(-1)
-			if s, ok := r.(Sized); ok {
-				total = s.Total()
-			}
 			opt.Progress(sum.Read, total)
+		}
+		if opt.Tally != nil {
+			opt.Tally(sum, total)
 		}
 	}
 	return ctx.Err()

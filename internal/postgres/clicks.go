@@ -32,6 +32,11 @@ const (
 		ON CONFLICT (link_id, hour, dim, value) DO UPDATE SET humans = d.humans + excluded.humans,
 			bots = d.bots + excluded.bots, previews = d.previews + excluded.previews`
 
+	upsertDayDims = `INSERT INTO click_dims_daily AS d (link_id, day, dim, value, humans, bots, previews)
+		SELECT * FROM unnest($1::bigint[], $2::date[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[])
+		ON CONFLICT (link_id, day, dim, value) DO UPDATE SET humans = d.humans + excluded.humans,
+			bots = d.bots + excluded.bots, previews = d.previews + excluded.previews`
+
 	insertVisitors = `INSERT INTO click_visitors (link_id, day, visitor)
 		SELECT * FROM unnest($1::bigint[], $2::date[], $3::bigint[])
 		ON CONFLICT DO NOTHING`
@@ -46,7 +51,8 @@ const (
 
 // RecordClicks stores a batch in one transaction: it copies the raw events
 // (COPY, into the partitions of their months, which it creates first when
-// needed), then adds to the hourly totals, the breakdowns, the day's
+// needed), then adds to the hourly totals, the breakdowns by hour and by
+// day, the day's
 // visitors of human clicks and the click counters of the links, each in
 // one statement of arrays, the statements pipelined in one round trip.
 // Events of unknown links, and of a Kind that is none of tiny's, are
@@ -99,10 +105,12 @@ func (db *DB) RecordClicks(ctx context.Context, events []tiny.ClickEvent) error 
 
 		hi := rollup.FirstInstance(agg.Hourly, func(r rollup.Hourly) int64 { return r.LinkID })
 		di := rollup.FirstInstance(agg.Dims, func(r rollup.Dim) int64 { return r.LinkID })
+		ddi := rollup.FirstInstance(agg.DayDims, func(r rollup.DayDim) int64 { return r.LinkID })
 		vi := rollup.FirstInstance(agg.Visitors, func(r rollup.Visitor) int64 { return r.LinkID })
 		b := &pgx.Batch{}
 		queueVisitors(b, agg.Visitors[:vi])
 		queueDims(b, agg.Dims[:di])
+		queueDayDims(b, agg.DayDims[:ddi])
 		queueHourly(b, agg.Hourly[:hi])
 		if len(agg.Counters) > 0 {
 			ids := make([]int64, len(agg.Counters))
@@ -115,6 +123,7 @@ func (db *DB) RecordClicks(ctx context.Context, events []tiny.ClickEvent) error 
 		}
 		queueVisitors(b, agg.Visitors[vi:])
 		queueDims(b, agg.Dims[di:])
+		queueDayDims(b, agg.DayDims[ddi:])
 		queueHourly(b, agg.Hourly[hi:])
 		return tx.SendBatch(ctx, b).Close()
 	})
@@ -147,18 +156,40 @@ func queueHourly(b *pgx.Batch, rows []rollup.Hourly) {
 }
 
 func queueDims(b *pgx.Batch, rows []rollup.Dim) {
-	if len(rows) == 0 {
+	queueBreakdown(b, upsertDims, len(rows), func(i int) (int64, int64, string, string, rollup.Counts) {
+		r := &rows[i]
+		return r.LinkID, r.Hour, r.Dim, r.Value, r.Counts
+	})
+}
+
+func queueDayDims(b *pgx.Batch, rows []rollup.DayDim) {
+	queueBreakdown(b, upsertDayDims, len(rows), func(i int) (int64, int64, string, string, rollup.Counts) {
+		r := &rows[i]
+		return r.LinkID, r.Day, r.Dim, r.Value, r.Counts
+	})
+}
+
+// queueBreakdown queues upsert, the write of a breakdown rollup, with n
+// rows: row(i) returns the link, the start of the hour or day (unix
+// milliseconds), the dimension, the value and the counts of the i-th.
+func queueBreakdown(b *pgx.Batch, upsert string, n int, row func(i int) (int64, int64, string, string, rollup.Counts)) {
+	if n == 0 {
 		return
 	}
-	links := make([]int64, len(rows))
-	hours := make([]time.Time, len(rows))
-	dims, values := make([]string, len(rows)), make([]string, len(rows))
-	c := newCounts(len(rows))
-	for i, r := range rows {
-		links[i], hours[i], dims[i], values[i] = r.LinkID, time.UnixMilli(r.Hour).UTC(), r.Dim, r.Value
-		c.set(i, r.Counts)
+	links := make([]int64, n)
+	times := make([]time.Time, n)
+	dims, values := make([]string, n), make([]string, n)
+	c := newCounts(n)
+	for i := range n {
+		var (
+			ms     int64
+			counts rollup.Counts
+		)
+		links[i], ms, dims[i], values[i], counts = row(i)
+		times[i] = time.UnixMilli(ms).UTC()
+		c.set(i, counts)
 	}
-	b.Queue(upsertDims, links, hours, dims, values, c.humans, c.bots, c.previews)
+	b.Queue(upsert, links, times, dims, values, c.humans, c.bots, c.previews)
 }
 
 func queueVisitors(b *pgx.Batch, rows []rollup.Visitor) {
@@ -179,12 +210,20 @@ func queueVisitors(b *pgx.Batch, rows []rollup.Visitor) {
 // human clicks (plus bot clicks when $4 is 1), largest first, ties in byte
 // order of the value (as SQLite's), at most $5 of each. A value that has
 // only previews (or bots, when they are left out) has no clicks, and is
-// left out.
+// left out. The hours [$2, $3) are read as the whole days [$8, $9) from
+// click_dims_daily and the hours before ($6) and after ($7) them from
+// click_dims (see rollup.Range): a year by hour is 20 times the rows.
 const statsDims = `SELECT dim, value, n FROM (
 	SELECT dim, value, n, row_number() OVER (PARTITION BY dim ORDER BY n DESC, value COLLATE "C") AS r
 	FROM (SELECT dim, value, sum(humans + $4 * bots)::bigint AS n
-		FROM click_dims
-		WHERE link_id = $1 AND hour >= $2 AND hour < $3
+		FROM (SELECT dim, value, humans, bots FROM click_dims
+				WHERE link_id = $1 AND hour >= $2 AND hour < $6
+			UNION ALL
+			SELECT dim, value, humans, bots FROM click_dims_daily
+				WHERE link_id = $1 AND day >= $8 AND day < $9
+			UNION ALL
+			SELECT dim, value, humans, bots FROM click_dims
+				WHERE link_id = $1 AND hour >= $7 AND hour < $3) AS u
 		GROUP BY dim, value) AS g
 	WHERE n > 0) AS d
 WHERE r <= $5 ORDER BY dim, r`
@@ -218,7 +257,7 @@ func (db *DB) ClickStats(ctx context.Context, q tiny.StatsQuery) (*tiny.ClickSta
 		})
 		return err
 	})
-	b.Queue(statsDims, q.LinkID, r.From, r.To, bots, rollup.Top(q)).Query(func(rows pgx.Rows) error {
+	b.Queue(statsDims, q.LinkID, r.From, r.To, bots, rollup.Top(q), r.DaysFrom, r.DaysTo, r.DaysFrom, r.DaysTo).Query(func(rows pgx.Rows) error {
 		var (
 			dim, value string
 			n          int64

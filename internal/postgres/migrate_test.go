@@ -18,23 +18,8 @@ import (
 func TestMigrationShortensKeyPrefixes(t *testing.T) {
 	ctx := t.Context()
 	dsn := newSchema(t)
-	pool, err := pgxpool.New(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pool := migratedTo(t, dsn, 3)
 	defer pool.Close()
-	fsys, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := goose.NewProvider(goose.DialectPostgres, stdlib.OpenDBFromPool(pool), fsys, goose.WithDisableGlobalRegistry(true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.UpTo(ctx, 3); err != nil {
-		t.Fatalf("migrating up to version 3: %v", err)
-	}
-	p.Close()
 	var admin int64
 	if err := pool.QueryRow(ctx, `INSERT INTO users (name, role, created_at) VALUES ('admin', 'admin', now()) RETURNING id`).Scan(&admin); err != nil {
 		t.Fatal(err)
@@ -47,4 +32,45 @@ func TestMigrationShortensKeyPrefixes(t *testing.T) {
 	}
 
 	storetest.CheckMigratedAPIKeys(t, openDSN(t, dsn))
+}
+
+// TestMigrationAddsDailyBreakdowns fills a schema at version 9 with hourly
+// breakdowns; opening the store applies 00010, whose daily rollup of them
+// must give the same breakdowns.
+func TestMigrationAddsDailyBreakdowns(t *testing.T) {
+	ctx := t.Context()
+	dsn := newSchema(t)
+	pool := migratedTo(t, dsn, 9)
+	defer pool.Close()
+	for _, r := range storetest.OldClickDims() {
+		if _, err := pool.Exec(ctx, `INSERT INTO click_dims (link_id, hour, dim, value, humans, bots, previews) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			r.LinkID, r.Hour, r.Dim, r.Value, r.Humans, r.Bots, r.Previews); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	storetest.CheckMigratedClickDims(t, openDSN(t, dsn))
+}
+
+// migratedTo applies the migrations up to version to the schema dsn names,
+// and no later ones, as an older tiny left it, and returns a pool on it.
+func migratedTo(t *testing.T, dsn string, version int64) *pgxpool.Pool {
+	t.Helper()
+	pool, err := pgxpool.New(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, stdlib.OpenDBFromPool(pool), fsys, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if _, err := p.UpTo(t.Context(), version); err != nil {
+		t.Fatalf("migrating up to version %d: %v", version, err)
+	}
+	return pool
 }

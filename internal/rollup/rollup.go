@@ -61,6 +61,17 @@ type Dim struct {
 	Counts
 }
 
+// DayDim is a row of the daily breakdowns: the hourly breakdowns of a link
+// (or Instance) added up over the UTC day that starts at Day, in unix
+// milliseconds. A year of statistics reads 365 days of these rather than
+// 8,760 hours of Dim rows.
+type DayDim struct {
+	LinkID     int64
+	Day        int64
+	Dim, Value string
+	Counts
+}
+
 // Visitor is a row of the visitor sets: a human visitor hash seen on a link
 // (or Instance) on the UTC day that starts at Day, in unix milliseconds.
 type Visitor struct {
@@ -83,6 +94,7 @@ type Batch struct {
 	Events   []tiny.ClickEvent // the events kept, in their given order
 	Hourly   []Hourly
 	Dims     []Dim
+	DayDims  []DayDim // Dims added up by UTC day
 	Visitors []Visitor
 	Counters []Counter // only links whose counter changes
 }
@@ -175,6 +187,22 @@ func Aggregate(events []tiny.ClickEvent, known func(linkID int64) bool) *Batch {
 	for _, r := range b.Visitors[:len(b.Visitors):len(b.Visitors)] {
 		addVisitor(dayKey{Instance, r.Day, r.Visitor})
 	}
+	// The days' breakdowns from the hours', the instance's included.
+	type dayDimKey struct {
+		link, day  int64
+		dim, value string
+	}
+	dayDims := make(map[dayDimKey]int)
+	for _, r := range b.Dims {
+		k := dayDimKey{r.LinkID, dayOfMillis(r.Hour), r.Dim, r.Value}
+		i, ok := dayDims[k]
+		if !ok {
+			i = len(b.DayDims)
+			dayDims[k] = i
+			b.DayDims = append(b.DayDims, DayDim{LinkID: k.link, Day: k.day, Dim: k.dim, Value: k.value})
+		}
+		b.DayDims[i].Counts.plus(r.Counts)
+	}
 
 	// The comparisons return early: cmp.Or would compare every field of
 	// every pair, and sorting is a good part of the cost of a batch.
@@ -185,16 +213,10 @@ func Aggregate(events []tiny.ClickEvent, known func(linkID int64) bool) *Batch {
 		return cmp.Compare(x.Hour, y.Hour)
 	})
 	slices.SortFunc(b.Dims, func(x, y Dim) int {
-		if c := linkOrder(x.LinkID, y.LinkID); c != 0 {
-			return c
-		}
-		if x.Hour != y.Hour {
-			return cmp.Compare(x.Hour, y.Hour)
-		}
-		if x.Dim != y.Dim {
-			return strings.Compare(x.Dim, y.Dim)
-		}
-		return strings.Compare(x.Value, y.Value)
+		return dimOrder(x.LinkID, x.Hour, x.Dim, x.Value, y.LinkID, y.Hour, y.Dim, y.Value)
+	})
+	slices.SortFunc(b.DayDims, func(x, y DayDim) int {
+		return dimOrder(x.LinkID, x.Day, x.Dim, x.Value, y.LinkID, y.Day, y.Dim, y.Value)
 	})
 	slices.SortFunc(b.Visitors, func(x, y Visitor) int {
 		if c := linkOrder(x.LinkID, y.LinkID); c != 0 {
@@ -227,6 +249,21 @@ func linkOrder(a, b int64) int {
 	return cmp.Compare(a, b)
 }
 
+// dimOrder orders the rows of a breakdown rollup by link (Instance last),
+// time, dimension and value.
+func dimOrder(xLink, xTime int64, xDim, xValue string, yLink, yTime int64, yDim, yValue string) int {
+	if c := linkOrder(xLink, yLink); c != 0 {
+		return c
+	}
+	if xTime != yTime {
+		return cmp.Compare(xTime, yTime)
+	}
+	if xDim != yDim {
+		return strings.Compare(xDim, yDim)
+	}
+	return strings.Compare(xValue, yValue)
+}
+
 // FirstInstance returns the index of the first row of rows whose link is
 // Instance (len(rows) when there is none): rows[:i] are the rows of links,
 // rows[i:] the instance-wide ones.
@@ -246,6 +283,12 @@ func HourOf(t time.Time) time.Time { return t.UTC().Truncate(time.Hour) }
 // DayOf returns the start of t's UTC day. time.Truncate counts from the
 // zero time, a UTC midnight, so a multiple of 24h is a UTC midnight.
 func DayOf(t time.Time) time.Time { return t.UTC().Truncate(24 * time.Hour) }
+
+// dayOfMillis returns the start of the UTC day of the unix millisecond ms.
+func dayOfMillis(ms int64) int64 {
+	const day = 24 * 60 * 60 * 1000
+	return ms - ((ms%day)+day)%day
+}
 
 // MonthOf returns the start of t's UTC month.
 func MonthOf(t time.Time) time.Time {
@@ -268,6 +311,11 @@ type Range struct {
 	// FirstDay and EndDay bound the UTC days that [From, To) touches,
 	// [FirstDay, EndDay), for the visitor counts.
 	FirstDay, EndDay time.Time
+	// DaysFrom and DaysTo bound the whole UTC days within [From, To),
+	// [DaysFrom, DaysTo): the breakdowns read those from the daily rollup
+	// and only the hours [From, DaysFrom) and [DaysTo, To) from the hourly
+	// one. Both are To when no whole day fits.
+	DaysFrom, DaysTo time.Time
 }
 
 // RangeOf returns the range q selects, and false when it is empty.
@@ -287,6 +335,13 @@ func RangeOf(q tiny.StatsQuery) (Range, bool) {
 	if r.EndDay.Before(r.To) {
 		r.EndDay = r.EndDay.Add(24 * time.Hour)
 	}
+	r.DaysFrom, r.DaysTo = r.FirstDay, DayOf(r.To)
+	if r.DaysFrom.Before(r.From) {
+		r.DaysFrom = r.DaysFrom.Add(24 * time.Hour)
+	}
+	if !r.DaysFrom.Before(r.DaysTo) {
+		r.DaysFrom, r.DaysTo = r.To, r.To
+	}
 	return r, true
 }
 
@@ -294,22 +349,40 @@ func RangeOf(q tiny.StatsQuery) (Range, bool) {
 type Stats struct {
 	q     tiny.StatsQuery
 	st    tiny.ClickStats
-	hours map[int64]int // index in st.Hours by unix millisecond
-	kinds map[int64]int // index in st.Kinds by unix millisecond
+	hours hourIndex // of st.Hours
+	kinds hourIndex // of st.Kinds
 }
 
 // NewStats returns an empty accumulator for q.
 func NewStats(q tiny.StatsQuery) *Stats {
-	return &Stats{q: q, hours: make(map[int64]int), kinds: make(map[int64]int)}
+	s := &Stats{q: q}
+	// The series have at most an entry per hour of the range: room for
+	// them all (up to a year and a day) saves growing them, and copying
+	// thousands of entries, as rows come.
+	if r, ok := RangeOf(q); ok && !q.From.IsZero() && !q.To.IsZero() {
+		n := int(min(r.To.Sub(r.From)/time.Hour, 366*24))
+		s.st.Hours = make([]tiny.HourCount, 0, n)
+		s.st.Kinds = make([]tiny.HourKinds, 0, n)
+	}
+	return s
 }
 
 // AddHourly adds an hourly total. Rows may come in any order, and several
-// for the same hour.
+// for the same hour; in hour order, as the stores read them from the
+// rollup's key, they cost no lookup (a year by hour is 8,760 rows).
 func (s *Stats) AddHourly(hour time.Time, c Counts) {
 	s.st.Clicks += c.Humans
 	s.st.BotClicks += c.Bots
 	s.st.Previews += c.Previews
-	s.addKinds(hour, c)
+	ms := hour.UnixMilli()
+	if c != (Counts{}) {
+		i, ok := s.kinds.find(ms, func(i int) int64 { return s.st.Kinds[i].Hour.UnixMilli() })
+		if !ok {
+			s.st.Kinds = append(s.st.Kinds, tiny.HourKinds{Hour: hour.UTC()})
+		}
+		k := &s.st.Kinds[i]
+		k.Humans, k.Bots, k.Previews = k.Humans+c.Humans, k.Bots+c.Bots, k.Previews+c.Previews
+	}
 	n := c.Humans
 	if s.q.IncludeBots {
 		n += c.Bots
@@ -317,29 +390,49 @@ func (s *Stats) AddHourly(hour time.Time, c Counts) {
 	if n == 0 {
 		return
 	}
-	ms := hour.UnixMilli()
-	if i, ok := s.hours[ms]; ok {
-		s.st.Hours[i].Clicks += n
-		return
+	i, ok := s.hours.find(ms, func(i int) int64 { return s.st.Hours[i].Hour.UnixMilli() })
+	if !ok {
+		s.st.Hours = append(s.st.Hours, tiny.HourCount{Hour: hour.UTC()})
 	}
-	s.hours[ms] = len(s.st.Hours)
-	s.st.Hours = append(s.st.Hours, tiny.HourCount{Hour: hour.UTC(), Clicks: n})
+	s.st.Hours[i].Clicks += n
 }
 
-// addKinds adds c to the hour's entry of the series by kind.
-func (s *Stats) addKinds(hour time.Time, c Counts) {
-	if c == (Counts{}) {
-		return
-	}
-	ms := hour.UnixMilli()
-	if i, ok := s.kinds[ms]; ok {
-		k := &s.st.Kinds[i]
-		k.Humans, k.Bots, k.Previews = k.Humans+c.Humans, k.Bots+c.Bots, k.Previews+c.Previews
-		return
-	}
-	s.kinds[ms] = len(s.st.Kinds)
-	s.st.Kinds = append(s.st.Kinds, tiny.HourKinds{Hour: hour.UTC(), Humans: c.Humans, Bots: c.Bots, Previews: c.Previews})
+// hourIndex finds the entry of an hour in a series. While the hours come
+// in order it only compares with the last one; the first that does not
+// builds a map of them all, used from then on.
+type hourIndex struct {
+	n      int   // the entries
+	last   int64 // the hour of the last entry, in unix milliseconds
+	byHour map[int64]int
 }
+
+// find returns the index of the entry of the hour ms, and false when there
+// is none: the caller then appends it, at the index returned. hourAt
+// returns the hour of the i-th entry.
+func (x *hourIndex) find(ms int64, hourAt func(i int) int64) (int, bool) {
+	if x.byHour == nil {
+		switch {
+		case x.n > 0 && ms == x.last:
+			return x.n - 1, true
+		case x.n == 0 || ms > x.last:
+			x.n, x.last = x.n+1, ms
+			return x.n - 1, false
+		}
+		x.byHour = make(map[int64]int, x.n+1)
+		for i := range x.n {
+			x.byHour[hourAt(i)] = i
+		}
+	}
+	if i, ok := x.byHour[ms]; ok {
+		return i, true
+	}
+	x.byHour[ms] = x.n
+	x.n++
+	return x.n - 1, false
+}
+
+// sorted reports whether the entries are in hour order.
+func (x *hourIndex) sorted() bool { return x.byHour == nil }
 
 // AddCount appends an entry to the breakdown of dim. Entries must come
 // largest first.
@@ -365,8 +458,12 @@ func (s *Stats) SetUniqueVisitors(n int64) { s.st.UniqueVisitors = n }
 // Result returns the statistics, with the series in hour order.
 func (s *Stats) Result() *tiny.ClickStats {
 	st := s.st
-	slices.SortFunc(st.Hours, func(a, b tiny.HourCount) int { return a.Hour.Compare(b.Hour) })
-	slices.SortFunc(st.Kinds, func(a, b tiny.HourKinds) int { return a.Hour.Compare(b.Hour) })
+	if !s.hours.sorted() {
+		slices.SortFunc(st.Hours, func(a, b tiny.HourCount) int { return a.Hour.Compare(b.Hour) })
+	}
+	if !s.kinds.sorted() {
+		slices.SortFunc(st.Kinds, func(a, b tiny.HourKinds) int { return a.Hour.Compare(b.Hour) })
+	}
 	return &st
 }
 

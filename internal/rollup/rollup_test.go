@@ -1,6 +1,7 @@
 package rollup
 
 import (
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -82,6 +83,54 @@ func TestAggregate(t *testing.T) {
 	}
 }
 
+func TestAggregateDayDims(t *testing.T) {
+	day := time.Date(2025, 3, 9, 0, 0, 0, 0, time.UTC)
+	at := func(hour int) time.Time { return day.Add(time.Duration(hour) * time.Hour) }
+	events := []tiny.ClickEvent{
+		event(1, at(10), tiny.VisitorHuman, 1, "a"),
+		event(1, at(11), tiny.VisitorHuman, 2, "a"), // another hour of the same day
+		event(1, at(11), tiny.VisitorBot, 3, "b"),
+		event(1, at(23), tiny.VisitorPreview, 4, "a"),
+		event(1, at(24), tiny.VisitorHuman, 5, "a"), // the next day
+		event(2, at(-1), tiny.VisitorHuman, 6, "a"), // the day before
+	}
+	b := Aggregate(events, func(int64) bool { return true })
+	var got []DayDim
+	for _, d := range b.DayDims {
+		if d.Dim == DimReferrer {
+			got = append(got, d)
+		}
+	}
+	ms := func(t time.Time) int64 { return t.UnixMilli() }
+	want := []DayDim{
+		{1, ms(day), DimReferrer, "a", Counts{2, 0, 1}},
+		{1, ms(day), DimReferrer, "b", Counts{0, 1, 0}},
+		{1, ms(at(24)), DimReferrer, "a", Counts{1, 0, 0}},
+		{2, ms(at(-24)), DimReferrer, "a", Counts{1, 0, 0}},
+		{Instance, ms(at(-24)), DimReferrer, "a", Counts{1, 0, 0}},
+		{Instance, ms(day), DimReferrer, "a", Counts{2, 0, 1}},
+		{Instance, ms(day), DimReferrer, "b", Counts{0, 1, 0}},
+		{Instance, ms(at(24)), DimReferrer, "a", Counts{1, 0, 0}},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Aggregate().DayDims of referrers = %v, want %v", got, want)
+	}
+	// Every dimension adds up: the days hold what their hours hold.
+	var hours, days Counts
+	for _, d := range b.Dims {
+		hours.plus(d.Counts)
+	}
+	for _, d := range b.DayDims {
+		days.plus(d.Counts)
+	}
+	if hours != days || hours != (Counts{40, 10, 10}) {
+		t.Errorf("Aggregate() adds up to %v in DayDims and %v in Dims, want both {40 10 10}", days, hours)
+	}
+	if i := FirstInstance(b.DayDims, func(r DayDim) int64 { return r.LinkID }); b.DayDims[i].LinkID != Instance || b.DayDims[i-1].LinkID == Instance {
+		t.Errorf("FirstInstance(DayDims) = %d, not the first instance row", i)
+	}
+}
+
 func TestAggregateVisitorOrder(t *testing.T) {
 	// Visitors sort as the signed integers the stores keep.
 	h := time.Date(2025, 3, 9, 12, 0, 0, 0, time.UTC)
@@ -103,20 +152,26 @@ func TestRangeOf(t *testing.T) {
 	d := func(day, hour, minute int) time.Time { return time.Date(2025, 3, day, hour, minute, 0, 0, time.UTC) }
 	ist := time.FixedZone("IST", 5*3600+1800)
 	tests := []struct {
-		from, to      time.Time
-		ok            bool
-		wantFrom      time.Time
-		wantTo        time.Time
-		first, endDay time.Time
+		from, to         time.Time
+		ok               bool
+		wantFrom         time.Time
+		wantTo           time.Time
+		first, endDay    time.Time
+		daysFrom, daysTo time.Time // the whole days
 	}{
-		{d(9, 10, 30), d(9, 12, 59), true, d(9, 10, 0), d(9, 12, 0), d(9, 0, 0), d(10, 0, 0)},
-		{d(9, 10, 0), d(10, 0, 0), true, d(9, 10, 0), d(10, 0, 0), d(9, 0, 0), d(10, 0, 0)},
-		{d(9, 23, 0), d(10, 0, 1), true, d(9, 23, 0), d(10, 0, 0), d(9, 0, 0), d(10, 0, 0)},
-		{d(9, 23, 0), d(10, 1, 0), true, d(9, 23, 0), d(10, 1, 0), d(9, 0, 0), d(11, 0, 0)},
-		{d(9, 10, 0).In(ist), d(9, 11, 0).In(ist), true, d(9, 10, 0), d(9, 11, 0), d(9, 0, 0), d(10, 0, 0)},
-		{d(9, 10, 0), d(9, 10, 59), false, time.Time{}, time.Time{}, time.Time{}, time.Time{}},
-		{d(9, 11, 0), d(9, 10, 0), false, time.Time{}, time.Time{}, time.Time{}, time.Time{}},
-		{time.Time{}, time.Time{}, true, minTime, maxTime, minTime, maxTime},
+		{d(9, 10, 30), d(9, 12, 59), true, d(9, 10, 0), d(9, 12, 0), d(9, 0, 0), d(10, 0, 0), d(9, 12, 0), d(9, 12, 0)},
+		{d(9, 10, 0), d(10, 0, 0), true, d(9, 10, 0), d(10, 0, 0), d(9, 0, 0), d(10, 0, 0), d(10, 0, 0), d(10, 0, 0)},
+		{d(9, 23, 0), d(10, 0, 1), true, d(9, 23, 0), d(10, 0, 0), d(9, 0, 0), d(10, 0, 0), d(10, 0, 0), d(10, 0, 0)},
+		{d(9, 23, 0), d(10, 1, 0), true, d(9, 23, 0), d(10, 1, 0), d(9, 0, 0), d(11, 0, 0), d(10, 1, 0), d(10, 1, 0)},
+		{d(9, 10, 0).In(ist), d(9, 11, 0).In(ist), true, d(9, 10, 0), d(9, 11, 0), d(9, 0, 0), d(10, 0, 0), d(9, 11, 0), d(9, 11, 0)},
+		{d(9, 0, 0), d(10, 0, 0), true, d(9, 0, 0), d(10, 0, 0), d(9, 0, 0), d(10, 0, 0), d(9, 0, 0), d(10, 0, 0)},
+		{d(9, 5, 0), d(12, 7, 30), true, d(9, 5, 0), d(12, 7, 0), d(9, 0, 0), d(13, 0, 0), d(10, 0, 0), d(12, 0, 0)},
+		{d(9, 0, 30), d(11, 0, 0), true, d(9, 0, 0), d(11, 0, 0), d(9, 0, 0), d(11, 0, 0), d(9, 0, 0), d(11, 0, 0)},
+		{d(9, 10, 0), d(9, 10, 59), false, time.Time{}, time.Time{}, time.Time{}, time.Time{}, time.Time{}, time.Time{}},
+		{d(9, 11, 0), d(9, 10, 0), false, time.Time{}, time.Time{}, time.Time{}, time.Time{}, time.Time{}, time.Time{}},
+		{time.Time{}, time.Time{}, true, minTime, maxTime, minTime, maxTime, minTime, maxTime},
+		{time.Time{}, d(12, 7, 0), true, minTime, d(12, 7, 0), minTime, d(13, 0, 0), minTime, d(12, 0, 0)},
+		{d(9, 5, 0), time.Time{}, true, d(9, 5, 0), maxTime, d(9, 0, 0), maxTime, d(10, 0, 0), maxTime},
 	}
 	for _, tt := range tests {
 		r, ok := RangeOf(tiny.StatsQuery{From: tt.from, To: tt.to})
@@ -127,8 +182,10 @@ func TestRangeOf(t *testing.T) {
 		if !ok {
 			continue
 		}
-		if !r.From.Equal(tt.wantFrom) || !r.To.Equal(tt.wantTo) || !r.FirstDay.Equal(tt.first) || !r.EndDay.Equal(tt.endDay) {
-			t.Errorf("RangeOf(%v, %v) = %+v, want hours [%v, %v) days [%v, %v)", tt.from, tt.to, r, tt.wantFrom, tt.wantTo, tt.first, tt.endDay)
+		if !r.From.Equal(tt.wantFrom) || !r.To.Equal(tt.wantTo) || !r.FirstDay.Equal(tt.first) || !r.EndDay.Equal(tt.endDay) ||
+			!r.DaysFrom.Equal(tt.daysFrom) || !r.DaysTo.Equal(tt.daysTo) {
+			t.Errorf("RangeOf(%v, %v) = %+v, want hours [%v, %v) days touched [%v, %v) whole days [%v, %v)",
+				tt.from, tt.to, r, tt.wantFrom, tt.wantTo, tt.first, tt.endDay, tt.daysFrom, tt.daysTo)
 		}
 	}
 }
@@ -155,6 +212,55 @@ func TestStats(t *testing.T) {
 		wantKinds := []tiny.HourKinds{{Hour: h, Bots: 4}, {Hour: h.Add(time.Hour), Humans: 2, Bots: 2, Previews: 3}, {Hour: h.Add(2 * time.Hour), Previews: 5}}
 		if !slices.Equal(st.Kinds, wantKinds) {
 			t.Errorf("IncludeBots %t: Kinds = %v, want %v", bots, st.Kinds, wantKinds)
+		}
+	}
+}
+
+// TestStatsAnyOrder adds the same rows in hour order, the stores' order,
+// which needs no lookup, and shuffled (in order at first, so that the
+// lookup begins half-way): the statistics are the same, and right.
+func TestStatsAnyOrder(t *testing.T) {
+	h := time.Date(2025, 3, 9, 12, 0, 0, 0, time.UTC)
+	r := rand.New(rand.NewPCG(5, 6))
+	type row struct {
+		hour time.Time
+		c    Counts
+	}
+	var rows []row
+	for i := range 300 {
+		rows = append(rows, row{h.Add(time.Duration(r.IntN(60)) * time.Hour), Counts{int64(i % 3), int64(i % 2), int64(i % 5)}})
+	}
+	sorted := slices.Clone(rows)
+	slices.SortStableFunc(sorted, func(a, b row) int { return a.hour.Compare(b.hour) })
+	shuffled := slices.Clone(sorted)
+	r.Shuffle(len(shuffled)-100, func(i, j int) { shuffled[100+i], shuffled[100+j] = shuffled[100+j], shuffled[100+i] })
+	want := make(map[time.Time]Counts)
+	for _, x := range rows {
+		c := want[x.hour]
+		c.plus(x.c)
+		want[x.hour] = c
+	}
+	for _, order := range [][]row{sorted, shuffled} {
+		s := NewStats(tiny.StatsQuery{IncludeBots: true})
+		for _, x := range order {
+			s.AddHourly(x.hour, x.c)
+		}
+		st := s.Result()
+		if len(st.Kinds) != len(want) || !slices.IsSortedFunc(st.Kinds, func(a, b tiny.HourKinds) int { return a.Hour.Compare(b.Hour) }) {
+			t.Fatalf("Kinds = %d entries, sorted %t; want %d in hour order", len(st.Kinds), slices.IsSortedFunc(st.Kinds, func(a, b tiny.HourKinds) int { return a.Hour.Compare(b.Hour) }), len(want))
+		}
+		hours := make(map[time.Time]int64)
+		for _, x := range st.Hours {
+			hours[x.Hour] = x.Clicks
+		}
+		if len(hours) != len(st.Hours) || !slices.IsSortedFunc(st.Hours, func(a, b tiny.HourCount) int { return a.Hour.Compare(b.Hour) }) {
+			t.Errorf("Hours = %v, want each hour once, in order", st.Hours)
+		}
+		for _, k := range st.Kinds {
+			w := want[k.Hour]
+			if (Counts{k.Humans, k.Bots, k.Previews}) != w || hours[k.Hour] != w.Humans+w.Bots {
+				t.Errorf("hour %v: Kinds %v and Hours %d, want %v", k.Hour, k, hours[k.Hour], w)
+			}
 		}
 	}
 }

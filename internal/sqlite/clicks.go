@@ -48,7 +48,7 @@ func (s *rowsStmt) query(n int) string {
 
 // clickStmts are the statements of RecordClicks.
 type clickStmts struct {
-	insertClicks, upsertHourly, upsertDims, insertVisitors, addCounts rowsStmt
+	insertClicks, upsertHourly, upsertDims, upsertDayDims, insertVisitors, addCounts rowsStmt
 }
 
 func newClickStmts() *clickStmts {
@@ -69,6 +69,12 @@ func newClickStmts() *clickStmts {
 			tail: ` ON CONFLICT (link_id, hour, dim, value) DO UPDATE SET humans = humans + excluded.humans,
 				bots = bots + excluded.bots, previews = previews + excluded.previews`,
 		},
+		upsertDayDims: rowsStmt{
+			head: `INSERT INTO click_dims_daily (link_id, day, dim, value, humans, bots, previews) VALUES `,
+			row:  `(?,?,?,?,?,?,?)`, cols: 7,
+			tail: ` ON CONFLICT (link_id, day, dim, value) DO UPDATE SET humans = humans + excluded.humans,
+				bots = bots + excluded.bots, previews = previews + excluded.previews`,
+		},
 		insertVisitors: rowsStmt{
 			head: `INSERT INTO click_visitors (link_id, day, visitor) VALUES `,
 			row:  `(?,?,?)`, cols: 3,
@@ -83,7 +89,7 @@ func newClickStmts() *clickStmts {
 }
 
 func (c *clickStmts) all() []*rowsStmt {
-	return []*rowsStmt{&c.insertClicks, &c.upsertHourly, &c.upsertDims, &c.insertVisitors, &c.addCounts}
+	return []*rowsStmt{&c.insertClicks, &c.upsertHourly, &c.upsertDims, &c.upsertDayDims, &c.insertVisitors, &c.addCounts}
 }
 
 // prepare prepares every size of every statement on the writer.
@@ -141,7 +147,7 @@ func (s *rowsStmt) exec(ctx context.Context, tx *sql.Tx, args []any) error {
 }
 
 // RecordClicks stores a batch in one transaction: the raw events, the
-// hourly totals, the breakdowns, the day's visitors of human clicks and the
+// hourly totals, the breakdowns by hour and by day, the day's visitors of human clicks and the
 // click counters of the links, each in a few multi-row statements after
 // the batch is aggregated in memory. Events of unknown links, and of a Kind
 // that is none of tiny's, are dropped.
@@ -171,6 +177,10 @@ func (db *DB) RecordClicks(ctx context.Context, events []tiny.ClickEvent) error 
 	for _, r := range b.Dims {
 		dims = append(dims, r.LinkID, r.Hour, r.Dim, r.Value, r.Humans, r.Bots, r.Previews)
 	}
+	dayDims := make([]any, 0, len(b.DayDims)*c.upsertDayDims.cols)
+	for _, r := range b.DayDims {
+		dayDims = append(dayDims, r.LinkID, r.Day, r.Dim, r.Value, r.Humans, r.Bots, r.Previews)
+	}
 	hourly := make([]any, 0, len(b.Hourly)*c.upsertHourly.cols)
 	for _, r := range b.Hourly {
 		hourly = append(hourly, r.LinkID, r.Hour, r.Humans, r.Bots, r.Previews)
@@ -190,6 +200,7 @@ func (db *DB) RecordClicks(ctx context.Context, events []tiny.ClickEvent) error 
 		}{
 			{&c.insertClicks, raw},
 			{&c.upsertDims, dims},
+			{&c.upsertDayDims, dayDims},
 			{&c.upsertHourly, hourly},
 			{&c.insertVisitors, visitors},
 			{&c.addCounts, counters},
@@ -244,12 +255,21 @@ const statsVisitors = `SELECT count(*) FROM click_visitors WHERE link_id = ?1 AN
 // statsDims is the query of the breakdowns: per dimension, the values by
 // human clicks (plus bot clicks when ?4 is 1), largest first, ties in value
 // order, at most ?5 of each. A value that has only previews (or bots, when
-// they are left out) has no clicks, and is left out.
+// they are left out) has no clicks, and is left out. The hours [?2, ?3) are
+// read as the whole days [?6, ?7) from click_dims_daily and the hours
+// before and after them from click_dims (see rollup.Range): a year by hour
+// is 20 times the rows.
 const statsDims = `SELECT dim, value, n FROM (
 	SELECT dim, value, n, row_number() OVER (PARTITION BY dim ORDER BY n DESC, value) AS r
 	FROM (SELECT dim, value, sum(humans + ?4 * bots) AS n
-		FROM click_dims
-		WHERE link_id = ?1 AND hour >= ?2 AND hour < ?3
+		FROM (SELECT dim, value, humans, bots FROM click_dims
+				WHERE link_id = ?1 AND hour >= ?2 AND hour < ?6
+			UNION ALL
+			SELECT dim, value, humans, bots FROM click_dims_daily
+				WHERE link_id = ?1 AND day >= ?6 AND day < ?7
+			UNION ALL
+			SELECT dim, value, humans, bots FROM click_dims
+				WHERE link_id = ?1 AND hour >= ?7 AND hour < ?3)
 		GROUP BY dim, value)
 	WHERE n > 0)
 WHERE r <= ?5 ORDER BY dim, r`
@@ -293,7 +313,8 @@ func (db *DB) ClickStats(ctx context.Context, q tiny.StatsQuery) (*tiny.ClickSta
 	}
 
 	err = func() error {
-		rows, err := tx.QueryContext(ctx, statsDims, q.LinkID, from, to, boolInt(q.IncludeBots), rollup.Top(q))
+		rows, err := tx.QueryContext(ctx, statsDims, q.LinkID, from, to, boolInt(q.IncludeBots), rollup.Top(q),
+			millis(r.DaysFrom), millis(r.DaysTo))
 		if err != nil {
 			return err
 		}

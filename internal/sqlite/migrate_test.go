@@ -31,14 +31,21 @@ func TestMigrationShortensKeyPrefixes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	old.Close()
+	storetest.CheckMigratedAPIKeys(t, reopenMigrated(t, old, path))
+}
 
-	db, err := Open(ctx, path)
+// reopenMigrated closes old, the file at path as openAtVersion opened it,
+// and opens it as the store, which applies the later migrations. The store
+// is closed when the test ends.
+func reopenMigrated(t *testing.T, old *sql.DB, path string) *DB {
+	t.Helper()
+	old.Close()
+	db, err := Open(t.Context(), path)
 	if err != nil {
-		t.Fatalf("Open() of a version 3 file = %v, want nil", err)
+		t.Fatalf("Open() of a file at an older version = %v, want nil", err)
 	}
-	defer db.Close()
-	storetest.CheckMigratedAPIKeys(t, db)
+	t.Cleanup(func() { db.Close() })
+	return db
 }
 
 // openAtVersion opens a new database file at path with the migrations up to
@@ -58,4 +65,21 @@ func openAtVersion(t *testing.T, path string, version int64) *sql.DB {
 		t.Fatalf("migrating up to version %d: %v", version, err)
 	}
 	return db
+}
+
+// TestMigrationAddsDailyBreakdowns fills a store at schema version 9 with
+// hourly breakdowns; opening it applies 00010, whose daily rollup of them
+// must give the same breakdowns.
+func TestMigrationAddsDailyBreakdowns(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "tiny.db")
+	old := openAtVersion(t, path, 9)
+	defer old.Close()
+	for _, r := range storetest.OldClickDims() {
+		if _, err := old.ExecContext(ctx, `INSERT INTO click_dims (link_id, hour, dim, value, humans, bots, previews) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			r.LinkID, r.Hour.UnixMilli(), r.Dim, r.Value, r.Humans, r.Bots, r.Previews); err != nil {
+			t.Fatal(err)
+		}
+	}
+	storetest.CheckMigratedClickDims(t, reopenMigrated(t, old, path))
 }

@@ -67,7 +67,7 @@ func TestOpenMigratesAndReopenIsIdempotent(t *testing.T) {
 		tables = append(tables, name)
 	}
 	rows.Close()
-	for _, name := range []string{"aliases", "api_keys", "audit_log", "click_dims", "click_hourly", "click_visitors", "clicks", "destination_blocks", "id_sequence", "link_tags", "links", "recovery_codes", "sessions", "settings", "users"} {
+	for _, name := range []string{"aliases", "api_keys", "audit_log", "click_dims", "click_dims_daily", "click_hourly", "click_visitors", "clicks", "destination_blocks", "id_sequence", "link_tags", "links", "recovery_codes", "sessions", "settings", "users"} {
 		if !slices.Contains(tables, name) {
 			t.Errorf("tables after Open = %v, want %q among them", tables, name)
 		}
@@ -310,7 +310,8 @@ func TestClickQueryPlans(t *testing.T) {
 		{"Clicks", selectClicks, []any{1, 0, 1}, "SEARCH clicks USING INDEX clicks_link_id_at (link_id=? AND at>? AND at<?)"},
 		{"DeleteClicksBefore", deleteClicks, []any{1, 10}, "SEARCH clicks USING COVERING INDEX clicks_at (at<?)"},
 		{"ClickStats hourly", statsHourly, []any{1, 0, 1}, "SEARCH click_hourly USING PRIMARY KEY (link_id=? AND hour>? AND hour<?)"},
-		{"ClickStats breakdowns", statsDims, []any{1, 0, 1, 0, 10}, "SEARCH click_dims USING PRIMARY KEY (link_id=? AND hour>? AND hour<?)"},
+		{"ClickStats breakdowns", statsDims, []any{1, 0, 1, 0, 10, 0, 1}, "SEARCH click_dims USING PRIMARY KEY (link_id=? AND hour>? AND hour<?)"},
+		{"ClickStats breakdowns by day", statsDims, []any{1, 0, 1, 0, 10, 0, 1}, "SEARCH click_dims_daily USING PRIMARY KEY (link_id=? AND day>? AND day<?)"},
 		{"ClickStats visitors", statsVisitors, []any{1, 0, 1}, "SEARCH click_visitors USING PRIMARY KEY (link_id=? AND day>? AND day<?)"},
 	}
 	for _, tt := range tests {
@@ -372,12 +373,5 @@ func TestAccountsMigration(t *testing.T) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	old.Close()
-
-	db, err := Open(ctx, path)
-	if err != nil {
-		t.Fatalf("Open(a version 3 file) = %v, want nil", err)
-	}
-	defer db.Close()
-	storetest.CheckMigratedAccounts(t, db)
+	storetest.CheckMigratedAccounts(t, reopenMigrated(t, old, path))
 }

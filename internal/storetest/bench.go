@@ -85,3 +85,32 @@ func ShiftBatch(dst, batch []tiny.ClickEvent, d time.Duration) []tiny.ClickEvent
 	}
 	return dst
 }
+
+// YearOfClicks returns a few clicks of each kind in every hour of the year
+// before end (8,761 hours): people by day, more in the evening and as the
+// year goes on; bots round the clock; previews now and then; five
+// referrers and countries, three browsers.
+func YearOfClicks(linkID int64, end time.Time) []tiny.ClickEvent {
+	end = end.UTC().Truncate(time.Hour)
+	referrers := []string{"direct", "news.ycombinator.com", "t.co", "www.google.com", "lobste.rs"}
+	countries := []string{"NL", "DE", "US", "FR", "unknown"}
+	browsers := []string{"Firefox", "Chrome", "Safari"}
+	var events []tiny.ClickEvent
+	for h, i := end.AddDate(-1, 0, 0), 0; !h.After(end); h, i = h.Add(time.Hour), i+1 {
+		kinds := []tiny.VisitorKind{tiny.VisitorBot}
+		for range 1 + (h.Hour()/6)*(1+i/4380) {
+			kinds = append(kinds, tiny.VisitorHuman)
+		}
+		if i%5 == 0 {
+			kinds = append(kinds, tiny.VisitorPreview)
+		}
+		for k, kind := range kinds {
+			events = append(events, tiny.ClickEvent{
+				LinkID: linkID, At: h.Add(time.Duration(k) * time.Minute), Kind: kind, Visitor: uint64(i*16 + k),
+				Referrer: referrers[(i+k)%len(referrers)], Country: countries[(i*3+k)%len(countries)],
+				Browser: browsers[(i+k)%len(browsers)], OS: "Linux", Device: "desktop", Counted: true,
+			})
+		}
+	}
+	return events
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -24,7 +25,10 @@ const benchLinkCount = 10_000
 //   - ListLinks: a page of 50 with a tag filter;
 //   - RecordClicks: batches of 1000 click events over 100 links, shaped like
 //     real traffic (ClickBatches), reported in events/s;
-//   - RecordClicksParallel: the same from four writers, as four nodes.
+//   - RecordClicksParallel: the same from four writers, as four nodes;
+//   - ClickStatsYear: the statistics of a link with a click in every hour
+//     of a year (YearOfClicks), over the year from a mid-day hour, as the
+//     link page asks for them.
 func Benchmark(b *testing.B, open func(b *testing.B) tiny.Store) {
 	b.Run("LinkByID", func(b *testing.B) {
 		s, _ := seededStore(b, open)
@@ -99,6 +103,7 @@ func Benchmark(b *testing.B, open func(b *testing.B) tiny.Store) {
 	})
 	b.Run("RecordClicks", func(b *testing.B) { benchRecordClicks(b, open, 1) })
 	b.Run("RecordClicksParallel", func(b *testing.B) { benchRecordClicks(b, open, 4) })
+	b.Run("ClickStatsYear", func(b *testing.B) { benchClickStatsYear(b, open) })
 }
 
 // seededStore opens a store holding benchLinkCount links, each with two
@@ -136,27 +141,34 @@ func benchLink(codec *tiny.Codec, id int64) *tiny.Link {
 	}
 }
 
-// benchRecordClicks writes batches of 1000 events over 100 links from
-// writers goroutines and reports events/s.
-func benchRecordClicks(b *testing.B, open func(b *testing.B) tiny.Store, writers int) {
-	const size = 1000
-	s := open(b)
+// benchLinks creates n links in s and returns their ids.
+func benchLinks(b *testing.B, s tiny.Store, n int) []int64 {
 	ctx := context.Background()
 	codec, err := tiny.NewCodec([]byte("bench-key-16byte"))
 	if err != nil {
 		b.Fatal(err)
 	}
-	first, err := s.LeaseIDs(ctx, 100)
+	first, err := s.LeaseIDs(ctx, int64(n))
 	if err != nil {
 		b.Fatal(err)
 	}
-	ids := make([]int64, 100)
+	ids := make([]int64, n)
 	for i := range ids {
 		ids[i] = first + int64(i)
 		if err := s.CreateLink(ctx, benchLink(codec, ids[i])); err != nil {
 			b.Fatal(err)
 		}
 	}
+	return ids
+}
+
+// benchRecordClicks writes batches of 1000 events over 100 links from
+// writers goroutines and reports events/s.
+func benchRecordClicks(b *testing.B, open func(b *testing.B) tiny.Store, writers int) {
+	const size = 1000
+	s := open(b)
+	ctx := context.Background()
+	ids := benchLinks(b, s, 100)
 	batches := ClickBatches(1, ids, 60, size, time.Now().Add(-time.Hour).Truncate(time.Hour))
 	var next atomic.Int64
 	b.SetParallelism((writers + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
@@ -174,4 +186,26 @@ func benchRecordClicks(b *testing.B, open func(b *testing.B) tiny.Store, writers
 		}
 	})
 	b.ReportMetric(float64(next.Load()*size)/b.Elapsed().Seconds(), "events/s")
+}
+
+// benchClickStatsYear reads a year of statistics of a busy link.
+func benchClickStatsYear(b *testing.B, open func(b *testing.B) tiny.Store) {
+	s := open(b)
+	ctx := context.Background()
+	id := benchLinks(b, s, 1)[0]
+	now := time.Now().UTC()
+	for batch := range slices.Chunk(YearOfClicks(id, now), 4000) {
+		if err := s.RecordClicks(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	// From 23:00 UTC, a midnight in Amsterdam, as the link page asks.
+	from := now.AddDate(-1, 0, 0).Truncate(24 * time.Hour).Add(-time.Hour)
+	q := tiny.StatsQuery{LinkID: id, From: from, To: now, Top: 10}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.ClickStats(ctx, q); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -214,9 +214,7 @@ func wantStats(events []tiny.ClickEvent, known func(int64) bool, q tiny.StatsQue
 		for v, n := range m {
 			counts = append(counts, tiny.Count{Value: v, Clicks: n})
 		}
-		slices.SortFunc(counts, func(a, b tiny.Count) int {
-			return cmp.Or(cmp.Compare(b.Clicks, a.Clicks), strings.Compare(a.Value, b.Value))
-		})
+		slices.SortFunc(counts, byClicks)
 		if q.Top > 0 && len(counts) > q.Top {
 			counts = counts[:q.Top]
 		}
@@ -225,6 +223,12 @@ func wantStats(events []tiny.ClickEvent, known func(int64) bool, q tiny.StatsQue
 	st.Referrers, st.Countries, st.Browsers, st.OS, st.Devices =
 		breakdown(dims[0]), breakdown(dims[1]), breakdown(dims[2]), breakdown(dims[3]), breakdown(dims[4])
 	return st
+}
+
+// byClicks orders the entries of a breakdown as ClickStats does: largest
+// first, ties in value order.
+func byClicks(a, b tiny.Count) int {
+	return cmp.Or(cmp.Compare(b.Clicks, a.Clicks), strings.Compare(a.Value, b.Value))
 }
 
 // checkStats fails t unless ClickStats(q) returns what wantStats computes.
@@ -447,6 +451,60 @@ func testClickStatsQueries(t *testing.T, e *env) {
 	}
 }
 
+// testClickStatsDays checks ranges of many days that start and end
+// anywhere in a day: the stores read the whole days from a daily rollup of
+// the breakdowns and the rest from the hourly one, and must give what the
+// hours alone give, which wantStats computes from the events.
+func testClickStatsDays(t *testing.T, e *env) {
+	a, b := e.create(t, nil), e.create(t, nil)
+	r := rand.New(rand.NewPCG(3, 4))
+	const days = 12
+	// In batches of 100 over 12 days, so most batches add to days that
+	// earlier ones wrote.
+	events := genClicks(r, 1500, days*24, a.ID, b.ID)
+	e.record(t, 100, events)
+	known := linkSet(a, b)
+
+	midnight := clickBase.Add(2 * time.Hour) // the first UTC midnight
+	at := func(day int, d time.Duration) time.Time { return midnight.Add(time.Duration(day)*24*time.Hour + d) }
+	ranges := []struct {
+		from, to time.Time
+		why      string
+	}{
+		{at(0, 5*time.Hour+30*time.Minute), at(8, 17*time.Hour+10*time.Minute), "mid-day to mid-day"},
+		{at(-1, 22*time.Hour), at(days, 0), "every click"},
+		{at(1, 0), at(6, 0), "whole days only"},
+		{at(1, 0), at(6, 13*time.Hour), "a midnight to mid-day"},
+		{at(1, 23*time.Hour), at(6, 0), "mid-day to a midnight"},
+		{at(2, time.Hour), at(3, 0), "one day but its first hour"},
+		{at(2, 0), at(3, time.Hour), "one whole day and an hour"},
+		{at(2, 23*time.Hour), at(3, time.Hour), "across one midnight, no whole day"},
+		{at(4, 3*time.Hour), at(4, 9*time.Hour), "within a day"},
+		{at(2, 0).Add(-time.Millisecond), at(5, 0).Add(time.Millisecond), "a millisecond around midnights"},
+		{time.Time{}, at(7, 11*time.Hour), "open start"},
+		{at(3, 7*time.Hour), time.Time{}, "open end"},
+		{at(3, 7*time.Hour).In(time.FixedZone("UTC-9:30", -(9*3600 + 1800))), at(9, 2*time.Hour).In(time.FixedZone("UTC+14", 14*3600)),
+			"in zones far from UTC"},
+	}
+	all := wantStats(events, known, tiny.StatsQuery{})
+	if len(all.Hours) < days*24/2 || len(all.Referrers) < 5 {
+		t.Fatalf("generated clicks = %d hours, %d referrers; want more", len(all.Hours), len(all.Referrers))
+	}
+	for _, rg := range ranges {
+		for _, link := range []int64{0, a.ID} {
+			for _, bots := range []bool{false, true} {
+				for _, top := range []int{0, 2} {
+					q := tiny.StatsQuery{LinkID: link, From: rg.from, To: rg.to, IncludeBots: bots, Top: top}
+					if got, want := e.stats(t, q), wantStats(events, known, q); statsDiff(got, want) != "" {
+						t.Errorf("ClickStats(%s) (%s) = %s, want %s\ndiff: %s", queryString(q), rg.why,
+							statsString(got), statsString(want), statsDiff(got, want))
+					}
+				}
+			}
+		}
+	}
+}
+
 func testUniqueVisitors(t *testing.T, e *env) {
 	a, b := e.create(t, nil), e.create(t, nil)
 	day1 := time.Date(2025, 3, 9, 0, 0, 0, 0, time.UTC)
@@ -643,6 +701,8 @@ func testDeleteClicksBefore(t *testing.T, e *env) {
 		click(b.ID, day(3, 5), tiny.VisitorBot, 9),
 	}
 	e.record(t, len(events), events)
+	// The last query spans whole days, which come from the daily
+	// breakdowns: those are kept as well as the hourly ones.
 	queries := []tiny.StatsQuery{{IncludeBots: true}, {LinkID: a.ID}, {LinkID: b.ID, IncludeBots: true},
 		{From: day(1, 1), To: day(2, 20)}}
 	before := make([]*tiny.ClickStats, len(queries))

@@ -2,8 +2,11 @@ package storetest
 
 import (
 	"encoding/hex"
+	"slices"
 	"testing"
+	"time"
 
+	"tiny/internal/rollup"
 	"tiny/internal/tiny"
 )
 
@@ -45,6 +48,87 @@ func CheckMigratedAPIKeys(t *testing.T, s tiny.Store) {
 		}
 		if got.Prefix != k.Want {
 			t.Errorf("prefix of %s %q after migration = %q, want %q", k.Name, k.Prefix, got.Prefix, k.Want)
+		}
+	}
+}
+
+// OldClickDim is a row of click_dims, the hourly breakdowns, as a store
+// kept it before migration 00010 added their daily rollup.
+type OldClickDim struct {
+	LinkID                 int64
+	Hour                   time.Time
+	Dim, Value             string
+	Humans, Bots, Previews int64
+}
+
+// migratedLink is the link of OldClickDims. The breakdowns need no link
+// row.
+const migratedLink = 5
+
+// OldClickDims are the rows a store test inserts into click_dims of a store
+// migrated up to version 9, before it opens the store (which applies
+// 00010) and calls CheckMigratedClickDims. One hour is before 1970, whose
+// unix milliseconds are negative.
+func OldClickDims() []OldClickDim {
+	day := func(d, h int) time.Time { return time.Date(2025, 3, d, h, 0, 0, 0, time.UTC) }
+	return []OldClickDim{
+		{migratedLink, time.Date(1969, 12, 31, 23, 0, 0, 0, time.UTC), rollup.DimReferrer, "old.example", 2, 0, 0},
+		{migratedLink, day(9, 10), rollup.DimReferrer, "a.example", 3, 1, 0},
+		{migratedLink, day(9, 10), rollup.DimReferrer, "b.example", 0, 0, 4},
+		{migratedLink, day(9, 23), rollup.DimReferrer, "b.example", 2, 5, 0},
+		{migratedLink, day(10, 0), rollup.DimReferrer, "a.example", 1, 0, 0},
+		{migratedLink, day(10, 5), rollup.DimReferrer, "c.example", 4, 0, 1},
+		{migratedLink, day(10, 5), rollup.DimCountry, "NL", 5, 1, 1},
+		{migratedLink, day(11, 12), rollup.DimReferrer, "a.example", 6, 2, 0},
+		{migratedLink + 1, day(10, 5), rollup.DimReferrer, "other.example", 9, 9, 9},
+	}
+}
+
+// CheckMigratedClickDims checks the breakdowns s gives after migration
+// 00010 for ranges of whole days, which it reads from the daily rollup
+// that 00010 filled from OldClickDims, and of parts of days: they must add
+// up the hours as before.
+func CheckMigratedClickDims(t *testing.T, s tiny.Store) {
+	t.Helper()
+	day := func(d, h int) time.Time { return time.Date(2025, 3, d, h, 0, 0, 0, time.UTC) }
+	for _, rg := range []struct{ from, to time.Time }{
+		{},
+		{day(9, 0), day(12, 0)},
+		{day(9, 11), day(11, 0)},
+		{day(10, 0), day(10, 12)},
+		{time.Date(1969, 12, 31, 0, 0, 0, 0, time.UTC), time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)},
+	} {
+		for _, bots := range []bool{false, true} {
+			q := tiny.StatsQuery{LinkID: migratedLink, From: rg.from, To: rg.to, IncludeBots: bots}
+			want := map[string]map[string]int64{}
+			for _, r := range OldClickDims() {
+				if r.LinkID != q.LinkID || !rg.from.IsZero() && r.Hour.Before(rg.from) || !rg.to.IsZero() && !r.Hour.Before(rg.to) {
+					continue
+				}
+				if want[r.Dim] == nil {
+					want[r.Dim] = map[string]int64{}
+				}
+				want[r.Dim][r.Value] += r.Humans
+				if bots {
+					want[r.Dim][r.Value] += r.Bots
+				}
+			}
+			st, err := s.ClickStats(t.Context(), q)
+			if err != nil {
+				t.Fatalf("ClickStats(%s) after migration = %v, want nil", queryString(q), err)
+			}
+			for dim, got := range map[string][]tiny.Count{rollup.DimReferrer: st.Referrers, rollup.DimCountry: st.Countries} {
+				var counts []tiny.Count
+				for v, n := range want[dim] {
+					if n > 0 {
+						counts = append(counts, tiny.Count{Value: v, Clicks: n})
+					}
+				}
+				slices.SortFunc(counts, byClicks)
+				if !slices.Equal(got, counts) {
+					t.Errorf("ClickStats(%s) after migration: %s = %v, want %v", queryString(q), dim, got, counts)
+				}
+			}
 		}
 	}
 }

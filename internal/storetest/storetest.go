@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) tiny.Store) {
 		{"DeleteSetting", testDeleteSetting},
 		{"RecordClicksTotals", testRecordClicksTotals},
 		{"ClickStatsQueries", testClickStatsQueries},
+		{"ClickStatsDays", testClickStatsDays},
 		{"UniqueVisitors", testUniqueVisitors},
 		{"RecordClicksUnknownLinks", testRecordClicksUnknownLinks},
 		{"Clicks", testClicks},

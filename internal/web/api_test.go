@@ -47,6 +47,7 @@ func TestAPI(t *testing.T) {
 	t.Run("moderation", func(t *testing.T) { testModeration(t, e) })
 	t.Run("audit filters", func(t *testing.T) { testAuditFilters(t, e) })
 	t.Run("destination blocks", func(t *testing.T) { testDestinationBlocks(t, e) })
+	t.Run("imports", func(t *testing.T) { testImportsContract(t, e) })
 	if missed := e.checker.Unexercised(); len(missed) > 0 {
 		t.Errorf("spec operations no test reached: %v", missed)
 	}

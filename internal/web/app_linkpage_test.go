@@ -7,11 +7,13 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"tiny/internal/accounts"
+	"tiny/internal/storetest"
 	"tiny/internal/tiny"
 )
 
@@ -318,36 +320,9 @@ func BenchmarkLinkPage(b *testing.B) {
 // past year, through the store, so the rollups hold 8,760 hours.
 func seedYearOfClicks(b testing.TB, e *env, linkID int64) {
 	b.Helper()
-	now := time.Now().UTC().Truncate(time.Hour)
-	referrers := []string{"direct", "news.ycombinator.com", "t.co", "www.google.com", "lobste.rs"}
-	countries := []string{"NL", "DE", "US", "FR", "unknown"}
-	browsers := []string{"Firefox", "Chrome", "Safari"}
-	var batch []tiny.ClickEvent
-	for h, i := now.AddDate(-1, 0, 0), 0; !h.After(now); h, i = h.Add(time.Hour), i+1 {
-		// People by day, more in the evening and as the year goes on; bots
-		// round the clock, previews now and then.
-		kinds := []tiny.VisitorKind{tiny.VisitorBot}
-		for range 1 + (h.Hour()/6)*(1+i/4380) {
-			kinds = append(kinds, tiny.VisitorHuman)
+	for batch := range slices.Chunk(storetest.YearOfClicks(linkID, time.Now()), 4000) {
+		if err := e.store.RecordClicks(context.Background(), batch); err != nil {
+			b.Fatal(err)
 		}
-		if i%5 == 0 {
-			kinds = append(kinds, tiny.VisitorPreview)
-		}
-		for k, kind := range kinds {
-			batch = append(batch, tiny.ClickEvent{
-				LinkID: linkID, At: h.Add(time.Duration(k) * time.Minute), Kind: kind, Visitor: uint64(i*16 + k),
-				Referrer: referrers[(i+k)%len(referrers)], Country: countries[(i*3+k)%len(countries)],
-				Browser: browsers[(i+k)%len(browsers)], OS: "Linux", Device: "desktop", Counted: true,
-			})
-		}
-		if len(batch) >= 4000 {
-			if err := e.store.RecordClicks(context.Background(), batch); err != nil {
-				b.Fatal(err)
-			}
-			batch = batch[:0]
-		}
-	}
-	if err := e.store.RecordClicks(context.Background(), batch); err != nil {
-		b.Fatal(err)
 	}
 }

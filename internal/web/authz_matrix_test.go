@@ -185,6 +185,17 @@ var matrix = []matrixRow{
 		want: [numCallers]outcome{U, F, F, F, Y, Y, Y, U, U, U, F}},
 	{op: "DELETE /api/v1/moderation/destinations/{id}", params: map[string]cellParam{"id": destBlock},
 		want: [numCallers]outcome{U, F, F, F, Y, Y, Y, U, U, U, F}},
+
+	// Imports: like creating links; a job is its owner's and an admin's,
+	// and hidden from everyone else (api_imports_test.go).
+	{op: "POST /api/v1/imports", body: (*world).importBody,
+		want: [numCallers]outcome{U, F, Y, Y, Y, Y, Y, U, U, U, F}},
+	{op: "GET /api/v1/imports",
+		want: [numCallers]outcome{U, F, Y, Y, Y, Y, Y, U, U, U, F}},
+	{op: "GET /api/v1/imports/{id}", params: map[string]cellParam{"id": aliceImport},
+		want: [numCallers]outcome{U, H, Y, H, H, Y, Y, U, U, U, H}},
+	{op: "DELETE /api/v1/imports/{id}", params: map[string]cellParam{"id": aliceImport},
+		want: [numCallers]outcome{U, H, Y, H, H, Y, Y, U, U, U, H}},
 }
 
 func (w *world) linkBodyAny(caller) any { return w.linkBody() }

@@ -132,6 +132,27 @@ func TestPagesNeedASignIn(t *testing.T) {
 	if p.status != http.StatusSeeOther || p.location() != "/signin" {
 		t.Fatalf("POST /app/signout = %d to %q, want 303 to /signin", p.status, p.location())
 	}
+	// The sign-in page says so, and clears the notice so that the next
+	// page does not say it again.
+	var flash *http.Cookie
+	for _, c := range (&http.Response{Header: p.header}).Cookies() {
+		if c.Name == "tiny_flash" {
+			flash = c
+		}
+	}
+	if flash == nil {
+		t.Fatal("signing out left no notice for the sign-in page")
+	}
+	next := &reader{e: e, cookie: flash.Name + "=" + flash.Value, client: rd.client}
+	signin := next.get("/signin")
+	cleared := false
+	for _, c := range (&http.Response{Header: signin.header}).Cookies() {
+		cleared = cleared || c.Name == "tiny_flash" && c.MaxAge < 0
+	}
+	if !strings.Contains(signin.text(), "You are signed out.") || !cleared {
+		t.Errorf("the sign-in page after signing out: says so %v, clears the notice %v; want both",
+			strings.Contains(signin.text(), "You are signed out."), cleared)
+	}
 	// The session has ended: the old cookie is anybody's.
 	if p := rd.get("/app/account"); p.status != http.StatusSeeOther || !strings.HasPrefix(p.location(), "/signin?next=") {
 		t.Errorf("GET /app/account after signing out = %d to %q, want 303 to sign in", p.status, p.location())

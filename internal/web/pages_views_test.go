@@ -54,8 +54,8 @@ func TestSignInViews(t *testing.T) {
 func TestSetupView(t *testing.T) {
 	page := renderView(t, "setup.html", &setupPage{Page: app.Page{Title: "Set up tiny"}, Token: "tok", Email: "a@example.com",
 		Error: "The password must be at least 12 characters.", Field: "password"})
-	for _, w := range []string{`name="token" value="tok"`, `value="a@example.com"`, `role="alert" id="setup-error"`,
-		`minlength="12" required aria-invalid="true" aria-describedby="setup-error"`} {
+	for _, w := range []string{`name="token" value="tok"`, `value="a@example.com"`, `class="field-error" role="alert" id="setup-error"`,
+		`minlength="12" required autofocus aria-invalid="true" aria-describedby="setup-error"`} {
 		if !strings.Contains(page, w) {
 			t.Errorf("the setup page with a password error lacks %s", w)
 		}

@@ -70,6 +70,11 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /api/v1/moderation/destinations", auth(s.wrap(s.blockDestination)))
 	mux.Handle("GET /api/v1/moderation/destinations", auth(s.wrap(s.listDestinationBlocks)))
 	mux.Handle("DELETE /api/v1/moderation/destinations/{id}", auth(s.wrap(s.removeDestinationBlock)))
+	// Import jobs (api_imports.go).
+	mux.Handle("POST /api/v1/imports", auth(s.wrap(s.createImport)))
+	mux.Handle("GET /api/v1/imports", auth(s.wrap(s.listImports)))
+	mux.Handle("GET /api/v1/imports/{id}", auth(s.wrap(s.getImport)))
+	mux.Handle("DELETE /api/v1/imports/{id}", auth(s.wrap(s.cancelImport)))
 	s.signinRoutes(mux)
 	// The web app's pages: / and /app/ (internal/app/routes.go).
 	s.webApp.Routes(mux, func(h http.Handler) http.Handler { return s.limitByIP(s.identify(h)) })

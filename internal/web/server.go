@@ -23,6 +23,7 @@ import (
 	"tiny/internal/analytics"
 	"tiny/internal/app"
 	"tiny/internal/clientaddr"
+	"tiny/internal/importer"
 	"tiny/internal/ratelimit"
 	"tiny/internal/shortener"
 	"tiny/internal/tiny"
@@ -93,7 +94,9 @@ type Server struct {
 	// views renders every page; webApp serves the signed-in ones.
 	views  *app.Views
 	webApp *app.App
-	limits *rateLimiter
+	// imports runs the import jobs this node started.
+	imports *importer.Jobs
+	limits  *rateLimiter
 	// clients decides who the client of a request is (client.go).
 	clients clientaddr.Policy
 	// interned shares the strings of repeated user agents and referrers
@@ -161,11 +164,13 @@ func NewServer(cfg Config, links *shortener.Service, store tiny.Store, clicks *a
 		clients:         clients,
 		interned:        newInternTable(),
 		redirectHeaders: newFastRedirectHeaders(),
+		imports:         importer.NewJobs(links, importer.JobsConfig{Logger: cfg.Logger}),
 	}
 	s.webApp, err = app.New(app.Config{
 		BaseURL: cfg.BaseURL, Links: links, Accounts: cfg.Accounts, SignIns: cfg.SignIns, Store: store,
 		Destinations: cfg.Destinations, Feeds: cfg.Feeds, Views: views, Logger: cfg.Logger, Now: s.now,
 		ClearSession: s.clearSessionCookie, LimitReport: s.limitReports, LimitCreates: s.limitCreates, Settings: cfg.Settings,
+		Imports: s.imports,
 	})
 	if err != nil {
 		return nil, err
@@ -189,6 +194,7 @@ func NewServer(cfg Config, links *shortener.Service, store tiny.Store, clicks *a
 		// none of their text anyway.
 		SecureErrorLogMessage: true,
 		ErrorHandler:          s.protocolError,
+		HeaderReceived:        s.requestConfig,
 	}
 	return s, nil
 }
@@ -206,8 +212,28 @@ func (s *Server) Serve(ln net.Listener) error {
 }
 
 // Shutdown stops accepting connections and waits for in-flight requests to
-// finish, or for ctx.
-func (s *Server) Shutdown(ctx context.Context) error { return s.http.ShutdownWithContext(ctx) }
+// finish, then cancels the running import jobs and waits for them, or for
+// ctx. A cancelled import keeps what it applied and resumes when started
+// again.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.http.ShutdownWithContext(ctx)
+	return errors.Join(err, s.imports.Close(ctx))
+}
+
+// uploadPaths are the routes that take a file to import, whose body may be
+// larger than MaxBodyBytes.
+var uploadPaths = map[string]bool{"/api/v1/imports": true, "/app/links/import": true}
+
+// requestConfig lets the uploads of imports through the server's body
+// limit, and only them; their handlers bound the body themselves
+// (importer.UploadBodyLimit).
+func (s *Server) requestConfig(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+	path, _, _ := strings.Cut(string(h.RequestURI()), "?")
+	if string(h.Method()) == http.MethodPost && uploadPaths[path] && s.cfg.MaxBodyBytes < importer.UploadBodyLimit {
+		return fasthttp.RequestConfig{MaxRequestBodySize: importer.UploadBodyLimit}
+	}
+	return fasthttp.RequestConfig{}
+}
 
 // shortURL is the public address of a link.
 func (s *Server) shortURL(l *tiny.Link) string {
@@ -224,7 +250,11 @@ func (s *Server) protocolError(ctx *fasthttp.RequestCtx, err error) {
 	switch class {
 	case classBodyTooLarge:
 		status = fasthttp.StatusRequestEntityTooLarge
-		body.Error = errorDetail{Code: tiny.TooLarge, Message: fmt.Sprintf("the request body must be at most %d bytes", s.cfg.MaxBodyBytes)}
+		limit := s.cfg.MaxBodyBytes
+		if c := s.requestConfig(&ctx.Request.Header); c.MaxRequestBodySize > 0 {
+			limit = c.MaxRequestBodySize
+		}
+		body.Error = errorDetail{Code: tiny.TooLarge, Message: fmt.Sprintf("the request body must be at most %d bytes", limit)}
 	case classHeadersTooLarge:
 		status = fasthttp.StatusRequestHeaderFieldsTooLarge
 		body.Error = errorDetail{Code: tiny.TooLarge, Message: "the request headers are too large"}

@@ -263,7 +263,11 @@ func (s *Server) signInPage(w http.ResponseWriter, r *http.Request) error {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return nil
 	}
-	s.renderPage(w, r, http.StatusOK, "signin.html", &signInPage{Page: signInTitle(r), Next: next, OIDC: s.cfg.SignIns != nil && s.cfg.SignIns.OIDC() != nil})
+	page := &signInPage{Page: signInTitle(r), Next: next, OIDC: s.cfg.SignIns != nil && s.cfg.SignIns.OIDC() != nil}
+	if flash := app.TakeFlash(w, r); flash != "" {
+		page.Flash = flash
+	}
+	s.renderPage(w, r, http.StatusOK, "signin.html", page)
 	return nil
 }
 
