@@ -38,6 +38,9 @@ var importFormats = []struct{ name, help string }{
 	{"tiny", "a tiny archive, from tiny backup or export-archive, into an EMPTY database (FILE)"},
 }
 
+// importNamesNote tells that the API's format names work too.
+const importNamesNote = "The API's names work too: bitly-csv, shlink-csv, yourls-sql, yourls-csv.\n"
+
 // importTokenEnv holds the API token when --token is not given, so that it
 // stays out of the shell history and the process list.
 const importTokenEnv = "TINY_IMPORT_TOKEN"
@@ -66,7 +69,7 @@ func importCommand(std streams) *cobra.Command {
 			"Running the same import again adds nothing; a file import that stopped resumes.\n" +
 			"Give it the safety settings tiny serve runs with (--blocklist, thresholds …).\n" +
 			"The API token is read from --token or, better, $" + importTokenEnv + "; it is never printed.\n\n" +
-			"FORMAT is one of:\n" + formats.String(),
+			"FORMAT is one of:\n" + formats.String() + importNamesNote,
 		Args: positional(cobra.ExactArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runImport(cmd.Context(), std, a, args[0], args[1])
@@ -91,12 +94,9 @@ func runImport(ctx context.Context, std streams, a importArgs, format, source st
 	if format == "tiny" {
 		return importArchive(ctx, std, a, source)
 	}
-	known := false
-	for _, f := range importFormats {
-		known = known || f.name == format
-	}
-	if !known {
-		return usagef("unknown format %q; see tiny import --help", format)
+	format, err := importFormat(format)
+	if err != nil {
+		return err
 	}
 	cfg := a.screening
 	cfg.Database = a.database
@@ -169,31 +169,44 @@ type importSource struct {
 	estimate func(done int64) int64
 }
 
-// importReader opens the source of format.
+// cliFormats maps the CLI's short names of file formats to the
+// importer's (which the API and the web app use, and which the CLI takes
+// too); "yourls" is told apart by the file's first bytes.
+var cliFormats = map[string]string{"bitly": "bitly-csv", "shlink": "shlink-csv"}
+
+// importFormat returns the importer's name of the CLI's format.
+func importFormat(format string) (string, error) {
+	if name, ok := cliFormats[format]; ok {
+		return name, nil
+	}
+	if _, known := importer.FormatNamed(format); !known && format != "yourls" {
+		return "", usagef("unknown format %q; see tiny import --help", format)
+	}
+	return format, nil
+}
+
+// importReader opens the source of format, an importer's name or "yourls".
 func importReader(a importArgs, format, source string, userID int64) (*importSource, error) {
+	if f, _ := importer.FormatNamed(format); !f.API {
+		return importFile(a, format, source, userID)
+	}
+	if a.token == "" {
+		return nil, usagef("%s needs the API token: --token or $%s", format, importTokenEnv)
+	}
 	api := importer.APIConfig{BaseURL: source, Token: a.token}
 	var r importer.Reader
 	var err error
-	switch format {
-	case "bitly-api":
+	if format == "bitly-api" {
+		// The group and the click totals are the CLI's own options.
 		if a.group == "" {
 			return nil, usagef("bitly-api needs --group, the guid of the Bitly group")
 		}
 		r, err = importer.NewBitlyAPI(importer.BitlyConfig{APIConfig: api, Group: a.group, Clicks: a.clicks})
-	case "shlink-api":
-		r, err = importer.NewShlinkAPI(api)
-	case "yourls-api":
-		r, err = importer.NewYOURLSAPI(importer.YOURLSConfig{APIConfig: api})
-	case "kutt-api":
-		r, err = importer.NewKuttAPI(api)
-	default:
-		return importFile(a, format, source, userID)
+	} else {
+		r, err = importer.OpenAPI(format, api)
 	}
 	if err != nil {
 		return nil, usageError{err: err}
-	}
-	if a.token == "" {
-		return nil, usagef("%s needs the API token: --token or $%s", format, importTokenEnv)
 	}
 	// An API lists its links in no fixed order, so it keeps no checkpoint;
 	// a rerun finds every slug imported already and adds nothing.
@@ -203,6 +216,20 @@ func importReader(a importArgs, format, source string, userID int64) (*importSou
 func importFile(a importArgs, format, path string, userID int64) (*importSource, error) {
 	f, err := os.Open(path)
 	if err != nil {
+		return nil, err
+	}
+	if format == "yourls" {
+		// A mysqldump starts with comments or statements, a CSV with its
+		// header row.
+		head := make([]byte, 4096)
+		n, _ := io.ReadFull(f, head)
+		format = "yourls-csv"
+		if isSQLDump(string(head[:n])) {
+			format = "yourls-sql"
+		}
+	}
+	if _, err = f.Seek(0, io.SeekStart); err != nil {
+		f.Close()
 		return nil, err
 	}
 	job, err := importer.JobID(format, userID, f)
@@ -224,29 +251,13 @@ func importFile(a importArgs, format, path string, userID int64) (*importSource,
 		}
 		return -1
 	}}
-	switch format {
-	case "bitly":
-		src.r = importer.NewBitlyCSV(in)
-		return src, nil
-	case "shlink":
-		src.r = importer.NewShlinkCSV(in)
-		return src, nil
-	case "csv":
-		src.r = importer.NewCSV(in)
-		return src, nil
-	}
-	// yourls: a mysqldump starts with comments or statements, a CSV with
-	// its header row.
-	head := make([]byte, 4096)
-	n, _ := io.ReadFull(f, head)
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		f.Close()
-		return nil, err
-	}
-	if isSQLDump(string(head[:n])) {
+	if format == "yourls-sql" && a.table != "" {
 		src.r = importer.NewYOURLSDump(in, a.table)
-	} else {
-		src.r = importer.NewYOURLSCSV(in)
+		return src, nil
+	}
+	if src.r, err = importer.OpenFile(format, in); err != nil {
+		f.Close()
+		return nil, usageError{err: err}
 	}
 	return src, nil
 }
