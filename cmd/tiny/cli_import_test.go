@@ -25,11 +25,15 @@ func importFixture(name string) string {
 
 // importSummary runs tiny import … --json and decodes the summary.
 func (u *cliUser) importSummary(args ...string) (sum struct {
-	DryRun                              bool
-	Read, Imported, AlreadyImported     int64
-	Resumed, FlaggedCount, BlockedCount int64
-	Skipped                             map[string]int64
-	Blocked                             []struct{ Slug string }
+	DryRun          bool `json:"dry_run"`
+	Read            int64
+	Imported        int64
+	AlreadyImported int64 `json:"already_imported"`
+	Resumed         int64
+	FlaggedCount    int64            `json:"flagged_count"`
+	BlockedCount    int64            `json:"blocked_count"`
+	Skipped         map[string]int64 `json:"skipped"`
+	Blocked         []struct{ Slug string }
 }, stderr string) {
 	u.t.Helper()
 	out, errOut, status := u.run("", nil, append(append([]string{"import"}, args...), "--json")...)

@@ -130,6 +130,12 @@ func runImport(ctx context.Context, std streams, a importArgs, format, source st
 		runErr = errors.New("interrupted; run the same command again to resume")
 	}
 	if a.asJSON {
+		// Lists print as [] when empty, as the API gives them.
+		for _, rows := range []*[]importer.Row{&sum.SkippedRows, &sum.Flagged, &sum.Blocked} {
+			if *rows == nil {
+				*rows = []importer.Row{}
+			}
+		}
 		enc := json.NewEncoder(std.stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(sum); err != nil {
