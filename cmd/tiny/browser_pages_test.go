@@ -241,6 +241,16 @@ var pages = []pageCase{
 	{name: "link-page-blocked", as: "admin", path: "/app/links/{blocked}", status: 200},
 	{name: "link-page-moderator", as: "moderator", path: "/app/links/{flagged}", status: 200},
 	{name: "extras", as: "member", path: "/app/extras", status: 200},
+	{name: "import", as: "member", path: "/app/links/import", status: 200},
+	{name: "import-refused", as: "member", path: "/app/links/import", status: 200, then: func(tb *tab) {
+		tb.clickAndWait(`form.import-form button[type=submit]`) // no file chosen
+	}, shows: `[aria-invalid=true]`},
+	{name: "import-job", as: "member", path: "/app/links/import", status: 200, then: func(tb *tab) {
+		file, _ := filepath.Abs("../../internal/importer/testdata/shlink.csv")
+		tb.fill(`#import-format`, "shlink-csv")
+		tb.do(chromedp.SetUploadFiles(chromedp.CSS(`#import-file`), []string{file}))
+		tb.clickAndWait(`form.import-form button[type=submit]`)
+	}, shows: `#import-progress`},
 	{name: "report", as: "visitor", path: "/app/report", status: 200},
 	{name: "report-refused", as: "visitor", path: "/app/report", status: 200, then: func(tb *tab) {
 		tb.fill(`#report-link`, "no-such-link")

@@ -116,10 +116,22 @@ func TestLinkPageNoClicksYet(t *testing.T) {
 			t.Errorf("the page of a link with no clicks lacks %q", want)
 		}
 	}
-	for _, absent := range []string{"lp-chart-data", "uPlot.iife.min.js", "Ask for a review", "Remove the password"} {
+	for _, absent := range []string{"lp-chart-data", "uPlot.iife.min.js", "Ask for a review", "Remove the password", "Imported clicks"} {
 		if strings.Contains(out, absent) {
 			t.Errorf("the page of a new active link without a password has %q", absent)
 		}
+	}
+}
+
+// TestLinkPageImportedClicks shows the clicks a link had on another
+// shortener apart from tiny's own.
+func TestLinkPageImportedClicks(t *testing.T) {
+	l := pageLink(func(l *tiny.Link) { l.ImportedClicks = 4321; l.Clicks = 5 })
+	rep := &analytics.Report{ReportRequest: analytics.ReportRequest{From: linkPageNow.AddDate(0, 0, -30), To: linkPageNow, Interval: analytics.Day, Loc: time.UTC}}
+	rep.Kinds = analytics.KindSeries(nil, rep.From, rep.To, rep.Interval, rep.Loc)
+	out := renderLinkPage(t, &linkPageView{Link: l, CanEdit: true, CanStats: true, Stats: statsOf(l, rep, "30d")})
+	if !strings.Contains(out, "<dt>Imported clicks</dt><dd>4321 ") || !strings.Contains(out, "None · 5 clicks so far") {
+		t.Error("the page does not show the imported clicks apart from tiny's own")
 	}
 }
 
