@@ -110,19 +110,29 @@ func TestCLIBackupWhileServing(t *testing.T) {
 	}
 }
 
+// usedInstance runs tiny on a new database in dir with n links, each
+// clicked once and the first twice clicked twice, and stops it, which
+// flushes the clicks. It returns the database, the codes and where each
+// redirects.
+func usedInstance(t *testing.T, dir string, n, twice int) (db string, codes []string, want map[string]string) {
+	t.Helper()
+	db = filepath.Join(dir, "tiny.db")
+	addr := freeAddr(t)
+	p := startTinyWith(t, addr, []string{"--database", db, "--click-flush", "50ms"}, "TINY_INITIAL_API_KEY="+testKey)
+	codes = makeLinks(t, addr, testKey, n)
+	want = redirects(t, addr, codes)
+	redirects(t, addr, codes[:twice])
+	p.stop(t)
+	return db, codes, want
+}
+
 // TestCLIMoveToPostgres moves a used instance from SQLite to PostgreSQL
 // and back to a SQLite archive: a node on each store redirects every code
 // the same way and reports the same click totals.
 func TestCLIMoveToPostgres(t *testing.T) {
 	u := newCLIUser(t)
 	dir := t.TempDir()
-	db := filepath.Join(dir, "tiny.db")
-	addr := freeAddr(t)
-	p := startTinyWith(t, addr, []string{"--database", db, "--click-flush", "50ms"}, "TINY_INITIAL_API_KEY="+testKey)
-	codes := makeLinks(t, addr, testKey, 12)
-	want := redirects(t, addr, codes) // one click each
-	redirects(t, addr, codes[:3])     // and a second for three of them
-	p.stop(t)                         // flushes the clicks
+	db, codes, want := usedInstance(t, dir, 12, 3)
 
 	dsn := clusterDatabase(t)
 	out := u.ok("", "move-to-postgres", "--from", db, "--to", dsn)

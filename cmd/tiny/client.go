@@ -136,6 +136,37 @@ func loggedIn() (*client, error) {
 // Any other answer becomes a *tiny.Error of the API's error code, and a
 // server that cannot be reached an Unavailable one.
 func (c *client) call(ctx context.Context, method, path string, query url.Values, body any) ([]byte, error) {
+	resp, err := c.send(ctx, c.http, method, path, query, body)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, tiny.Errorf(tiny.Unavailable, "reading the answer of %s: %v", c.server, err)
+	}
+	return b, nil
+}
+
+// stream sends GET path and copies a 2xx answer's body to w as it comes,
+// with no bound on its size or time (an export may be large); it gives up
+// only when the server sends nothing for 30 seconds.
+func (c *client) stream(ctx context.Context, path string, query url.Values, w io.Writer) error {
+	hc := &http.Client{Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, ResponseHeaderTimeout: 30 * time.Second}}
+	resp, err := c.send(ctx, hc, http.MethodGet, path, query, nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(w, resp.Body); err != nil {
+		return tiny.Errorf(tiny.Unavailable, "reading the answer of %s: %v", c.server, err)
+	}
+	return nil
+}
+
+// send makes the request and returns a 2xx response, whose body the
+// caller closes; any other answer becomes the API's error.
+func (c *client) send(ctx context.Context, hc *http.Client, method, path string, query url.Values, body any) (*http.Response, error) {
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -157,17 +188,17 @@ func (c *client) call(ctx context.Context, method, path string, query url.Values
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := c.http.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, tiny.Errorf(tiny.Unavailable, "cannot reach %s: %v", c.server, errors.Unwrap(err))
+	}
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return resp, nil
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
 	if err != nil {
 		return nil, tiny.Errorf(tiny.Unavailable, "reading the answer of %s: %v", c.server, err)
-	}
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		return b, nil
 	}
 	return nil, apiError(resp.StatusCode, b)
 }

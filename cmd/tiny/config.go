@@ -148,14 +148,21 @@ func (c *Config) register(fs *pflag.FlagSet) {
 	fs.Var(&c.RateReport, "rate-report", "abuse reports per client address: RATE/PERIOD[:BURST], or off")
 	fs.Var(&c.RatePasswordIP, "rate-password-ip", "link password guesses per client address, over every link: RATE/PERIOD[:BURST], or off")
 	fs.Var(&c.RatePasswordLink, "rate-password-link", "password guesses per link, from every address: RATE/PERIOD[:BURST], or off")
+	c.registerScreening(fs)
+	fs.DurationVar(&c.BlocklistEvery, "blocklist-refresh", c.BlocklistEvery, "how often blocklist and allowlist feeds are reloaded; a blocklist change rescans every link")
+	c.registerSignIn(fs)
+}
+
+// registerScreening registers the flags of the check every new link goes
+// through; tiny import takes them too, so imported links are screened as
+// the server screens new ones.
+func (c *Config) registerScreening(fs *pflag.FlagSet) {
 	fs.Var(&c.Blocklists, "blocklist", "blocklist feed, a file path or an http(s) URL: domains, URLs or a hosts file (repeatable)")
 	fs.Var(&c.Allowlists, "allowlist", "allowlist feed in the same formats: destinations on it are never flagged or refused by their score (repeatable)")
-	fs.DurationVar(&c.BlocklistEvery, "blocklist-refresh", c.BlocklistEvery, "how often blocklist and allowlist feeds are reloaded; a blocklist change rescans every link")
 	fs.BoolVar(&c.Safety, "safety", c.Safety, "score every new link and refuse or flag unsafe ones; false turns the check off")
 	fs.Float64Var(&c.BlockThreshold, "block-threshold", c.BlockThreshold, "score at or above which a new link is refused (default the model's, see docs/safety.md)")
 	fs.Float64Var(&c.ReviewThreshold, "review-threshold", c.ReviewThreshold, "score at or above which a new link is flagged for review (default the model's)")
 	fs.BoolVar(&c.AllowPrivateDestinations, "allow-private-destinations", c.AllowPrivateDestinations, "accept links to loopback, private and link-local hosts, for intranet links (cloud metadata addresses stay refused)")
-	c.registerSignIn(fs)
 }
 
 // registerSignIn registers the flags of sign-in and sessions.

@@ -125,6 +125,19 @@ func envName(flag string) string {
 	return envPrefix + "_" + strings.ToUpper(strings.NewReplacer("-", "_", ".", "_", "/", "_").Replace(flag))
 }
 
+// envNameAnnotation, on a flag, names its variable instead of envName: a
+// secret whose generic name would be ambiguous (--token of tiny import is
+// TINY_IMPORT_TOKEN, not TINY_TOKEN, which reads like tiny's own key).
+const envNameAnnotation = "tiny-env-name"
+
+// flagEnv is the environment variable of f.
+func flagEnv(f *pflag.Flag) string {
+	if name := f.Annotations[envNameAnnotation]; len(name) == 1 {
+		return name[0]
+	}
+	return envName(f.Name)
+}
+
 // applyEnv sets each flag of fs the command line left unset from its
 // environment variable, when that is not empty: flags outrank the
 // environment, which outranks the defaults (and the --config file).
@@ -134,7 +147,7 @@ func applyEnv(fs *pflag.FlagSet) error {
 		if err != nil || f.Changed || f.Name == "help" {
 			return
 		}
-		key := envName(f.Name)
+		key := flagEnv(f)
 		if v := os.Getenv(key); v != "" {
 			if serr := fs.Set(f.Name, v); serr != nil {
 				err = usagef("environment variable %s: %v", key, serr)
@@ -161,7 +174,7 @@ func envUsage(c *cobra.Command) string {
 		if f.DefValue != "" && f.DefValue != "[]" {
 			def = fmt.Sprintf(" (default %s)", f.DefValue)
 		}
-		fmt.Fprintf(&b, "  --%-18s %-24s %s%s\n", f.Name, envName(f.Name), f.Usage, def)
+		fmt.Fprintf(&b, "  --%-18s %-24s %s%s\n", f.Name, flagEnv(f), f.Usage, def)
 	})
 	return b.String()
 }

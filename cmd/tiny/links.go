@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -100,7 +101,7 @@ func printLink(w io.Writer, l apiLink) error {
 	if l.MaxClicks != nil {
 		maxClicks = strconv.FormatInt(*l.MaxClicks, 10)
 	}
-	for _, row := range [][2]string{
+	rows := [][2]string{
 		{"Short URL", l.ShortURL},
 		{"Code", l.Code},
 		{"Alias", orDash(l.Alias)},
@@ -115,7 +116,11 @@ func printLink(w io.Writer, l apiLink) error {
 		{"Password", strconv.FormatBool(l.HasPassword)},
 		{"Forward query", strconv.FormatBool(l.ForwardQuery)},
 		{"Created", when(&l.CreatedAt)},
-	} {
+	}
+	if l.ImportedClicks > 0 { // an imported link: the old shortener's count, apart from tiny's
+		rows = slices.Insert(rows, 9, [2]string{"Imported clicks", strconv.FormatInt(l.ImportedClicks, 10)})
+	}
+	for _, row := range rows {
 		fmt.Fprintf(tw, "%s\t%s\n", row[0], row[1])
 	}
 	return tw.Flush()

@@ -68,12 +68,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		&cobra.Group{ID: "offline", Title: "Server and OFFLINE commands (on the database itself):"},
 	)
 	for _, c := range []*cobra.Command{loginCommand(std), logoutCommand(std), shortenCommand(std), linksCommand(std),
-		statsCommand(std), qrCommand(std), keysCommand(std)} {
+		statsCommand(std), qrCommand(std), keysCommand(std), exportCommand(std)} {
 		c.GroupID = "remote"
 		root.AddCommand(c)
 	}
 	for _, c := range []*cobra.Command{serveCommand(std), adminCommand(std), migrateCommand(std), backupCommand(std),
-		restoreCommand(std), moveCommand(std), exportArchiveCommand(std), abuseCommand(std)} {
+		restoreCommand(std), moveCommand(std), exportArchiveCommand(std), abuseCommand(std), importCommand(std)} {
 		c.GroupID = "offline"
 		root.AddCommand(c)
 	}

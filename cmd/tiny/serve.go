@@ -147,13 +147,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := m.openDatabase(ctx); err != nil {
-		return err
-	}
-	if err := m.startLinks(ctx, base); err != nil {
-		return err
-	}
-	if err := m.startAccounts(ctx); err != nil {
+	if err := m.startServices(ctx, base); err != nil {
 		return err
 	}
 	if err := m.ensureAdminKey(ctx); err != nil {
@@ -169,6 +163,19 @@ func (m *Main) Run(ctx context.Context) error {
 	// Last, once everything a reload touches is in place.
 	m.goBackground(m.reloadOnHangup)
 	return m.startServer(base, collectors)
+}
+
+// startServices opens the store and starts the link and accounts services
+// as serve runs them, the safety check included: tiny import builds them
+// the same way, so every imported destination is screened as a new link.
+func (m *Main) startServices(ctx context.Context, base *url.URL) error {
+	if err := m.openDatabase(ctx); err != nil {
+		return err
+	}
+	if err := m.startLinks(ctx, base); err != nil {
+		return err
+	}
+	return m.startAccounts(ctx)
 }
 
 // openDatabase opens the store of --database.

@@ -12,20 +12,22 @@ import (
 
 // apiLink is the API's Link, the fields the CLI shows.
 type apiLink struct {
-	Code         string     `json:"code"`
-	Alias        string     `json:"alias"`
-	ShortURL     string     `json:"short_url"`
-	URL          string     `json:"url"`
-	Title        string     `json:"title"`
-	Tags         []string   `json:"tags"`
-	Redirect     int        `json:"redirect"`
-	ExpiresAt    *time.Time `json:"expires_at"`
-	MaxClicks    *int64     `json:"max_clicks"`
-	Clicks       int64      `json:"clicks"`
-	HasPassword  bool       `json:"has_password"`
-	ForwardQuery bool       `json:"forward_query"`
-	Status       string     `json:"status"`
-	CreatedAt    time.Time  `json:"created_at"`
+	Code      string     `json:"code"`
+	Alias     string     `json:"alias"`
+	ShortURL  string     `json:"short_url"`
+	URL       string     `json:"url"`
+	Title     string     `json:"title"`
+	Tags      []string   `json:"tags"`
+	Redirect  int        `json:"redirect"`
+	ExpiresAt *time.Time `json:"expires_at"`
+	MaxClicks *int64     `json:"max_clicks"`
+	Clicks    int64      `json:"clicks"`
+	// ImportedClicks is the count the old shortener had, shown apart.
+	ImportedClicks int64     `json:"imported_clicks"`
+	HasPassword    bool      `json:"has_password"`
+	ForwardQuery   bool      `json:"forward_query"`
+	Status         string    `json:"status"`
+	CreatedAt      time.Time `json:"created_at"`
 }
 
 // linkFlags are the options shared by shorten and links edit; each one is

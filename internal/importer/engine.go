@@ -62,29 +62,34 @@ const (
 
 // Row is a record the summary lists, with why.
 type Row struct {
-	Row    int64
-	Slug   string
-	URL    string
-	Reason Reason // for skipped rows
-	Detail string // the error or the safety check's reason
+	Row    int64  `json:"row"`
+	Slug   string `json:"slug,omitempty"`
+	URL    string `json:"url,omitempty"`
+	Reason Reason `json:"reason,omitempty"` // for skipped rows
+	Detail string `json:"detail,omitempty"` // the error or the safety check's reason
 }
 
-// Summary is what an import did (or, in a dry run, would do).
+// Summary is what an import did (or, in a dry run, would do). Its JSON,
+// which tiny import --json prints, names fields as the API does.
 type Summary struct {
-	DryRun bool
+	DryRun bool `json:"dry_run"`
 	// Read counts the records read, those resumed past included.
-	Read int64
+	Read int64 `json:"read"`
 	// Imported counts new links; AlreadyImported the slugs that lead to
 	// the same URL already; Resumed the records at or before the job's
 	// checkpoint, applied by an earlier run.
-	Imported, AlreadyImported, Resumed int64
+	Imported        int64 `json:"imported"`
+	AlreadyImported int64 `json:"already_imported"`
+	Resumed         int64 `json:"resumed"`
 	// Skipped counts the skipped records by reason; SkippedRows lists them.
-	Skipped     map[Reason]int64
-	SkippedRows []Row
+	Skipped     map[Reason]int64 `json:"skipped"`
+	SkippedRows []Row            `json:"skipped_rows"`
 	// Flagged and Blocked list the new links the safety check held.
-	Flagged, Blocked []Row
+	Flagged []Row `json:"flagged"`
+	Blocked []Row `json:"blocked"`
 	// FlaggedCount and BlockedCount count them beyond MaxListed.
-	FlaggedCount, BlockedCount int64
+	FlaggedCount int64 `json:"flagged_count"`
+	BlockedCount int64 `json:"blocked_count"`
 }
 
 // SkippedCount returns how many records were skipped.

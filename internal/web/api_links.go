@@ -24,19 +24,21 @@ type linkJSON struct {
 	ExpiresAt    *time.Time `json:"expires_at"`
 	MaxClicks    *int64     `json:"max_clicks"`
 	Clicks       int64      `json:"clicks"`
-	HasPassword  bool       `json:"has_password"`
-	ForwardQuery bool       `json:"forward_query"`
-	Status       string     `json:"status"`
-	OwnerID      int64      `json:"owner_id"`
-	CreatedAt    time.Time  `json:"created_at"`
-	UpdatedAt    time.Time  `json:"updated_at"`
+	// ImportedClicks is the count another shortener had, kept apart.
+	ImportedClicks int64     `json:"imported_clicks"`
+	HasPassword    bool      `json:"has_password"`
+	ForwardQuery   bool      `json:"forward_query"`
+	Status         string    `json:"status"`
+	OwnerID        int64     `json:"owner_id"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
 }
 
 func (s *Server) linkJSON(l *tiny.Link) linkJSON {
 	j := linkJSON{
 		Code: l.Code, Alias: l.Alias, ShortURL: s.shortURL(l), URL: l.URL, Title: l.Title,
 		Tags: l.Tags, Redirect: l.Redirect, CacheSeconds: l.CacheSeconds, ExpiresAt: l.ExpiresAt,
-		Clicks: l.Clicks, HasPassword: l.PasswordHash != "", ForwardQuery: l.ForwardQuery,
+		Clicks: l.Clicks, ImportedClicks: l.ImportedClicks, HasPassword: l.PasswordHash != "", ForwardQuery: l.ForwardQuery,
 		Status: string(l.Status), OwnerID: l.OwnerID, CreatedAt: l.CreatedAt, UpdatedAt: l.UpdatedAt,
 	}
 	if j.Tags == nil {

@@ -16,12 +16,9 @@ const qrCacheControl = "private, max-age=300"
 // or PNG, size pixels wide; download=1 asks the browser to save it.
 func (s *Server) linkQR(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	format := q.Get("format")
-	if format == "" {
-		format = "svg"
-	}
-	if format != "svg" && format != "png" {
-		return tiny.FieldErrorf(tiny.Invalid, "format", "format must be svg or png")
+	format, err := choiceParam(r, "format", "svg", "png")
+	if err != nil {
+		return err
 	}
 	size := qr.DefaultSize
 	if v := q.Get("size"); v != "" {

@@ -42,6 +42,7 @@ func TestAPI(t *testing.T) {
 	t.Run("preview", func(t *testing.T) { testPreview(t, e) })
 	t.Run("not found", func(t *testing.T) { testNotFound(t, e) })
 	t.Run("stats", func(t *testing.T) { testStatsEndpoints(t, e) })
+	t.Run("export", func(t *testing.T) { testExportEndpoint(t, e) })
 	t.Run("qr", func(t *testing.T) { testQRAPI(t, e) })
 	t.Run("moderation", func(t *testing.T) { testModeration(t, e) })
 	t.Run("audit filters", func(t *testing.T) { testAuditFilters(t, e) })

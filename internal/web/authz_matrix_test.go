@@ -88,6 +88,10 @@ var matrix = []matrixRow{
 		want: [numCallers]outcome{U, F, Y, Y, Y, Y, Y, U, U, U, F}},
 	{op: "GET /api/v1/links",
 		want: [numCallers]outcome{U, Y, Y, Y, Y, Y, Y, U, U, U, Y}},
+	// The export is of the caller's own links, as the list is (all=true,
+	// for moderators and admins, is TestAPIExport's).
+	{op: "GET /api/v1/export",
+		want: [numCallers]outcome{U, Y, Y, Y, Y, Y, Y, U, U, U, Y}},
 	{op: "POST /api/v1/links/bulk", body: func(w *world, _ caller) any { return map[string]any{"links": []any{w.linkBody()}} },
 		want: [numCallers]outcome{U, F, Y, Y, Y, Y, Y, U, U, U, F}},
 	{op: "GET /api/v1/links/{code}", params: map[string]cellParam{"code": aliceLink},

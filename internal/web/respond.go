@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"tiny/internal/app"
@@ -90,4 +91,17 @@ func intParam(r *http.Request, name string, def, lo, hi int) (int, error) {
 		return 0, tiny.FieldErrorf(tiny.Invalid, name, "%s must be an integer from %d to %d", name, lo, hi)
 	}
 	return n, nil
+}
+
+// choiceParam reads a query parameter that takes one of choices, the
+// first being the default.
+func choiceParam(r *http.Request, name string, choices ...string) (string, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return choices[0], nil
+	}
+	if !slices.Contains(choices, v) {
+		return "", tiny.FieldErrorf(tiny.Invalid, name, "%s must be %s", name, strings.Join(choices, " or "))
+	}
+	return v, nil
 }

@@ -40,6 +40,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /api/v1/links", auth(s.wrap(s.createLink)))
 	mux.Handle("GET /api/v1/links", auth(s.wrap(s.listLinks)))
 	mux.Handle("POST /api/v1/links/bulk", auth(s.wrap(s.bulkCreateLinks)))
+	mux.Handle("GET /api/v1/export", auth(s.wrap(s.exportLinks)))
 	mux.Handle("GET /api/v1/links/{code}", auth(s.wrap(s.getLink)))
 	mux.Handle("PATCH /api/v1/links/{code}", auth(s.wrap(s.updateLink)))
 	mux.Handle("DELETE /api/v1/links/{code}", auth(s.wrap(s.deleteLink)))
