@@ -78,5 +78,33 @@
     if (msg && !window.confirm(msg)) e.preventDefault();
   });
   document.addEventListener("DOMContentLoaded", function () { localTimes(document); });
-  window.tiny = { localTimes: localTimes };
+  // The charts (linkpage.js, moderation.js) share these: the theme's
+  // colours, a size that fits the chart's box, and a redraw when either
+  // changes.
+  var charts = {
+    cssVar: function (name) { return getComputedStyle(root).getPropertyValue(name).trim(); },
+    // size is lower on a phone.
+    size: function (el) {
+      var w = Math.max(el.clientWidth, 240);
+      return { width: w, height: w < 500 ? 220 : 300 };
+    },
+    // follow redraws on a change of theme (the switch or the system's) and
+    // resizes the chart plot() returns with its box el.
+    follow: function (el, redraw, plot) {
+      new MutationObserver(redraw).observe(root, { attributes: true, attributeFilter: ["data-theme"] });
+      if (window.matchMedia) {
+        var mq = window.matchMedia("(prefers-color-scheme: dark)");
+        if (mq.addEventListener) mq.addEventListener("change", redraw);
+      }
+      if (!el || !window.ResizeObserver) return;
+      var last = el.clientWidth;
+      new ResizeObserver(function () {
+        var p = plot();
+        if (!p || el.clientWidth === last) return;
+        last = el.clientWidth;
+        p.setSize(charts.size(el));
+      }).observe(el);
+    }
+  };
+  window.tiny = { localTimes: localTimes, charts: charts };
 })();

@@ -53,17 +53,8 @@
     input.form.addEventListener("submit", setOffset);
   }
 
-  function cssVar(name) {
-    return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
-  }
-
+  var charts = window.tiny.charts, cssVar = charts.cssVar, size = charts.size;
   var plot = null;
-
-  // size is the chart's size in its box: lower on a phone.
-  function size(el) {
-    var w = Math.max(el.clientWidth, 240);
-    return { width: w, height: w < 500 ? 220 : 300 };
-  }
 
   function drawChart() {
     var el = document.getElementById("lp-chart");
@@ -101,21 +92,7 @@
 
   // Redraw in the other theme's colours and at the new width.
   function watch() {
-    new MutationObserver(drawChart).observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
-    if (window.matchMedia) {
-      var mq = window.matchMedia("(prefers-color-scheme: dark)");
-      if (mq.addEventListener) mq.addEventListener("change", drawChart);
-    }
-    // The chart follows its box's width: the window's, and the layout's
-    // as it settles.
-    var el = document.getElementById("lp-chart");
-    if (!el || !window.ResizeObserver) return;
-    var last = el.clientWidth;
-    new ResizeObserver(function () {
-      if (!plot || el.clientWidth === last) return;
-      last = el.clientWidth;
-      plot.setSize(size(el));
-    }).observe(el);
+    charts.follow(document.getElementById("lp-chart"), drawChart, function () { return plot; });
   }
 
   document.addEventListener("DOMContentLoaded", function () {

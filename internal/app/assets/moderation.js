@@ -12,15 +12,7 @@
     document.querySelectorAll("[data-tz-name]").forEach(function (s) { s.textContent = zone; });
   }
 
-  function cssVar(name) {
-    return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
-  }
-
-  // size is the chart's size in its box: lower on a phone.
-  function size(el) {
-    var w = Math.max(el.clientWidth, 240);
-    return { width: w, height: w < 500 ? 220 : 300 };
-  }
+  var charts = window.tiny.charts, cssVar = charts.cssVar, size = charts.size;
 
   var plot = null;
 
@@ -70,19 +62,7 @@
   function watch() {
     var fig = document.querySelector("[data-chart=quality]");
     if (!fig) return;
-    new MutationObserver(drawChart).observe(document.documentElement, { attributes: true, attributeFilter: ["data-theme"] });
-    if (window.matchMedia) {
-      var mq = window.matchMedia("(prefers-color-scheme: dark)");
-      if (mq.addEventListener) mq.addEventListener("change", drawChart);
-    }
-    var el = fig.querySelector("[data-chart-plot]");
-    if (!window.ResizeObserver) return;
-    var last = el.clientWidth;
-    new ResizeObserver(function () {
-      if (!plot || el.clientWidth === last) return;
-      last = el.clientWidth;
-      plot.setSize(size(el));
-    }).observe(el);
+    charts.follow(fig.querySelector("[data-chart-plot]"), drawChart, function () { return plot; });
   }
 
   document.addEventListener("DOMContentLoaded", function () {
