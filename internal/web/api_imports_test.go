@@ -240,6 +240,13 @@ func TestImportsAPIRefusesBadRequests(t *testing.T) {
 	if r := e.doRaw("POST", "/api/v1/links", key, map[string]any{"url": "https://example.com/" + strings.Repeat("a", 100<<10)}); r.status != http.StatusRequestEntityTooLarge {
 		t.Errorf("a 100 KiB link body = %d, want 413: the larger limit is the import routes' alone", r.status)
 	}
+	// A stranger gets the server's limit even on the import routes.
+	for _, cred := range []string{"", "tiny_not_a_key_at_all_0000000000000"} {
+		r := e.doRaw("POST", "/api/v1/imports", cred, big, "Content-Type", "multipart/form-data; boundary=x")
+		if r.status != http.StatusRequestEntityTooLarge {
+			t.Errorf("a 200 KiB upload with key %q = %d, want 413 before it is read", cred, r.status)
+		}
+	}
 	// A body over the upload limit is refused from its Content-Length,
 	// before it is sent.
 	conn, err := net.Dial("tcp", strings.TrimPrefix(e.base, "http://"))

@@ -228,14 +228,31 @@ func (s *Server) Shutdown(ctx context.Context) error {
 var uploadPaths = map[string]bool{"/api/v1/imports": true, "/app/links/import": true}
 
 // requestConfig lets the uploads of imports through the server's body
-// limit, and only them; their handlers bound the body themselves
-// (importer.UploadBodyLimit).
+// limit, and only them, and only from a caller whose key or session is
+// valid: a stranger may not make the server read 64 MiB. Their handlers
+// bound the body themselves (importer.UploadBodyLimit).
 func (s *Server) requestConfig(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
 	path, _, _ := strings.Cut(string(h.RequestURI()), "?")
-	if string(h.Method()) == http.MethodPost && uploadPaths[path] && s.cfg.MaxBodyBytes < importer.UploadBodyLimit {
+	if string(h.Method()) == http.MethodPost && uploadPaths[path] && s.cfg.MaxBodyBytes < importer.UploadBodyLimit && s.signedInHeader(h) {
 		return fasthttp.RequestConfig{MaxRequestBodySize: importer.UploadBodyLimit}
 	}
 	return fasthttp.RequestConfig{}
+}
+
+// signedInHeader reports whether the headers carry a valid API key or
+// session, before the body is read. The accounts service caches both, so
+// this costs a map lookup for a caller seen lately.
+func (s *Server) signedInHeader(h *fasthttp.RequestHeader) bool {
+	ctx := context.Background()
+	if secret, ok := strings.CutPrefix(string(h.Peek("Authorization")), "Bearer "); ok {
+		_, err := s.accounts.AuthenticateKey(ctx, strings.TrimSpace(secret))
+		return err == nil
+	}
+	if token := h.Cookie(s.sessionCookieName()); len(token) > 0 {
+		_, err := s.accounts.AuthenticateSession(ctx, string(token))
+		return err == nil
+	}
+	return false
 }
 
 // shortURL is the public address of a link.
