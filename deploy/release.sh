@@ -10,6 +10,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 version=${1:-$(git describe --tags --always --dirty 2>/dev/null || echo dev)}
+commit=$(git rev-parse HEAD 2>/dev/null || echo unknown)
 out=${2:-dist}
 mkdir -p "$out"
 for target in linux/amd64 linux/arm64 darwin/arm64 windows/amd64; do
@@ -19,6 +20,12 @@ for target in linux/amd64 linux/arm64 darwin/arm64 windows/amd64; do
 	[ "$os" = windows ] && name="$name.exe"
 	echo "building $name"
 	CGO_ENABLED=0 GOOS=$os GOARCH=$arch go build -trimpath \
-		-ldflags "-s -w -X main.version=$version" -o "$out/$name" ./cmd/tiny
+		-ldflags "-s -w -X main.version=$version -X main.commit=$commit" -o "$out/$name" ./cmd/tiny
 done
 (cd "$out" && sha256sum tiny-"$version"-* > "SHA256SUMS-$version" && cat "SHA256SUMS-$version")
+# The binary of this machine's kind says what it is.
+here="$out/tiny-$version-$(go env GOOS)-$(go env GOARCH)"
+if [ -x "$here" ]; then
+	"$here" version | tee /dev/stderr | grep -q "^tiny $version$"
+	"$here" version | grep -q "^commit $commit"
+fi

@@ -19,9 +19,10 @@ func versionCommand(std streams) *cobra.Command {
 	}
 }
 
-// version is the release's version, set by deploy/release.sh with
-// -ldflags "-X main.version=…"; empty in other builds.
-var version string
+// version and commit are the release's, set by deploy/release.sh with
+// -ldflags "-X main.version=… -X main.commit=…"; empty in other builds,
+// which take the commit from the build info when Go stamped it.
+var version, commit string
 
 // versionText reads the build information Go records in every binary:
 // the module version (a tag when built with go install …@version), and
@@ -31,7 +32,10 @@ func versionText() string {
 	if !ok {
 		return "tiny (no build information)\n"
 	}
-	v, commit, modified := info.Main.Version, "unknown", ""
+	v, rev, modified := info.Main.Version, "unknown", ""
+	if commit != "" {
+		rev = commit
+	}
 	if v == "" {
 		v = "(devel)"
 	}
@@ -41,12 +45,12 @@ func versionText() string {
 	for _, s := range info.Settings {
 		switch s.Key {
 		case "vcs.revision":
-			commit = s.Value
+			rev = s.Value
 		case "vcs.modified":
 			if s.Value == "true" {
 				modified = " (modified)"
 			}
 		}
 	}
-	return fmt.Sprintf("tiny %s\ncommit %s%s\n%s\n", v, commit, modified, info.GoVersion)
+	return fmt.Sprintf("tiny %s\ncommit %s%s\n%s\n", v, rev, modified, info.GoVersion)
 }
