@@ -26,6 +26,8 @@ done
 # The binary of this machine's kind says what it is.
 here="$out/tiny-$version-$(go env GOOS)-$(go env GOARCH)"
 if [ -x "$here" ]; then
-	"$here" version | tee /dev/stderr | grep -q "^tiny $version$"
-	"$here" version | grep -q "^commit $commit"
+	said=$("$here" version)
+	echo "$said"
+	echo "$said" | grep -q "^tiny $version$"
+	echo "$said" | grep -q "^commit $commit"
 fi
