@@ -82,37 +82,15 @@ func Move(ctx context.Context, from, dsn string, progress Progress) (*Report, er
 	if progress == nil {
 		progress = func(string, int64) {}
 	}
-	// Bring both schemas to the latest version first.
-	src, err := sqlite.Open(ctx, from)
+	st, err := openStores(ctx, from, dsn, sqlite.OpenReadOnly)
 	if err != nil {
 		return nil, err
 	}
-	src.Close()
-	dst, err := postgres.Open(ctx, dsn)
-	if err != nil {
-		return nil, err
-	}
-	dst.Close()
-
-	lite, err := sqlite.OpenReadOnly(from)
-	if err != nil {
-		return nil, err
-	}
-	defer lite.Close()
-	pool, err := pgxpool.New(ctx, dsn)
-	if err != nil {
-		return nil, fmt.Errorf("storemove: %w", err)
-	}
-	defer pool.Close()
-
-	tables, err := plan(ctx, lite, pool)
-	if err != nil {
-		return nil, err
-	}
+	defer st.close()
+	lite, pool, tables := st.lite, st.pool, st.tables
 	if err := checkEmpty(ctx, pool); err != nil {
 		return nil, err
 	}
-	rep := &Report{}
 	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		for _, t := range tables {
 			if _, err := tx.Exec(ctx, "DELETE FROM "+pgx.Identifier{t.name}.Sanitize()); err != nil {
@@ -129,18 +107,79 @@ func Move(ctx context.Context, from, dsn string, progress Progress) (*Report, er
 	if err != nil {
 		return nil, err
 	}
-	for _, t := range tables {
-		want, err := checksum(ctx, t, sqliteRows(lite, t))
+	return st.verify(ctx, start, st.sqliteSide(), st.postgresSide())
+}
+
+// stores are both ends of a copy, open, with the plan of their tables.
+type stores struct {
+	lite   *sql.DB
+	pool   *pgxpool.Pool
+	tables []table
+}
+
+// openStores brings both schemas to the latest version, opens them for the
+// copy (SQLite with openLite) and plans the tables.
+func openStores(ctx context.Context, litePath, dsn string, openLite func(string) (*sql.DB, error)) (*stores, error) {
+	src, err := sqlite.Open(ctx, litePath)
+	if err != nil {
+		return nil, err
+	}
+	src.Close()
+	dst, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	dst.Close()
+	st := &stores{}
+	if st.lite, err = openLite(litePath); err != nil {
+		return nil, err
+	}
+	if st.pool, err = pgxpool.New(ctx, dsn); err != nil {
+		st.lite.Close()
+		return nil, fmt.Errorf("storemove: %w", err)
+	}
+	if st.tables, err = plan(ctx, st.lite, st.pool); err != nil {
+		st.close()
+		return nil, err
+	}
+	return st, nil
+}
+
+func (st *stores) close() {
+	st.pool.Close()
+	st.lite.Close()
+}
+
+// side names one end of a copy and reads its tables.
+type side struct {
+	name string
+	rows func(table) func(context.Context) *rowReader
+}
+
+func (st *stores) sqliteSide() side {
+	return side{"SQLite", func(t table) func(context.Context) *rowReader { return sqliteRows(st.lite, t) }}
+}
+
+func (st *stores) postgresSide() side {
+	return side{"PostgreSQL", func(t table) func(context.Context) *rowReader { return postgresRows(st.pool, t) }}
+}
+
+// verify compares every table's rows and checksum from the source with
+// the target's, and reports them.
+func (st *stores) verify(ctx context.Context, start time.Time, from, to side) (*Report, error) {
+	rep := &Report{}
+	for _, t := range st.tables {
+		want, err := checksum(ctx, t, from.rows(t))
 		if err != nil {
 			return nil, err
 		}
-		got, err := checksum(ctx, t, postgresRows(pool, t))
+		got, err := checksum(ctx, t, to.rows(t))
 		if err != nil {
 			return nil, err
 		}
 		if got != want {
-			return nil, fmt.Errorf("storemove: table %s differs after the copy: %d rows (checksum %x) in SQLite, %d (%x) in PostgreSQL",
-				t.name, want.Rows, want.Checksum, got.Rows, got.Checksum)
+			return nil, fmt.Errorf("storemove: table %s differs after the copy: %d rows (checksum %x) in %s, %d (%x) in %s",
+				t.name, want.Rows, want.Checksum, from.name, got.Rows, got.Checksum, to.name)
 		}
 		rep.Tables = append(rep.Tables, want)
 	}

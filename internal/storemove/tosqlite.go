@@ -11,7 +11,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"tiny/internal/postgres"
 	"tiny/internal/sqlite"
 )
 
@@ -29,30 +28,13 @@ func ToSQLite(ctx context.Context, dsn, to string, progress Progress) (*Report, 
 	if _, err := os.Stat(to); err == nil {
 		return nil, fmt.Errorf("storemove: %s already exists", to)
 	}
-	src, err := postgres.Open(ctx, dsn)
+	// A new file, made by sqlite.Open in openStores.
+	st, err := openStores(ctx, to, dsn, sqlite.OpenWritable)
 	if err != nil {
 		return nil, err
 	}
-	src.Close()
-	dst, err := sqlite.Open(ctx, to)
-	if err != nil {
-		return nil, err
-	}
-	dst.Close()
-	lite, err := sqlite.OpenWritable(to)
-	if err != nil {
-		return nil, err
-	}
-	defer lite.Close()
-	pool, err := pgxpool.New(ctx, dsn)
-	if err != nil {
-		return nil, fmt.Errorf("storemove: %w", err)
-	}
-	defer pool.Close()
-	tables, err := plan(ctx, lite, pool)
-	if err != nil {
-		return nil, err
-	}
+	defer st.close()
+	lite, pool, tables := st.lite, st.pool, st.tables
 	tx, err := lite.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
@@ -78,24 +60,7 @@ func ToSQLite(ctx context.Context, dsn, to string, progress Progress) (*Report, 
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("storemove: %w", err)
 	}
-	rep := &Report{}
-	for _, t := range tables {
-		want, err := checksum(ctx, t, postgresRows(pool, t))
-		if err != nil {
-			return nil, err
-		}
-		got, err := checksum(ctx, t, sqliteRows(lite, t))
-		if err != nil {
-			return nil, err
-		}
-		if got != want {
-			return nil, fmt.Errorf("storemove: table %s differs after the copy: %d rows (checksum %x) in PostgreSQL, %d (%x) in SQLite",
-				t.name, want.Rows, want.Checksum, got.Rows, got.Checksum)
-		}
-		rep.Tables = append(rep.Tables, want)
-	}
-	rep.Took = time.Since(start)
-	return rep, nil
+	return st.verify(ctx, start, st.postgresSide(), st.sqliteSide())
 }
 
 // copyToSQLite writes one table's rows, read from PostgreSQL, into SQLite;
