@@ -146,6 +146,25 @@ func seed(t *testing.T, store tiny.Store) instance {
 	return in
 }
 
+// seedFile seeds a new SQLite store at path, closes it, and returns what
+// it holds, with the statistics of its link with clicks and their query.
+func seedFile(t *testing.T, path string) (instance, tiny.StatsQuery, *tiny.ClickStats) {
+	t.Helper()
+	ctx := context.Background()
+	lite, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lite.Close()
+	in := seed(t, lite)
+	q := tiny.StatsQuery{LinkID: in.link, From: time.Now().Add(-96 * time.Hour), To: time.Now().Add(time.Hour), Top: 10}
+	st, err := lite.ClickStats(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in, q, st
+}
+
 // TestMoveKeepsEverything moves a used SQLite instance into PostgreSQL and
 // serves it from there: every code leads where it led, the blocked link is
 // still blocked, people sign in, keys work, statistics match, and a new
@@ -153,17 +172,7 @@ func seed(t *testing.T, store tiny.Store) instance {
 func TestMoveKeepsEverything(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "tiny.db")
-	lite, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := seed(t, lite)
-	q := tiny.StatsQuery{LinkID: in.link, From: time.Now().Add(-96 * time.Hour), To: time.Now().Add(time.Hour), Top: 10}
-	wantStats, err := lite.ClickStats(ctx, q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lite.Close()
+	in, q, wantStats := seedFile(t, path)
 
 	dsn := newSchema(t)
 	var tablesSeen []string
@@ -276,17 +285,7 @@ func TestRoundTripThroughPostgres(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "tiny.db")
-	lite, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := seed(t, lite)
-	q := tiny.StatsQuery{LinkID: in.link, From: time.Now().Add(-96 * time.Hour), To: time.Now().Add(time.Hour), Top: 10}
-	wantStats, err := lite.ClickStats(ctx, q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lite.Close()
+	in, q, wantStats := seedFile(t, path)
 	dsn := newSchema(t)
 	if _, err := Move(ctx, path, dsn, nil); err != nil {
 		t.Fatal(err)
