@@ -81,7 +81,7 @@ type AuditEntry struct {
 
 // Decision is a change of a link's status by a moderator or by the system.
 type Decision struct {
-	LinkID  int64
+	LinkID int64
 	// Status is StatusActive (approve) or StatusBlocked; or, by
 	// SystemActor only, StatusFlagged: the link goes to the review queue.
 	Status  LinkStatus
