@@ -66,8 +66,7 @@ func (m *Main) startFollower() (func(*tiny.Link), error) {
 	})
 	m.logger.Info("following destinations", "resolve_chains", cfg.ResolveChains, "scan_destinations", cfg.ScanDestinations,
 		"scan_every", cfg.ScanEvery.String())
-	f := m.follower
-	return func(l *tiny.Link) { f.Enqueue(l.ID, l.URL) }, nil
+	return m.follower.Enqueue, nil
 }
 
 // runFollower starts the follower, if any, as background work and returns

@@ -9,6 +9,7 @@ import (
 
 	"tiny/internal/abuse"
 	"tiny/internal/nice"
+	"tiny/internal/shortener"
 	"tiny/internal/tiny"
 )
 
@@ -80,15 +81,15 @@ func (f *Follower) Wants(url string) bool {
 	return f.cfg.ScanPages || f.cfg.ResolveChains && f.cfg.Redirectors.Has(url)
 }
 
-// Enqueue asks for link id's destination url to be followed. It never
-// blocks: when the queue is full the link is dropped and counted (the
-// next scheduled rescan, if any, takes it up).
-func (f *Follower) Enqueue(id int64, url string) {
-	if !f.Wants(url) {
+// Enqueue asks for link l's destination to be followed. It never blocks:
+// when the queue is full the link is dropped and counted (the next
+// scheduled rescan, if any, takes it up).
+func (f *Follower) Enqueue(l *tiny.Link) {
+	if !f.Wants(l.URL) {
 		return
 	}
 	select {
-	case f.queue <- job{id, url}:
+	case f.queue <- job{l.ID, l.URL}:
 		f.stats.queued.Add(1)
 	default:
 		f.stats.dropped.Add(1)
@@ -117,24 +118,31 @@ func (f *Follower) Run(ctx context.Context) {
 	wg.Wait()
 }
 
-// work follows one link and logs what failed; the outcome is in the
-// metrics and, when it acted, the audit log.
+// work follows one queued link, as it is in the store now, and logs what
+// failed; the outcome is in the metrics and, when it acted, the audit log.
 func (f *Follower) work(ctx context.Context, j job) {
-	if _, err := f.Check(ctx, j.id, j.url); err != nil && ctx.Err() == nil {
+	l, err := f.cfg.Links.LinkByID(ctx, j.id)
+	if err == nil && l.URL == j.url && l.DeletedAt == nil && l.Status != tiny.StatusBlocked {
+		_, err = f.Check(ctx, l)
+	}
+	if err != nil && ctx.Err() == nil && !tiny.IsCode(err, tiny.NotFound) {
 		// The link id, never its URL: a log line is no place for it.
 		f.cfg.Logger.Warn("following a link's destination failed", "link_id", j.id, "err", err)
 	}
 }
 
-// Check follows link id's destination url now, judges what it finds and
-// acts on the link: blocks it, flags it for review, or leaves it. It
-// returns the verdict.
-func (f *Follower) Check(ctx context.Context, id int64, url string) (Verdict, error) {
-	mustResolve := f.cfg.Redirectors.Has(url)
-	if !f.cfg.ScanPages && !(f.cfg.ResolveChains && mustResolve) {
+// Check follows l's destination now, judges what it finds and acts on the
+// link: blocks it, flags it for review, or leaves it. It returns the
+// verdict. The landing page of a link that hides its destination (a
+// password or a click limit) is never fetched: its destination may be a
+// secret that one GET would spend.
+func (f *Follower) Check(ctx context.Context, l *tiny.Link) (Verdict, error) {
+	mustResolve := f.cfg.Redirectors.Has(l.URL)
+	scanPage := f.cfg.ScanPages && !shortener.HidesDestination(l)
+	if !scanPage && !(f.cfg.ResolveChains && mustResolve) {
 		return Verdict{Status: tiny.StatusActive}, nil
 	}
-	ch := f.cfg.Client.Follow(ctx, url, f.cfg.ScanPages, f.cfg.Redirectors)
+	ch := f.cfg.Client.Follow(ctx, l.URL, scanPage, f.cfg.Redirectors)
 	f.stats.count(ch)
 	v, err := judge(ctx, f.cfg.Checker, ch, mustResolve)
 	if err != nil {
@@ -144,7 +152,7 @@ func (f *Follower) Check(ctx context.Context, id int64, url string) (Verdict, er
 		// A page that could not be fetched is no finding: sites go down.
 		return v, nil
 	}
-	return v, f.act(ctx, id, v)
+	return v, f.act(ctx, l.ID, v)
 }
 
 // act applies v to link id as it is now in the store.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -109,7 +110,7 @@ func TestFollowerBlocksAChainIntoABlocklistedPage(t *testing.T) {
 	e.world.site("go.example.net", redirect("http://phish.example.org/login", http.StatusFound))
 	f := e.follower(t, Config{ResolveChains: true})
 	l := e.create(t, "http://go.example.net/abc")
-	v, err := f.Check(t.Context(), l.ID, l.URL)
+	v, err := f.Check(t.Context(), l)
 	if err != nil || v.Status != tiny.StatusBlocked {
 		t.Fatalf("Check = %+v, %v; want blocked", v, err)
 	}
@@ -133,7 +134,7 @@ func TestFollowerFlagsAnUnresolvableChain(t *testing.T) {
 	e.world.site("go.example.net", redirect("http://169.254.169.254/latest/meta-data/", http.StatusFound))
 	f := e.follower(t, Config{ResolveChains: true})
 	l := e.create(t, "http://go.example.net/abc")
-	v, err := f.Check(t.Context(), l.ID, l.URL)
+	v, err := f.Check(t.Context(), l)
 	if err != nil || v.Status != tiny.StatusFlagged {
 		t.Fatalf("Check = %+v, %v; want flagged", v, err)
 	}
@@ -159,11 +160,11 @@ func TestFollowerScansPages(t *testing.T) {
 	e.world.site("news.example.org", page("<title>Today's news</title>"))
 	f := e.follower(t, Config{ScanPages: true})
 	l := e.create(t, "http://news.example.org/today")
-	if v, err := f.Check(t.Context(), l.ID, l.URL); err != nil || v.Status != tiny.StatusActive {
+	if v, err := f.Check(t.Context(), l); err != nil || v.Status != tiny.StatusActive {
 		t.Fatalf("Check(plain page) = %+v, %v; want active", v, err)
 	}
 	e.world.site("news.example.org", page(brandLogin))
-	v, err := f.Check(t.Context(), l.ID, l.URL)
+	v, err := f.Check(t.Context(), l)
 	if err != nil || v.Status != tiny.StatusFlagged || !strings.Contains(v.Reason, "password form under the name of paypal") {
 		t.Fatalf("Check(brand login) = %+v, %v; want flagged for a paypal password form", v, err)
 	}
@@ -173,14 +174,14 @@ func TestFollowerScansPages(t *testing.T) {
 	if _, err := e.links.Decide(t.Context(), accounts.As(e.mod), l.Code, tiny.StatusActive, "a test page"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.Check(t.Context(), l.ID, l.URL); err != nil {
+	if _, err := f.Check(t.Context(), l); err != nil {
 		t.Fatal(err)
 	}
 	if got := e.link(t, l.ID); got.Status != tiny.StatusActive {
 		t.Errorf("link after an approval and the same page = %s, want active (the moderator saw this page)", got.Status)
 	}
 	e.world.site("news.example.org", page(`<title>Microsoft 365</title><form action="https://collect.example.net/"><input type=password></form>`))
-	if _, err := f.Check(t.Context(), l.ID, l.URL); err != nil {
+	if _, err := f.Check(t.Context(), l); err != nil {
 		t.Fatal(err)
 	}
 	if got := e.link(t, l.ID); got.Status != tiny.StatusFlagged || !strings.Contains(got.Safety.Reason, "microsoft") {
@@ -189,7 +190,7 @@ func TestFollowerScansPages(t *testing.T) {
 
 	down := e.create(t, "http://www.example.com/gone")
 	e.world.site("www.example.com", func(rw http.ResponseWriter, r *http.Request) { panic(http.ErrAbortHandler) })
-	if v, err := f.Check(t.Context(), down.ID, down.URL); err != nil || v.Status != tiny.StatusActive {
+	if v, err := f.Check(t.Context(), down); err != nil || v.Status != tiny.StatusActive {
 		t.Errorf("Check(page that fails) = %+v, %v; want active", v, err)
 	}
 	if got := e.link(t, down.ID); got.Status != tiny.StatusActive {
@@ -219,9 +220,9 @@ func TestFollowerPageSignalsNeverBlock(t *testing.T) {
 func TestFollowerQueue(t *testing.T) {
 	e := newEnv(t, "phish.example.org")
 	f := e.follower(t, Config{ResolveChains: true, QueueSize: 1, Workers: 1})
-	f.Enqueue(1, "https://www.example.com/plain")
-	f.Enqueue(2, "http://go.example.net/a")
-	f.Enqueue(3, "https://bit.ly/b")
+	f.Enqueue(&tiny.Link{ID: 1, URL: "https://www.example.com/plain"})
+	f.Enqueue(&tiny.Link{ID: 2, URL: "http://go.example.net/a"})
+	f.Enqueue(&tiny.Link{ID: 3, URL: "https://bit.ly/b"})
 	if q, d := f.stats.queued.Load(), f.stats.dropped.Load(); q != 1 || d != 1 {
 		t.Errorf("after 3 enqueues (one plain, two shorteners) on a queue of 1: queued %d dropped %d, want 1 and 1", q, d)
 	}
@@ -249,4 +250,37 @@ func TestFollowerQueue(t *testing.T) {
 	}
 	cancel()
 	<-done
+}
+
+// TestFollowerSparesSecretDestinations: the landing page of a one-time or
+// password link is never fetched, since one GET could spend a secret at
+// the destination; a shortener in front of it is still resolved.
+func TestFollowerSparesSecretDestinations(t *testing.T) {
+	e := newEnv(t)
+	e.world.site("news.example.org", page(brandLogin))
+	e.world.site("go.example.net", redirect("http://news.example.org/secret", http.StatusFound))
+	f := e.follower(t, Config{ScanPages: true, ResolveChains: true})
+	one := int64(1)
+	for _, in := range []shortener.CreateInput{
+		{URL: "http://news.example.org/secret", MaxClicks: &one},
+		{URL: "http://news.example.org/secret", Password: "correct horse"},
+		{URL: "http://go.example.net/s", MaxClicks: &one},
+	} {
+		l, err := e.links.Create(t.Context(), accounts.As(e.owner), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, err := f.Check(t.Context(), l); err != nil || v.Status != tiny.StatusActive {
+			t.Errorf("Check(%s, hidden destination) = %+v, %v; want active, the page unread", in.URL, v, err)
+		}
+	}
+	for _, r := range e.world.requests() {
+		if strings.HasPrefix(r, "GET ") {
+			t.Errorf("requests = %v, want no GET (HEAD of the chain only)", e.world.requests())
+			break
+		}
+	}
+	if got := e.world.requests(); !slices.Contains(got, "HEAD go.example.net/s") {
+		t.Errorf("requests = %v, want the shortener resolved by HEAD", got)
+	}
 }
