@@ -8,27 +8,24 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"tiny/internal/abuse/follow/followtest"
 )
-
-const brandLogin = `<html><head><title>PayPal: Log in to your account</title></head><body>
-<img src="/img/logo.svg" alt="PayPal"><form method="post" action="https://collect.example.net/p">
-<input name="email"><input type="password" name="pw"></form></body></html>`
 
 // TestFollowChain follows a shortener through a second shortener to the
 // landing page, HEAD first, reading the page only when asked.
 func TestFollowChain(t *testing.T) {
-	w := newWorld(t)
-	w.site("go.example.net", redirect("http://s.example.org/b", http.StatusMovedPermanently))
-	w.site("s.example.org", redirect("/final-hop", http.StatusFound))
-	w.site("www.example.com", page("<title>Fresh bread</title>"))
-	w.site("s.example.org", func(rw http.ResponseWriter, r *http.Request) {
+	w := followtest.New(t)
+	w.Set("go.example.net", redirect("http://s.example.org/b", http.StatusMovedPermanently))
+	w.Set("s.example.org", redirect("/final-hop", http.StatusFound))
+	w.Set("www.example.com", page("<title>Fresh bread</title>"))
+	w.Set("s.example.org", func(rw http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/b" {
 			http.Redirect(rw, r, "http://www.example.com/welcome", http.StatusSeeOther)
 			return
 		}
 		http.NotFound(rw, r)
 	})
-	c := newClient(t, ClientConfig{Resolve: w.resolve("go.example.net", "s.example.org", "www.example.com")})
+	c := newClient(t, ClientConfig{Resolve: w.Resolve("go.example.net", "s.example.org", "www.example.com")})
 
 	ch := c.Follow(t.Context(), "http://go.example.net/a", false, nil)
 	want := []string{"http://go.example.net/a", "http://s.example.org/b", "http://www.example.com/welcome"}
@@ -38,16 +35,16 @@ func TestFollowChain(t *testing.T) {
 	if got := []int{ch.Hops[0].Status, ch.Hops[1].Status, ch.Hops[2].Status}; !slices.Equal(got, []int{301, 303, 200}) {
 		t.Errorf("Follow statuses = %v, want [301 303 200]", got)
 	}
-	if got := w.requests(); !slices.Equal(got, []string{"HEAD go.example.net/a", "HEAD s.example.org/b", "HEAD www.example.com/welcome"}) {
+	if got := w.Requests(); !slices.Equal(got, []string{"HEAD go.example.net/a", "HEAD s.example.org/b", "HEAD www.example.com/welcome"}) {
 		t.Errorf("requests without a page = %v, want one HEAD per hop", got)
 	}
 
-	w.site("www.example.com", page(brandLogin))
+	w.Set("www.example.com", page(brandLogin))
 	ch = c.Follow(t.Context(), "http://go.example.net/a", true, nil)
 	if ch.Err != nil || ch.Page == nil || !ch.Page.PasswordField || ch.Page.Brand != "paypal" {
 		t.Fatalf("Follow(page) = page %+v, err %v; want the landing page's password field and brand", ch.Page, ch.Err)
 	}
-	if got := w.requests(); got[len(got)-1] != "GET www.example.com/welcome" {
+	if got := w.Requests(); got[len(got)-1] != "GET www.example.com/welcome" {
 		t.Errorf("last request with a page = %s, want a GET of the landing page", got[len(got)-1])
 	}
 }
@@ -56,14 +53,14 @@ func TestFollowChain(t *testing.T) {
 // sent to the next, and every request carries the same user agent and no
 // referrer.
 func TestFollowSendsNoCookiesAndAFixedAgent(t *testing.T) {
-	w := newWorld(t)
-	w.site("go.example.net", func(rw http.ResponseWriter, r *http.Request) {
+	w := followtest.New(t)
+	w.Set("go.example.net", func(rw http.ResponseWriter, r *http.Request) {
 		http.SetCookie(rw, &http.Cookie{Name: "track", Value: "1", Path: "/"})
 		http.Redirect(rw, r, "http://go.example.net/next", http.StatusFound)
 	})
-	w.site("www.example.com", page("ok"))
-	c := newClient(t, ClientConfig{Resolve: w.resolve("go.example.net", "www.example.com")})
-	w.site("go.example.net", func(rw http.ResponseWriter, r *http.Request) {
+	w.Set("www.example.com", page("ok"))
+	c := newClient(t, ClientConfig{Resolve: w.Resolve("go.example.net", "www.example.com")})
+	w.Set("go.example.net", func(rw http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/next" {
 			http.Redirect(rw, r, "http://www.example.com/", http.StatusFound)
 			return
@@ -74,12 +71,10 @@ func TestFollowSendsNoCookiesAndAFixedAgent(t *testing.T) {
 	if ch := c.Follow(t.Context(), "http://go.example.net/a", true, nil); ch.Err != nil || len(ch.Hops) != 3 {
 		t.Fatalf("Follow = %v, %v; want 3 hops", hopURLs(ch), ch.Err)
 	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for i, h := range w.hdrs {
+	for i, h := range w.Headers() {
 		if h.Get("Cookie") != "" || h.Get("Referer") != "" || h.Get("User-Agent") != UserAgent {
 			t.Errorf("request %d (%s): Cookie %q Referer %q User-Agent %q; want no cookie, no referrer, %q",
-				i, w.log[i], h.Get("Cookie"), h.Get("Referer"), h.Get("User-Agent"), UserAgent)
+				i, w.Requests()[i], h.Get("Cookie"), h.Get("Referer"), h.Get("User-Agent"), UserAgent)
 		}
 	}
 }
@@ -87,17 +82,17 @@ func TestFollowSendsNoCookiesAndAFixedAgent(t *testing.T) {
 // TestFollowFallsBackToGet: a redirector that refuses HEAD is asked with
 // GET; one that redirects by meta refresh is read.
 func TestFollowFallsBackToGet(t *testing.T) {
-	w := newWorld(t)
-	w.site("go.example.net", func(rw http.ResponseWriter, r *http.Request) {
+	w := followtest.New(t)
+	w.Set("go.example.net", func(rw http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodHead {
 			rw.WriteHeader(http.StatusMethodNotAllowed)
 			return
 		}
 		http.Redirect(rw, r, "http://hop.example.org/", http.StatusFound)
 	})
-	w.site("hop.example.org", page(`<html><head><meta http-equiv="Refresh" content="0; URL='http://www.example.com/land'"></head></html>`))
-	w.site("www.example.com", page("<title>Hello</title>"))
-	c := newClient(t, ClientConfig{Resolve: w.resolve("go.example.net", "hop.example.org", "www.example.com")})
+	w.Set("hop.example.org", page(`<html><head><meta http-equiv="Refresh" content="0; URL='http://www.example.com/land'"></head></html>`))
+	w.Set("www.example.com", page("<title>Hello</title>"))
+	c := newClient(t, ClientConfig{Resolve: w.Resolve("go.example.net", "hop.example.org", "www.example.com")})
 	ch := c.Follow(t.Context(), "http://go.example.net/a", false, NewRedirectors([]string{"example.org"}))
 	want := []string{"http://go.example.net/a", "http://hop.example.org/", "http://www.example.com/land"}
 	if ch.Err != nil || !slices.Equal(hopURLs(ch), want) {
@@ -106,7 +101,7 @@ func TestFollowFallsBackToGet(t *testing.T) {
 	if ch.Hops[2].Via != "meta refresh" {
 		t.Errorf("Follow hop 2 via %q, want meta refresh", ch.Hops[2].Via)
 	}
-	if got := w.requests()[:2]; !slices.Equal(got, []string{"HEAD go.example.net/a", "GET go.example.net/a"}) {
+	if got := w.Requests()[:2]; !slices.Equal(got, []string{"HEAD go.example.net/a", "GET go.example.net/a"}) {
 		t.Errorf("first requests = %v, want HEAD then GET", got)
 	}
 }
@@ -114,14 +109,14 @@ func TestFollowFallsBackToGet(t *testing.T) {
 // TestFollowOpenRedirect reads an open redirect's target from its URL,
 // without asking it.
 func TestFollowOpenRedirect(t *testing.T) {
-	w := newWorld(t)
-	w.site("www.example.com", page("hi"))
-	c := newClient(t, ClientConfig{Resolve: w.resolve("www.example.com")})
+	w := followtest.New(t)
+	w.Set("www.example.com", page("hi"))
+	c := newClient(t, ClientConfig{Resolve: w.Resolve("www.example.com")})
 	ch := c.Follow(t.Context(), "https://www.google.com/url?q=http%3A%2F%2Fwww.example.com%2Fx&sa=D", false, nil)
 	if ch.Err != nil || len(ch.Hops) != 2 || ch.Hops[1].URL != "http://www.example.com/x" || ch.Hops[1].Via != "open redirect" {
 		t.Fatalf("Follow(open redirect) = %v, %v; want the target as hop 1", hopURLs(ch), ch.Err)
 	}
-	if got := w.requests(); !slices.Equal(got, []string{"HEAD www.example.com/x"}) {
+	if got := w.Requests(); !slices.Equal(got, []string{"HEAD www.example.com/x"}) {
 		t.Errorf("requests = %v, want only the target's", got)
 	}
 }
@@ -131,9 +126,9 @@ func TestFollowOpenRedirect(t *testing.T) {
 // address is never connected to: the local server that listens there
 // gets no request.
 func TestFollowNeverReachesPrivateAddresses(t *testing.T) {
-	w := newWorld(t)
-	port := w.addr()[strings.LastIndexByte(w.addr(), ':')+1:]
-	c := newClient(t, ClientConfig{Resolve: w.resolve("go.example.net")})
+	w := followtest.New(t)
+	port := w.Port()
+	c := newClient(t, ClientConfig{Resolve: w.Resolve("go.example.net")})
 	for _, target := range []string{
 		"http://127.0.0.1:" + port + "/admin",
 		"http://localhost:" + port + "/admin",
@@ -146,14 +141,14 @@ func TestFollowNeverReachesPrivateAddresses(t *testing.T) {
 		"http://[fe80::1]/",
 		"ftp://www.example.com/file",
 	} {
-		w.site("go.example.net", redirect(target, http.StatusFound))
-		before := len(w.requests())
+		w.Set("go.example.net", redirect(target, http.StatusFound))
+		before := len(w.Requests())
 		ch := c.Follow(t.Context(), "http://go.example.net/a", true, nil)
 		if ch.Err == nil || len(ch.Hops) != 2 {
 			t.Errorf("Follow(→ %s) = %v, err %v; want the chain to end refused at hop 1", target, hopURLs(ch), ch.Err)
 			continue
 		}
-		if got := w.requests()[before:]; !slices.Equal(got, []string{"HEAD go.example.net/a"}) {
+		if got := w.Requests()[before:]; !slices.Equal(got, []string{"HEAD go.example.net/a"}) {
 			t.Errorf("Follow(→ %s) requests = %v, want only the shortener's", target, got)
 		}
 		if _, ok := refused(ch.Err); !ok && !strings.HasPrefix(target, "ftp:") {
@@ -166,13 +161,13 @@ func TestFollowNeverReachesPrivateAddresses(t *testing.T) {
 // when a public name resolves (or is rebound) to a private address: the
 // request is refused by the address actually dialled.
 func TestDialRefusesPrivateAddresses(t *testing.T) {
-	w := newWorld(t)
+	w := followtest.New(t)
 	c := newClient(t, ClientConfig{})
-	_, err := c.do(t.Context(), http.MethodGet, w.srv.URL+"/")
+	_, err := c.do(t.Context(), http.MethodGet, "http://"+w.Addr()+"/")
 	if r, ok := refused(err); !ok || r.Kind != "loopback address" {
-		t.Errorf("do(%s) = %v, want a RefusedError for a loopback address", w.srv.URL, err)
+		t.Errorf("do(%s) = %v, want a RefusedError for a loopback address", "http://"+w.Addr(), err)
 	}
-	if got := w.requests(); len(got) != 0 {
+	if got := w.Requests(); len(got) != 0 {
 		t.Errorf("the local server got %v, want no request", got)
 	}
 	for addr, want := range map[string]bool{
@@ -191,26 +186,26 @@ func TestDialRefusesPrivateAddresses(t *testing.T) {
 // slower than the time budget each end the chain with an error; a page
 // is read up to MaxBody only.
 func TestFollowBudgets(t *testing.T) {
-	w := newWorld(t)
-	w.site("go.example.net", func(rw http.ResponseWriter, r *http.Request) {
+	w := followtest.New(t)
+	w.Set("go.example.net", func(rw http.ResponseWriter, r *http.Request) {
 		var n int
 		fmt.Sscanf(r.URL.Path, "/%d", &n)
 		http.Redirect(rw, r, fmt.Sprintf("/%d", n+1), http.StatusFound)
 	})
-	w.site("loop.example.net", func(rw http.ResponseWriter, r *http.Request) {
+	w.Set("loop.example.net", func(rw http.ResponseWriter, r *http.Request) {
 		to := map[string]string{"/a": "/b", "/b": "/a"}[r.URL.Path]
 		http.Redirect(rw, r, to, http.StatusFound)
 	})
 	release := make(chan struct{})
 	defer close(release)
-	w.site("slow.example.net", func(rw http.ResponseWriter, r *http.Request) {
+	w.Set("slow.example.net", func(rw http.ResponseWriter, r *http.Request) {
 		select {
 		case <-release:
 		case <-r.Context().Done():
 		}
 	})
-	w.site("big.example.net", page("<title>x</title>"+strings.Repeat("<p>padding</p>", 200)+`<input type="password">`))
-	c := newClient(t, ClientConfig{Resolve: w.resolve("go.example.net", "loop.example.net", "slow.example.net", "big.example.net"),
+	w.Set("big.example.net", page("<title>x</title>"+strings.Repeat("<p>padding</p>", 200)+`<input type="password">`))
+	c := newClient(t, ClientConfig{Resolve: w.Resolve("go.example.net", "loop.example.net", "slow.example.net", "big.example.net"),
 		Timeout: 300 * time.Millisecond, MaxBody: 1024})
 
 	if ch := c.Follow(t.Context(), "http://go.example.net/0", false, nil); ch.Err == nil || len(ch.Hops) != 6 {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"tiny/internal/abuse/follow/followtest"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -27,7 +28,7 @@ type env struct {
 	links *shortener.Service
 	owner *tiny.User
 	mod   *tiny.User
-	world *world
+	world *followtest.Sites
 	check *abuse.Checker
 }
 
@@ -42,7 +43,7 @@ func newEnv(t *testing.T, blocklist ...string) *env {
 	}
 	t.Cleanup(func() { _ = store.Close() })
 	set := feed.SetOf("test-feed", blocklist...)
-	e := &env{store: store, world: newWorld(t)}
+	e := &env{store: store, world: followtest.New(t)}
 	e.check = abuse.NewChecker(abuse.CheckerConfig{Model: urlscore.Default(), Feeds: func() *feed.Set { return set }})
 	e.links, err = shortener.New(ctx, store, shortener.Config{IDBlockSize: 100, PasswordCost: bcrypt.MinCost, Screener: e.check},
 		func() []byte { return []byte("0123456789abcdef") })
@@ -63,7 +64,7 @@ func newEnv(t *testing.T, blocklist ...string) *env {
 // follower returns a follower of the env with cfg's switches.
 func (e *env) follower(t *testing.T, cfg Config) *Follower {
 	t.Helper()
-	cfg.Client = newClient(t, ClientConfig{Resolve: e.world.resolve(worldHosts...)})
+	cfg.Client = newClient(t, ClientConfig{Resolve: e.world.Resolve(worldHosts...)})
 	cfg.Checker, cfg.Links, cfg.Block, cfg.Flag = e.check, e.store, e.links.Block, e.links.Flag
 	if cfg.Redirectors == nil {
 		cfg.Redirectors = NewRedirectors([]string{"go.example.net"})
@@ -107,7 +108,7 @@ func (e *env) lastAudit(t *testing.T, id int64) *tiny.AuditEntry {
 // the hop.
 func TestFollowerBlocksAChainIntoABlocklistedPage(t *testing.T) {
 	e := newEnv(t, "phish.example.org")
-	e.world.site("go.example.net", redirect("http://phish.example.org/login", http.StatusFound))
+	e.world.Set("go.example.net", redirect("http://phish.example.org/login", http.StatusFound))
 	f := e.follower(t, Config{ResolveChains: true})
 	l := e.create(t, "http://go.example.net/abc")
 	v, err := f.Check(t.Context(), l)
@@ -131,7 +132,7 @@ func TestFollowerBlocksAChainIntoABlocklistedPage(t *testing.T) {
 // metadata service is not followed there, and its link goes to review.
 func TestFollowerFlagsAnUnresolvableChain(t *testing.T) {
 	e := newEnv(t)
-	e.world.site("go.example.net", redirect("http://169.254.169.254/latest/meta-data/", http.StatusFound))
+	e.world.Set("go.example.net", redirect("http://169.254.169.254/latest/meta-data/", http.StatusFound))
 	f := e.follower(t, Config{ResolveChains: true})
 	l := e.create(t, "http://go.example.net/abc")
 	v, err := f.Check(t.Context(), l)
@@ -157,13 +158,13 @@ func TestFollowerFlagsAnUnresolvableChain(t *testing.T) {
 // cannot be fetched is no finding.
 func TestFollowerScansPages(t *testing.T) {
 	e := newEnv(t)
-	e.world.site("news.example.org", page("<title>Today's news</title>"))
+	e.world.Set("news.example.org", page("<title>Today's news</title>"))
 	f := e.follower(t, Config{ScanPages: true})
 	l := e.create(t, "http://news.example.org/today")
 	if v, err := f.Check(t.Context(), l); err != nil || v.Status != tiny.StatusActive {
 		t.Fatalf("Check(plain page) = %+v, %v; want active", v, err)
 	}
-	e.world.site("news.example.org", page(brandLogin))
+	e.world.Set("news.example.org", page(brandLogin))
 	v, err := f.Check(t.Context(), l)
 	if err != nil || v.Status != tiny.StatusFlagged || !strings.Contains(v.Reason, "password form under the name of paypal") {
 		t.Fatalf("Check(brand login) = %+v, %v; want flagged for a paypal password form", v, err)
@@ -180,7 +181,7 @@ func TestFollowerScansPages(t *testing.T) {
 	if got := e.link(t, l.ID); got.Status != tiny.StatusActive {
 		t.Errorf("link after an approval and the same page = %s, want active (the moderator saw this page)", got.Status)
 	}
-	e.world.site("news.example.org", page(`<title>Microsoft 365</title><form action="https://collect.example.net/"><input type=password></form>`))
+	e.world.Set("news.example.org", page(`<title>Microsoft 365</title><form action="https://collect.example.net/"><input type=password></form>`))
 	if _, err := f.Check(t.Context(), l); err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +190,7 @@ func TestFollowerScansPages(t *testing.T) {
 	}
 
 	down := e.create(t, "http://www.example.com/gone")
-	e.world.site("www.example.com", func(rw http.ResponseWriter, r *http.Request) { panic(http.ErrAbortHandler) })
+	e.world.Set("www.example.com", func(rw http.ResponseWriter, r *http.Request) { panic(http.ErrAbortHandler) })
 	if v, err := f.Check(t.Context(), down); err != nil || v.Status != tiny.StatusActive {
 		t.Errorf("Check(page that fails) = %+v, %v; want active", v, err)
 	}
@@ -227,8 +228,8 @@ func TestFollowerQueue(t *testing.T) {
 		t.Errorf("after 3 enqueues (one plain, two shorteners) on a queue of 1: queued %d dropped %d, want 1 and 1", q, d)
 	}
 
-	e.world.site("go.example.net", redirect("http://phish.example.org/login", http.StatusFound))
-	e.world.site("www.example.com", page("hello"))
+	e.world.Set("go.example.net", redirect("http://phish.example.org/login", http.StatusFound))
+	e.world.Set("www.example.com", page("hello"))
 	scanner := e.follower(t, Config{ScanPages: true, QueueSize: 10})
 	active := e.create(t, "http://go.example.net/x")
 	blocked := e.create(t, "http://www.example.com/y")
@@ -257,8 +258,8 @@ func TestFollowerQueue(t *testing.T) {
 // the destination; a shortener in front of it is still resolved.
 func TestFollowerSparesSecretDestinations(t *testing.T) {
 	e := newEnv(t)
-	e.world.site("news.example.org", page(brandLogin))
-	e.world.site("go.example.net", redirect("http://news.example.org/secret", http.StatusFound))
+	e.world.Set("news.example.org", page(brandLogin))
+	e.world.Set("go.example.net", redirect("http://news.example.org/secret", http.StatusFound))
 	f := e.follower(t, Config{ScanPages: true, ResolveChains: true})
 	one := int64(1)
 	for _, in := range []shortener.CreateInput{
@@ -274,13 +275,13 @@ func TestFollowerSparesSecretDestinations(t *testing.T) {
 			t.Errorf("Check(%s, hidden destination) = %+v, %v; want active, the page unread", in.URL, v, err)
 		}
 	}
-	for _, r := range e.world.requests() {
+	for _, r := range e.world.Requests() {
 		if strings.HasPrefix(r, "GET ") {
-			t.Errorf("requests = %v, want no GET (HEAD of the chain only)", e.world.requests())
+			t.Errorf("requests = %v, want no GET (HEAD of the chain only)", e.world.Requests())
 			break
 		}
 	}
-	if got := e.world.requests(); !slices.Contains(got, "HEAD go.example.net/s") {
+	if got := e.world.Requests(); !slices.Contains(got, "HEAD go.example.net/s") {
 		t.Errorf("requests = %v, want the shortener resolved by HEAD", got)
 	}
 }
