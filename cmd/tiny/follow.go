@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -30,7 +31,7 @@ func (c *FollowConfig) registerFollow(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.ResolveChains, "resolve-chains", c.ResolveChains, "follow the redirects of links to known shorteners and redirectors in the background and score every hop; false sends nothing out for them")
 	fs.Var(&c.Redirectors, "redirector", "host of a link shortener or redirector whose links are followed, besides the built-in list (repeatable, comma-separated; covers subdomains)")
 	fs.BoolVar(&c.ScanDestinations, "scan-destinations", c.ScanDestinations, "fetch every new link's landing page (no JavaScript, size and time limits) and read phishing signals from it")
-	fs.DurationVar(&c.ScanEvery, "scan-every", c.ScanEvery, "with --scan-destinations, how often the landing pages of active links are fetched again, so a page swapped after the create is caught; 0 never")
+	fs.DurationVar(&c.ScanEvery, "scan-every", c.ScanEvery, "how often every active link is followed again: its redirect chain, and with --scan-destinations its landing page, so a page swapped after the create is caught; 0 never")
 	fs.Var(&c.FollowResolve, "follow-resolve", "HOST:PORT=ADDRESS:PORT: connect there instead of resolving HOST when following links, like curl --resolve; trusted even when private (repeatable)")
 }
 
@@ -100,6 +101,9 @@ func (r *resolveFlag) Set(v string) error {
 		}
 		if _, _, err := net.SplitHostPort(from); err != nil {
 			return fmt.Errorf("%q: %s is not HOST:PORT", part, from)
+		}
+		if _, err := netip.ParseAddrPort(to); err != nil {
+			return fmt.Errorf("%q: %s is not an ADDRESS:PORT like 127.0.0.1:8081 or [::1]:8081", part, to)
 		}
 		if r.m == nil {
 			r.m = map[string]string{}

@@ -37,6 +37,24 @@ type Chain struct {
 	Err error
 }
 
+// ChainError is a chain that cannot be followed because of what it is (a
+// loop, too many hops, a hop that is no web URL), not because of the
+// network at the moment.
+type ChainError struct{ msg string }
+
+func (e *ChainError) Error() string { return e.msg }
+
+func chainErr(msg string) error { return &ChainError{msg} }
+
+// Transient reports whether the chain failed for a reason that may pass
+// (a timeout, a refused connection, a DNS failure), rather than because
+// of what it is (a ChainError) or where it leads (a RefusedError).
+func (c *Chain) Transient() bool {
+	var ce *ChainError
+	_, isRefused := refused(c.Err)
+	return c.Err != nil && !isRefused && !errors.As(c.Err, &ce)
+}
+
 // Final returns the last URL of the chain.
 func (c *Chain) Final() string { return c.Hops[len(c.Hops)-1].URL }
 
@@ -54,14 +72,14 @@ type urlInfo struct {
 func parseHop(raw string) (*urlInfo, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, errors.New("not a URL")
+		return nil, chainErr("not a URL")
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("leads to a %q URL, not a web page", u.Scheme)
+		return nil, chainErr(fmt.Sprintf("leads to a %q URL, not a web page", u.Scheme))
 	}
 	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
 	if host == "" {
-		return nil, errors.New("has no host")
+		return nil, chainErr("has no host")
 	}
 	port := u.Port()
 	if port == "" {
@@ -95,13 +113,13 @@ func (c *Client) Follow(ctx context.Context, dest string, page bool, redirectors
 		case next == "":
 			return ch
 		case len(ch.Hops) > c.cfg.MaxHops:
-			ch.Err = fmt.Errorf("more than %d redirects", c.cfg.MaxHops)
+			ch.Err = chainErr(fmt.Sprintf("more than %d redirects", c.cfg.MaxHops))
 			return ch
 		}
 		seen[cur] = true
 		if seen[next] {
 			ch.Hops = append(ch.Hops, Hop{URL: next, Via: nextVia})
-			ch.Err = errors.New("the redirects loop")
+			ch.Err = chainErr("the redirects loop")
 			return ch
 		}
 		cur, via = next, nextVia
@@ -186,7 +204,7 @@ func isHTML(h http.Header) bool {
 func resolveRef(base *url.URL, ref string) (string, error) {
 	r, err := url.Parse(strings.TrimSpace(ref))
 	if err != nil {
-		return "", errors.New("redirects to something that is not a URL")
+		return "", chainErr("redirects to something that is not a URL")
 	}
 	return base.ResolveReference(r).String(), nil
 }

@@ -154,6 +154,9 @@ func TestFollowNeverReachesPrivateAddresses(t *testing.T) {
 		if _, ok := refused(ch.Err); !ok && !strings.HasPrefix(target, "ftp:") {
 			t.Errorf("Follow(→ %s) err = %v, want a RefusedError", target, ch.Err)
 		}
+		if ch.Transient() {
+			t.Errorf("Follow(→ %s).Transient() = true, want false: where it leads does not pass", target)
+		}
 	}
 }
 
@@ -208,14 +211,14 @@ func TestFollowBudgets(t *testing.T) {
 	c := newClient(t, ClientConfig{Resolve: w.Resolve("go.example.net", "loop.example.net", "slow.example.net", "big.example.net"),
 		Timeout: 300 * time.Millisecond, MaxBody: 1024})
 
-	if ch := c.Follow(t.Context(), "http://go.example.net/0", false, nil); ch.Err == nil || len(ch.Hops) != 6 {
-		t.Errorf("Follow(endless) = %d hops, err %v; want 6 hops (the destination and 5 redirects) and an error", len(ch.Hops), ch.Err)
+	if ch := c.Follow(t.Context(), "http://go.example.net/0", false, nil); ch.Err == nil || len(ch.Hops) != 6 || ch.Transient() {
+		t.Errorf("Follow(endless) = %d hops, err %v; want 6 hops (the destination and 5 redirects) and a lasting error", len(ch.Hops), ch.Err)
 	}
-	if ch := c.Follow(t.Context(), "http://loop.example.net/a", false, nil); ch.Err == nil || !strings.Contains(ch.Err.Error(), "loop") {
-		t.Errorf("Follow(loop) = %v, err %v; want a loop error", hopURLs(ch), ch.Err)
+	if ch := c.Follow(t.Context(), "http://loop.example.net/a", false, nil); ch.Err == nil || !strings.Contains(ch.Err.Error(), "loop") || ch.Transient() {
+		t.Errorf("Follow(loop) = %v, err %v; want a lasting loop error", hopURLs(ch), ch.Err)
 	}
-	if ch := c.Follow(context.Background(), "http://slow.example.net/", false, nil); ch.Err == nil {
-		t.Errorf("Follow(slow) = %v, no error; want the time budget to end it", hopURLs(ch))
+	if ch := c.Follow(context.Background(), "http://slow.example.net/", false, nil); ch.Err == nil || !ch.Transient() {
+		t.Errorf("Follow(slow) = %v, err %v; want the time budget to end it, an error that may pass", hopURLs(ch), ch.Err)
 	}
 	ch := c.Follow(t.Context(), "http://big.example.net/", true, nil)
 	if ch.Err != nil || ch.Page == nil || ch.Page.PasswordField {

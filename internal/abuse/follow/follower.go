@@ -32,8 +32,8 @@ type Config struct {
 	ScanPages bool
 	// Redirectors are the shorteners and redirectors (NewRedirectors).
 	Redirectors *Redirectors
-	// ScanEvery is how often the landing pages of active links are
-	// scanned again, with ScanPages; 0: never.
+	// ScanEvery is how often active links are followed again (their
+	// chains, and with ScanPages their landing pages); 0: never.
 	ScanEvery time.Duration
 	// QueueSize bounds the links waiting to be followed (1024): more are
 	// dropped and counted, never waited for on the create path.
@@ -47,8 +47,8 @@ type Config struct {
 	Logger      *slog.Logger
 }
 
-// Follower follows new links' destinations in the background and rescans
-// active links' landing pages on a schedule.
+// Follower follows new links' destinations in the background and follows
+// every active link again on a schedule.
 type Follower struct {
 	cfg   Config
 	queue chan job
@@ -56,8 +56,9 @@ type Follower struct {
 }
 
 type job struct {
-	id  int64
-	url string
+	id     int64
+	url    string
+	rescan bool // queued by a scheduled rescan, not by a create or edit
 }
 
 // New returns a Follower; start it with Run.
@@ -89,7 +90,7 @@ func (f *Follower) Enqueue(l *tiny.Link) {
 		return
 	}
 	select {
-	case f.queue <- job{l.ID, l.URL}:
+	case f.queue <- job{id: l.ID, url: l.URL}:
 		f.stats.queued.Add(1)
 	default:
 		f.stats.dropped.Add(1)
@@ -112,7 +113,7 @@ func (f *Follower) Run(ctx context.Context) {
 			}
 		})
 	}
-	if f.cfg.ScanPages && f.cfg.ScanEvery > 0 {
+	if (f.cfg.ScanPages || f.cfg.ResolveChains) && f.cfg.ScanEvery > 0 {
 		wg.Go(func() { f.schedule(ctx) })
 	}
 	wg.Wait()
@@ -123,7 +124,7 @@ func (f *Follower) Run(ctx context.Context) {
 func (f *Follower) work(ctx context.Context, j job) {
 	l, err := f.cfg.Links.LinkByID(ctx, j.id)
 	if err == nil && l.URL == j.url && l.DeletedAt == nil && l.Status != tiny.StatusBlocked {
-		_, err = f.Check(ctx, l)
+		_, err = f.check(ctx, l, j.rescan)
 	}
 	if err != nil && ctx.Err() == nil && !tiny.IsCode(err, tiny.NotFound) {
 		// The link id, never its URL: a log line is no place for it.
@@ -137,6 +138,13 @@ func (f *Follower) work(ctx context.Context, j job) {
 // password or a click limit) is never fetched: its destination may be a
 // secret that one GET would spend.
 func (f *Follower) Check(ctx context.Context, l *tiny.Link) (Verdict, error) {
+	return f.check(ctx, l, false)
+}
+
+// check is Check; on a rescan, a chain that failed for a reason that may
+// pass (Chain.Transient) is no finding, so that a shortener's outage does
+// not send every link to it to review at once.
+func (f *Follower) check(ctx context.Context, l *tiny.Link, rescan bool) (Verdict, error) {
 	mustResolve := f.cfg.Redirectors.Has(l.URL)
 	scanPage := f.cfg.ScanPages && !shortener.HidesDestination(l)
 	if !scanPage && !(f.cfg.ResolveChains && mustResolve) {
@@ -148,9 +156,9 @@ func (f *Follower) Check(ctx context.Context, l *tiny.Link) (Verdict, error) {
 	if err != nil {
 		return v, err
 	}
-	if ch.Err != nil && !mustResolve && !ch.Redirected() {
+	if ch.Err != nil && (!mustResolve && !ch.Redirected() || rescan && ch.Transient()) {
 		// A page that could not be fetched is no finding: sites go down.
-		return v, nil
+		return Verdict{Status: tiny.StatusActive}, nil
 	}
 	return v, f.act(ctx, l.ID, v)
 }
@@ -197,7 +205,7 @@ func (f *Follower) act(ctx context.Context, id int64, v Verdict) error {
 // scanBatch is how many links a scheduled rescan reads at a time.
 const scanBatch = 500
 
-// schedule rescans the landing pages of active links every ScanEvery.
+// schedule follows the active links again every ScanEvery.
 func (f *Follower) schedule(ctx context.Context) {
 	if f.cfg.LowPriority {
 		nice.Lowest()
@@ -212,15 +220,15 @@ func (f *Follower) schedule(ctx context.Context) {
 		}
 		n, err := f.Rescan(ctx)
 		if err != nil && ctx.Err() == nil {
-			f.cfg.Logger.Error("the scheduled rescan of landing pages failed", "err", err, "queued", n)
+			f.cfg.Logger.Error("the scheduled rescan of destinations failed", "err", err, "queued", n)
 			continue
 		}
-		f.cfg.Logger.Debug("scheduled rescan of landing pages queued", "links", n)
+		f.cfg.Logger.Debug("scheduled rescan of destinations queued", "links", n)
 	}
 }
 
-// Rescan queues every active link for a fresh look at its landing page,
-// waiting for room in the queue, so the rescan goes at the pace of the
+// Rescan queues every active link the follower Wants for a fresh look
+// (its chain, its landing page), waiting for room in the queue, so the rescan goes at the pace of the
 // workers and leaves room for new links between pages. It returns how
 // many links it queued.
 func (f *Follower) Rescan(ctx context.Context) (int64, error) {
@@ -247,7 +255,7 @@ func (f *Follower) Rescan(ctx context.Context) (int64, error) {
 			select {
 			case <-ctx.Done():
 				return n, ctx.Err()
-			case f.queue <- job{l.ID, l.URL}:
+			case f.queue <- job{id: l.ID, url: l.URL, rescan: true}:
 				n++
 				f.stats.rescanned.Add(1)
 			}

@@ -2,6 +2,7 @@ package follow
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -283,5 +284,31 @@ func TestFollowerSparesSecretDestinations(t *testing.T) {
 	}
 	if got := e.world.Requests(); !slices.Contains(got, "HEAD go.example.net/s") {
 		t.Errorf("requests = %v, want the shortener resolved by HEAD", got)
+	}
+}
+
+// TestFollowerRescanForgivesOutages: a shortener that cannot be reached
+// sends a new link to review, but not a link a scheduled rescan queued:
+// an outage must not flag every link to a shortener at once.
+func TestFollowerRescanForgivesOutages(t *testing.T) {
+	e := newEnv(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close() // nothing listens there now: connections are refused
+	f := e.follower(t, Config{ResolveChains: true})
+	f.cfg.Client = newClient(t, ClientConfig{Resolve: map[string]string{"go.example.net:80": closed}})
+	old := e.create(t, "http://go.example.net/old")
+	if v, err := f.check(t.Context(), old, true); err != nil || v.Status != tiny.StatusActive {
+		t.Errorf("check(rescan, shortener down) = %+v, %v; want active", v, err)
+	}
+	if got := e.link(t, old.ID); got.Status != tiny.StatusActive {
+		t.Errorf("link after a rescan during an outage = %s, want active", got.Status)
+	}
+	fresh := e.create(t, "http://go.example.net/new")
+	if v, err := f.Check(t.Context(), fresh); err != nil || v.Status != tiny.StatusFlagged {
+		t.Errorf("Check(new link, shortener down) = %+v, %v; want flagged", v, err)
 	}
 }
