@@ -276,21 +276,9 @@ func (r *Redirectors) Has(rawURL string) bool {
 	if _, ok := openRedirect(u); ok {
 		return true
 	}
-	if urlscore.Shortener(rawURL) != "" {
+	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+	if urlscore.Shortener(host) != "" {
 		return true
 	}
-	if r == nil {
-		return false
-	}
-	for h := strings.ToLower(strings.TrimSuffix(u.Hostname(), ".")); h != ""; {
-		if r.extra[h] {
-			return true
-		}
-		i := strings.IndexByte(h, '.')
-		if i < 0 {
-			break
-		}
-		h = h[i+1:]
-	}
-	return false
+	return r != nil && urlscore.HostIn(host, r.extra) != ""
 }

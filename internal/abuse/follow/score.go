@@ -81,7 +81,11 @@ func judge(ctx context.Context, c *abuse.Checker, ch *Chain, mustResolve bool) (
 				break // a private address is never scored as a destination
 			}
 		}
-		v, err := c.Check(ctx, nil, h.URL)
+		u := h.URL
+		if n, err := (tiny.URLPolicy{}).NormalizeURL(u); err == nil {
+			u = n // as a create would have stored it
+		}
+		v, err := c.Check(ctx, nil, u)
 		if err != nil {
 			return Verdict{}, err
 		}

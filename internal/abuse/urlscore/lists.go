@@ -6,14 +6,17 @@ import "strings"
 // text (package follow): they then agree with the model on what a
 // shortener is and which domains a brand owns.
 
-// Shortener returns the link shortener the host of rawURL is on (a listed
-// domain or one of its subdomains), or "" when it is on none.
-func Shortener(rawURL string) string {
-	p := parseURL(rawURL)
-	if p.ip {
-		return ""
-	}
-	return hostIn(p.host, p.domain, shorteners)
+// Shortener returns the link shortener host (lower case, no port, no
+// trailing dot) is on: a listed domain or one of its subdomains; "" when
+// it is on none.
+func Shortener(host string) string {
+	return hostIn(host, "", shorteners)
+}
+
+// HostIn returns the entry of set that host is, or is a subdomain of; ""
+// when there is none.
+func HostIn(host string, set map[string]bool) string {
+	return hostIn(host, "", set)
 }
 
 // ForeignBrand returns the first brand that text names (by the rules of
