@@ -138,7 +138,7 @@ func TestFollowNeverIntoPrivateAddresses(t *testing.T) {
 		s.Set(host, followtest.Redirect(to, http.StatusFound))
 		hosts = append(hosts, host)
 	}
-	p := startFollowing(t, s, hosts, "--scan-destinations")
+	p := startFollowing(t, s, hosts, "--scan-destinations", "--log-level", "debug")
 
 	for host := range targets {
 		code := createActive(t, p.addr, "http://"+host+"/x")
@@ -150,6 +150,10 @@ func TestFollowNeverIntoPrivateAddresses(t *testing.T) {
 	}
 	if got := victim.Requests(); len(got) != 0 {
 		t.Errorf("the server on 127.0.0.1 got %v, want no request", got)
+	}
+	t.Logf("log: %d lines", strings.Count(p.stderr.String(), "\n"))
+	if log := p.stderr.String(); strings.Contains(log, "example.net") || strings.Contains(log, "169.254") {
+		t.Errorf("the log names a destination; want link ids only:\n%s", log)
 	}
 }
 
