@@ -71,11 +71,12 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 			}
 			return guarded.DialContext(ctx, network, addr)
 		},
-		TLSHandshakeTimeout:   cfg.Timeout,
-		ResponseHeaderTimeout: cfg.Timeout,
-		MaxIdleConns:          16,
-		IdleConnTimeout:       30 * time.Second,
-		DisableCompression:    false,
+		TLSHandshakeTimeout:    cfg.Timeout,
+		ResponseHeaderTimeout:  cfg.Timeout,
+		MaxResponseHeaderBytes: 64 << 10,
+		MaxIdleConns:           16,
+		IdleConnTimeout:        30 * time.Second,
+		DisableCompression:     false,
 	}
 	return &Client{cfg: cfg, hc: &http.Client{
 		Transport: tr,

@@ -312,3 +312,17 @@ func TestFollowerRescanForgivesOutages(t *testing.T) {
 		t.Errorf("Check(new link, shortener down) = %+v, %v; want flagged", v, err)
 	}
 }
+
+// TestFollowerHonoursTheAllowlist: a landing page on the operator's
+// allowlist is not flagged for what it shows.
+func TestFollowerHonoursTheAllowlist(t *testing.T) {
+	e := newEnv(t)
+	allow := feed.SetOf("allow", "news.example.org")
+	e.check = abuse.NewChecker(abuse.CheckerConfig{Model: urlscore.Default(), Allow: func() *feed.Set { return allow }})
+	e.world.Set("news.example.org", page(brandLogin))
+	f := e.follower(t, Config{ScanPages: true})
+	l := e.create(t, "http://news.example.org/today")
+	if v, err := f.Check(t.Context(), l); err != nil || v.Status != tiny.StatusActive {
+		t.Errorf("Check(allowlisted brand login page) = %+v, %v; want active", v, err)
+	}
+}

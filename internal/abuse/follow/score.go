@@ -104,7 +104,10 @@ func judge(ctx context.Context, c *abuse.Checker, ch *Chain, mustResolve bool) (
 		return Verdict{Status: tiny.StatusFlagged, Score: review,
 			Reason: fmt.Sprintf("the destination's redirect chain could not be followed: %s: %v", hopName(ch, len(ch.Hops)-1), ch.Err)}, nil
 	}
-	if ch.Err == nil && ch.Page != nil {
+	// The operator's allowlist outranks what a page shows, as it outranks
+	// the URL model (abuse.Checker.Check names it first in the reason).
+	allowed := strings.HasPrefix(final.Reason, "allowlist ")
+	if ch.Err == nil && ch.Page != nil && !allowed {
 		if v := pageVerdict(ch, final.Score, block, review); v.Status != tiny.StatusActive {
 			return v, nil
 		}
