@@ -37,8 +37,9 @@ func (c *FollowConfig) registerFollow(fs *pflag.FlagSet) {
 
 // startFollower builds the follower of new links' destinations and
 // returns the hook the link service calls after each create; nil when the
-// safety check is off or there is nothing to follow. Run starts it
-// (runFollower).
+// safety check is off or there is nothing to follow. Only serve starts it
+// (runFollower): tiny import, which builds the same services, leaves it
+// idle.
 func (m *Main) startFollower() (func(*tiny.Link), error) {
 	cfg := m.Config
 	if m.checker == nil || !cfg.ResolveChains && !cfg.ScanDestinations {
@@ -65,8 +66,6 @@ func (m *Main) startFollower() (func(*tiny.Link), error) {
 		LowPriority:   cfg.BackgroundLowPriority,
 		Logger:        m.logger,
 	})
-	m.logger.Info("following destinations", "resolve_chains", cfg.ResolveChains, "scan_destinations", cfg.ScanDestinations,
-		"scan_every", cfg.ScanEvery.String())
 	return m.follower.Enqueue, nil
 }
 
@@ -76,6 +75,9 @@ func (m *Main) runFollower() []prometheus.Collector {
 	if m.follower == nil {
 		return nil
 	}
+	cfg := m.Config
+	m.logger.Info("following destinations", "resolve_chains", cfg.ResolveChains, "scan_destinations", cfg.ScanDestinations,
+		"scan_every", cfg.ScanEvery.String())
 	m.goBackground(m.follower.Run)
 	return []prometheus.Collector{m.follower}
 }

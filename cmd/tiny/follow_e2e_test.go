@@ -93,6 +93,13 @@ func TestFollowBrandLoginFormGoesToReview(t *testing.T) {
 	if !strings.Contains(body, code) || !strings.Contains(body, "password form under the name of paypal") {
 		t.Errorf("review queue = %s, want link %s with the page's signals", body, code)
 	}
+	_, metrics := apiCall(t, "GET", p.addr, "/metrics", "")
+	for _, want := range []string{"tiny_follow_pages_total 1", `tiny_follow_page_signals_total{signal="foreign_brand"} 1`,
+		"tiny_follow_flagged_total 1", "tiny_follow_dropped_total 0"} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics has no %q", want)
+		}
+	}
 }
 
 // TestFollowScheduledRescanCatchesSwappedPage: a page that is harmless at
