@@ -17,8 +17,8 @@ import (
 
 // UserAgent is the fixed user agent of every request: it names the
 // software, so a site's operator can tell what fetched the page, and
-// nothing about the link or who made it.
-const UserAgent = "tiny-link-check/1 (+https://github.com/tiny/tiny/blob/main/docs/safety.md)"
+// nothing about the link, the instance or who made the link.
+const UserAgent = "tiny-link-check/1 (the link-safety check of a tiny URL shortener)"
 
 // ClientConfig configures a Client. Zero values take the defaults noted.
 type ClientConfig struct {
