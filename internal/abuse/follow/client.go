@@ -94,7 +94,11 @@ type RefusedError struct {
 }
 
 func (e *RefusedError) Error() string {
-	return fmt.Sprintf("leads to a %s (%s), which is never followed", e.Kind, e.Host)
+	article := "a"
+	if e.Kind != "" && strings.ContainsRune("aeiou", rune(e.Kind[0])) {
+		article = "an"
+	}
+	return fmt.Sprintf("leads to %s %s (%s), which is never followed", article, e.Kind, e.Host)
 }
 
 // refusePrivate is the dialer's Control: it runs on the address about to
