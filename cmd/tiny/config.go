@@ -60,6 +60,8 @@ type Config struct {
 	// AllowPrivateDestinations lets links lead to loopback, private and
 	// link-local hosts (intranet shorteners); metadata stays refused.
 	AllowPrivateDestinations bool
+	// How far tiny looks past a destination (cmd/tiny/follow.go).
+	FollowConfig
 
 	// Sign-in (cmd/tiny/signin.go).
 	SessionIdle      time.Duration
@@ -109,6 +111,7 @@ func DefaultConfig() Config {
 		RatePasswordLink:      limitFlag{Rate: 30, Period: time.Minute, Burst: 10},
 		BlocklistEvery:        15 * time.Minute,
 		Safety:                true,
+		FollowConfig:          FollowConfig{ResolveChains: true, ScanEvery: 24 * time.Hour},
 		SessionIdle:           7 * 24 * time.Hour,
 		SessionLifetime:       30 * 24 * time.Hour,
 		OIDCDefaultRole:       "member",
@@ -150,6 +153,7 @@ func (c *Config) register(fs *pflag.FlagSet) {
 	fs.Var(&c.RatePasswordLink, "rate-password-link", "password guesses per link, from every address: RATE/PERIOD[:BURST], or off")
 	c.registerScreening(fs)
 	fs.DurationVar(&c.BlocklistEvery, "blocklist-refresh", c.BlocklistEvery, "how often blocklist and allowlist feeds are reloaded; a blocklist change rescans every link")
+	c.registerFollow(fs)
 	c.registerSignIn(fs)
 }
 

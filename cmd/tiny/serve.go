@@ -23,6 +23,7 @@ import (
 
 	"tiny/internal/abuse"
 	"tiny/internal/abuse/feed"
+	"tiny/internal/abuse/follow"
 	"tiny/internal/abuse/urlscore"
 	"tiny/internal/accounts"
 	"tiny/internal/analytics"
@@ -111,6 +112,9 @@ type Main struct {
 	feeds     *feed.Watcher // the blocklists
 	allowed   *feed.Watcher // the allowlists
 	rescanner *abuse.Rescanner
+	// follower follows new links' destinations (cmd/tiny/follow.go); nil
+	// when there is nothing to follow.
+	follower *follow.Follower
 }
 
 // NewMain returns a Main that logs to stderr and prints the first admin key
@@ -159,7 +163,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err := m.startAnalytics(); err != nil {
 		return err
 	}
-	collectors := m.startBackground()
+	collectors := append(m.startBackground(), m.runFollower()...)
 	// Last, once everything a reload touches is in place.
 	m.goBackground(m.reloadOnHangup)
 	return m.startServer(base, collectors)
@@ -205,7 +209,10 @@ func (m *Main) startLinks(ctx context.Context, base *url.URL) error {
 		}
 		screener = m.checker
 	}
-	var err error
+	followed, err := m.startFollower()
+	if err != nil {
+		return err
+	}
 	m.links, err = shortener.New(ctx, m.store, shortener.Config{
 		URLPolicy: tiny.URLPolicy{OwnHosts: cfg.ownHosts(base),
 			Destinations: tiny.DestinationRule{AllowPrivate: cfg.AllowPrivateDestinations}},
@@ -213,6 +220,7 @@ func (m *Main) startLinks(ctx context.Context, base *url.URL) error {
 		CacheSize:   cfg.CacheSize,
 		CacheTTL:    cfg.CacheTTL,
 		Screener:    screener,
+		Followed:    followed,
 	}, newCodeKey)
 	if err != nil {
 		return fmt.Errorf("starting the link service: %w", err)

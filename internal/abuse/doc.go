@@ -4,5 +4,6 @@
 // urlscore) and the creator's history, decides whether to create it, flag
 // it for review or refuse it, rescans existing links when a feed or the
 // destination blocks change, and measures how often its decisions are
-// overturned.
+// overturned. Package follow looks past the destination as written: its
+// redirect chain and its landing page, in the background.
 package abuse

@@ -52,11 +52,12 @@ func lockLinkState(b *pgx.Batch, id int64, status *tiny.LinkStatus, e *tiny.Audi
 }
 
 // decideLink sets link $1's status to $2 and takes it out of the review
-// queue; when $3 (a decision by the system) it also sets auto_status to $2,
+// queue (or, flagged, puts it in); when $3 (a decision by the system) it also sets auto_status to $2,
 // score to $4 and safety_reason to $5. It publishes the change in the same
 // statement, like updateLink.
 const decideLink = `WITH u AS (
-	UPDATE links SET status = $2, review = '', updated_at = now(),
+	UPDATE links SET status = $2, updated_at = now(),
+		review = CASE WHEN $2 = 'flagged' THEN 'flagged' ELSE '' END,
 		auto_status = CASE WHEN $3 THEN $2 ELSE auto_status END,
 		score = CASE WHEN $3 THEN $4 ELSE score END,
 		safety_reason = CASE WHEN $3 THEN $5 ELSE safety_reason END
@@ -65,12 +66,13 @@ const decideLink = `WITH u AS (
 SELECT pg_notify('` + changeChannel + `', concat_ws(' ', u.code, a.alias))
 	FROM u LEFT JOIN aliases a ON a.link_id = u.id`
 
-// Decide sets the link's status, takes it out of the review queue, appends
-// the audit entry and publishes the change, in one transaction; a decision
-// by SystemActor also sets the link's auto_status, score and
-// safety_reason. It returns the link as changed. NotFound when the link
-// does not exist or was deleted; Invalid when d.Status is not active or
-// blocked.
+// Decide sets the link's status, takes it out of the review queue (or,
+// flagged by the system, puts it in), appends the audit entry and
+// publishes the change, in one transaction; a decision by SystemActor also
+// sets the link's auto_status, score and safety_reason. It returns the
+// link as changed. NotFound when the link does not exist or was deleted;
+// Invalid when d.Status is not active or blocked (or flagged by the
+// system); Conflict when the system flags a blocked link.
 func (db *DB) Decide(ctx context.Context, d tiny.Decision) (*tiny.Link, error) {
 	action, err := tiny.CheckDecision(d)
 	if err != nil {
@@ -84,6 +86,11 @@ func (db *DB) Decide(ctx context.Context, d tiny.Decision) (*tiny.Link, error) {
 	b := txBatch()
 	lockLinkState(b, d.LinkID, &status, e)
 	err = db.sendTx(ctx, b, func(tx pgx.Tx) error {
+		if action == tiny.ActionFlagged {
+			if err := tiny.CheckFlag(status); err != nil {
+				return err
+			}
+		}
 		system := d.ActorID == tiny.SystemActor
 		if system {
 			e.Score = d.Score

@@ -169,6 +169,16 @@ func (s *Service) Block(ctx context.Context, id int64, score float64, reason str
 	return s.decide(ctx, tiny.Decision{LinkID: id, Status: tiny.StatusBlocked, ActorID: tiny.SystemActor, Score: score, Reason: reason})
 }
 
+// Flag puts a link in the review queue on behalf of the system (its
+// destination was found doubtful after the create: a redirect chain that
+// could not be followed, or its landing page), with the score and reason
+// of that check, and drops it from every node's cache: visitors see the
+// interstitial until a moderator decides. Conflict when the link is
+// blocked; NotFound when it was deleted.
+func (s *Service) Flag(ctx context.Context, id int64, score float64, reason string) (*tiny.Link, error) {
+	return s.decide(ctx, tiny.Decision{LinkID: id, Status: tiny.StatusFlagged, ActorID: tiny.SystemActor, Score: score, Reason: reason})
+}
+
 func (s *Service) decide(ctx context.Context, d tiny.Decision) (*tiny.Link, error) {
 	l, err := s.store.Decide(ctx, d)
 	if err != nil {

@@ -29,6 +29,11 @@ type Config struct {
 	LookupTimeout time.Duration
 	// Screener checks every new destination (nil: every link is active).
 	Screener Screener
+	// Followed, if set, is told of every link stored with a new
+	// destination (a create, or an edit of its URL), after the store has
+	// it, so the destination can be followed in the background. It must
+	// not block: it runs on the create path.
+	Followed func(l *tiny.Link)
 	// PasswordCost is the bcrypt cost for link passwords (bcrypt.DefaultCost).
 	PasswordCost int
 	// PasswordWorkers bounds the bcrypt hashes and checks that run at once
@@ -196,7 +201,15 @@ func (s *Service) Create(ctx context.Context, p *accounts.Principal, in CreateIn
 	if err := s.insert(ctx, l); err != nil {
 		return nil, err
 	}
+	s.followed(l)
 	return l, nil
+}
+
+// followed hands a link with a new destination to Config.Followed.
+func (s *Service) followed(l *tiny.Link) {
+	if s.cfg.Followed != nil && l.Status != tiny.StatusBlocked {
+		s.cfg.Followed(l)
+	}
 }
 
 // Screener is the link-safety check. Screen must not call other services:
@@ -354,6 +367,9 @@ func (s *Service) Update(ctx context.Context, p *accounts.Principal, name string
 		}
 	}
 	s.Invalidate(l.Code, l.Alias)
+	if l.URL != oldURL {
+		s.followed(l)
+	}
 	return l, nil
 }
 

@@ -45,11 +45,13 @@ func readLinkState(ctx context.Context, tx *sql.Tx, id int64) (tiny.LinkStatus, 
 	return status, e, err
 }
 
-// Decide sets the link's status, takes it out of the review queue and
-// appends the audit entry, in one transaction; a decision by SystemActor
-// also sets the link's auto_status, score and safety_reason. It returns the
-// link as changed. NotFound when the link does not exist or was deleted;
-// Invalid when d.Status is not active or blocked.
+// Decide sets the link's status, takes it out of the review queue (or,
+// flagged by the system, puts it in) and appends the audit entry, in one
+// transaction; a decision by SystemActor also sets the link's auto_status,
+// score and safety_reason. It returns the link as changed. NotFound when
+// the link does not exist or was deleted; Invalid when d.Status is not
+// active or blocked (or flagged by the system); Conflict when the system
+// flags a blocked link.
 func (db *DB) Decide(ctx context.Context, d tiny.Decision) (*tiny.Link, error) {
 	action, err := tiny.CheckDecision(d)
 	if err != nil {
@@ -58,16 +60,22 @@ func (db *DB) Decide(ctx context.Context, d tiny.Decision) (*tiny.Link, error) {
 	now := db.nowMillis()
 	var l *tiny.Link
 	err = db.writeTx(ctx, func(tx *sql.Tx) error {
-		_, e, err := readLinkState(ctx, tx, d.LinkID)
+		status, e, err := readLinkState(ctx, tx, d.LinkID)
 		if err != nil {
 			return err
+		}
+		if action == tiny.ActionFlagged {
+			if err := tiny.CheckFlag(status); err != nil {
+				return err
+			}
 		}
 		e.ActorID, e.Action, e.Reason = d.ActorID, action, d.Reason
 		system := d.ActorID == tiny.SystemActor
 		if system {
 			e.Score = d.Score
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE links SET status = ?1, review = '', updated_at = ?2,
+		_, err = tx.ExecContext(ctx, `UPDATE links SET status = ?1, updated_at = ?2,
+				review = CASE WHEN ?1 = 'flagged' THEN 'flagged' ELSE '' END,
 				auto_status = CASE WHEN ?3 THEN ?1 ELSE auto_status END,
 				score = CASE WHEN ?3 THEN ?4 ELSE score END,
 				safety_reason = CASE WHEN ?3 THEN ?5 ELSE safety_reason END

@@ -64,6 +64,7 @@ func Run(t *testing.T, open func(t *testing.T) tiny.Store) {
 		{"Decide", testDecide},
 		{"DecideBySystem", testDecideBySystem},
 		{"DecideErrors", testDecideErrors},
+		{"FlagBySystem", testFlagBySystem},
 		{"ReportLink", testReportLink},
 		{"ReportLinkConcurrent", testReportLinkConcurrent},
 		{"AppealLink", testAppealLink},

@@ -17,16 +17,28 @@ func CreateAudit(l *Link) *AuditEntry {
 		Reason: l.Safety.Reason, Score: l.Safety.Score}
 }
 
-// CheckDecision returns the audit action of d (approved or blocked), and
-// Invalid when d.Status is neither active nor blocked.
+// CheckDecision returns the audit action of d (approved, blocked, or
+// flagged by the system), and Invalid when d.Status is none of these:
+// only SystemActor flags (a moderator decides, and so ends a review).
 func CheckDecision(d Decision) (AuditAction, error) {
-	switch d.Status {
-	case StatusActive:
+	switch {
+	case d.Status == StatusActive:
 		return ActionApproved, nil
-	case StatusBlocked:
+	case d.Status == StatusBlocked:
 		return ActionBlocked, nil
+	case d.Status == StatusFlagged && d.ActorID == SystemActor:
+		return ActionFlagged, nil
 	}
 	return "", FieldErrorf(Invalid, "status", "a decision makes a link active or blocked, not %q", d.Status)
+}
+
+// CheckFlag returns Conflict when a link of status may not be flagged by
+// the system: a blocked link stays blocked until a person lifts it.
+func CheckFlag(status LinkStatus) error {
+	if status == StatusBlocked {
+		return &Error{Code: Conflict, Message: "a blocked link is not flagged"}
+	}
+	return nil
 }
 
 // CheckAppeal returns Conflict unless a link of that status and review

@@ -81,9 +81,11 @@ type AuditEntry struct {
 
 // Decision is a change of a link's status by a moderator or by the system.
 type Decision struct {
-	LinkID  int64
-	Status  LinkStatus // StatusActive (approve) or StatusBlocked
-	ActorID int64      // SystemActor: a rescan or feed; it then also sets Safety.Auto and Score
+	LinkID int64
+	// Status is StatusActive (approve) or StatusBlocked; or, by
+	// SystemActor only, StatusFlagged: the link goes to the review queue.
+	Status  LinkStatus
+	ActorID int64 // SystemActor: a rescan or feed; it then also sets Safety.Auto and Score
 	Reason  string
 	Score   float64 // with SystemActor only: the new score
 }
@@ -154,9 +156,11 @@ type ModerationStore interface {
 	// Decide sets a link's status, takes it out of the review queue and
 	// appends the audit entry (action approved or blocked), in one
 	// transaction that also publishes the change to other nodes like
-	// UpdateLink. It returns the link as changed. NotFound when the link
-	// does not exist or was deleted; Invalid when d.Status is not active or
-	// blocked.
+	// UpdateLink. A flag by SystemActor instead puts the link in the queue
+	// as ReviewFlagged (action flagged). It returns the link as changed.
+	// NotFound when the link does not exist or was deleted; Invalid when
+	// d.Status is not active or blocked (or flagged by SystemActor);
+	// Conflict when the system flags a blocked link.
 	Decide(ctx context.Context, d Decision) (*Link, error)
 
 	// ReportLink counts a report on a link and appends the audit entry
