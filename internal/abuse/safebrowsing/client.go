@@ -348,14 +348,21 @@ func (c *Client) Lookup(ctx context.Context, url string) (threat string, listed 
 	return "", false, nil
 }
 
+// Match implements abuse.ThreatList: Lookup, with the reason a verdict
+// gives.
+func (c *Client) Match(ctx context.Context, url string) (reason string, listed bool, err error) {
+	threat, ok, err := c.Lookup(ctx, url)
+	if !ok {
+		return "", false, err
+	}
+	return Reason(threat), true, nil
+}
+
 // Blocked implements abuse.Blocklist: a confirmed match blocks, with the
 // list's threat type as the reason. An unconfirmed prefix match does not.
 func (c *Client) Blocked(url string) (string, bool) {
-	threat, ok, _ := c.Lookup(context.Background(), url)
-	if !ok {
-		return "", false
-	}
-	return Reason(threat), true
+	reason, ok, _ := c.Match(context.Background(), url)
+	return reason, ok
 }
 
 // Reason is the verdict's reason for a URL on the threat list threat.

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"tiny/internal/abuse/safebrowsing"
 	"tiny/internal/abuse/safebrowsing/sbtest"
 )
@@ -311,5 +313,44 @@ func TestAddedCallback(t *testing.T) {
 	update(t, c)
 	if calls != 1 {
 		t.Errorf("Added calls = %d, want 1", calls)
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	srv, clk := start(t, false)
+	srv.Add("MALWARE", "evil.example/")
+	c := newClient(t, srv, clk, nil)
+	update(t, c)
+	lookup(t, c, "http://evil.example/")
+	lookup(t, c, "http://evil.example/")
+	lookup(t, c, "http://fine.example/")
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(c)
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			name := f.GetName()
+			for _, l := range m.GetLabel() {
+				name += "{" + l.GetValue() + "}"
+			}
+			got[name] = m.GetCounter().GetValue() + m.GetGauge().GetValue()
+		}
+	}
+	for name, want := range map[string]float64{
+		"tiny_safebrowsing_confirmed_total": 2, "tiny_safebrowsing_full_hash_requests_total": 1,
+		"tiny_safebrowsing_cache_hits_total": 1, "tiny_safebrowsing_lookups_total": 3,
+		"tiny_safebrowsing_list_prefixes{MALWARE}": 1, "tiny_safebrowsing_list_prefixes{SOCIAL_ENGINEERING}": 0,
+		"tiny_safebrowsing_updates_total": 1, "tiny_safebrowsing_update_errors_total": 0,
+	} {
+		if v, ok := got[name]; !ok || v != want {
+			t.Errorf("metric %s = %v (present %v), want %v", name, v, ok, want)
+		}
+	}
+	if got["tiny_safebrowsing_last_update_timestamp_seconds"] != float64(clk.Now().Unix()) {
+		t.Errorf("last update = %v, want the update's time", got["tiny_safebrowsing_last_update_timestamp_seconds"])
 	}
 }
