@@ -61,6 +61,12 @@ type Config struct {
 	// link-local hosts (intranet shorteners); metadata stays refused.
 	AllowPrivateDestinations bool
 
+	// Google Safe Browsing (cmd/tiny/safebrowsing.go); off without a key.
+	SafeBrowsingKey   string
+	SafeBrowsingURL   string
+	SafeBrowsingLists stringsFlag
+	SafeBrowsingEvery time.Duration
+
 	// Sign-in (cmd/tiny/signin.go).
 	SessionIdle      time.Duration
 	SessionLifetime  time.Duration
@@ -109,6 +115,7 @@ func DefaultConfig() Config {
 		RatePasswordLink:      limitFlag{Rate: 30, Period: time.Minute, Burst: 10},
 		BlocklistEvery:        15 * time.Minute,
 		Safety:                true,
+		SafeBrowsingEvery:     defaultSafeBrowsingEvery,
 		SessionIdle:           7 * 24 * time.Hour,
 		SessionLifetime:       30 * 24 * time.Hour,
 		OIDCDefaultRole:       "member",
@@ -150,6 +157,7 @@ func (c *Config) register(fs *pflag.FlagSet) {
 	fs.Var(&c.RatePasswordLink, "rate-password-link", "password guesses per link, from every address: RATE/PERIOD[:BURST], or off")
 	c.registerScreening(fs)
 	fs.DurationVar(&c.BlocklistEvery, "blocklist-refresh", c.BlocklistEvery, "how often blocklist and allowlist feeds are reloaded; a blocklist change rescans every link")
+	c.registerSafeBrowsing(fs)
 	c.registerSignIn(fs)
 }
 
@@ -281,11 +289,17 @@ func (l *limitFlag) Set(v string) error {
 	return nil
 }
 
-// shortDuration prints 1m rather than 1m0s.
+// shortDuration prints 1m rather than 1m0s, and 1h rather than 1h0m0s;
+// only zero units go, so 30m stays 30m and 10s stays 10s.
 func shortDuration(d time.Duration) string {
 	s := d.String()
-	s = strings.TrimSuffix(s, "0s")
-	return strings.TrimSuffix(s, "0m")
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // proxiesFlag is --trust-proxy: the addresses and networks of the trusted
