@@ -142,16 +142,16 @@ func (c *Client) Run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		next := c.cfg.UpdateEvery
 		if err != nil {
 			failures++
-			next = min(c.cfg.Backoff<<min(failures-1, 20), 24*time.Hour)
-			next = min(next+time.Duration(rand.Int64N(int64(next)+1)), 24*time.Hour)
-			c.cfg.Logger.Warn("safe browsing update failed", "err", err, "failures", failures, "retry_in", next.Round(time.Second))
 		} else {
 			failures = 0
 		}
-		t := time.NewTimer(max(next, wait))
+		next := c.nextUpdate(failures, wait, rand.Float64())
+		if err != nil {
+			c.cfg.Logger.Warn("safe browsing update failed", "err", err, "failures", failures, "retry_in", next.Round(time.Second))
+		}
+		t := time.NewTimer(next)
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -159,6 +159,18 @@ func (c *Client) Run(ctx context.Context) {
 		case <-t.C:
 		}
 	}
+}
+
+// nextUpdate is the wait before the next update: UpdateEvery, or after
+// the nth failure in a row Backoff × 2^(n-1) × (1 + random), at most 24
+// hours; never less than the server's minimum wait.
+func (c *Client) nextUpdate(failures int, serverWait time.Duration, random float64) time.Duration {
+	next := c.cfg.UpdateEvery
+	if failures > 0 {
+		next = min(c.cfg.Backoff<<min(failures-1, 20), 24*time.Hour)
+		next = min(next+time.Duration(random*float64(next)), 24*time.Hour)
+	}
+	return max(next, serverWait)
 }
 
 // Update fetches the changes to every list once and applies them, and

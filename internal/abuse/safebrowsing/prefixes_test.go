@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"slices"
 	"testing"
+	"time"
 )
 
 // Prefixes of mixed sizes keep byte order, which removal indices and the
@@ -67,6 +68,32 @@ func TestDecodeRice(t *testing.T) {
 	} {
 		if v, err := decodeRice(bad); err == nil {
 			t.Errorf("decodeRice(%+v) = %v, want an error", bad, v)
+		}
+	}
+}
+
+func TestNextUpdate(t *testing.T) {
+	c, err := New(Config{Key: "k"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		failures   int
+		serverWait time.Duration
+		random     float64
+		want       time.Duration
+	}{
+		{0, 0, 0.5, 30 * time.Minute},
+		{0, 2 * time.Hour, 0.5, 2 * time.Hour}, // the server's minimum wait wins
+		{1, 0, 0, 15 * time.Minute},
+		{1, 0, 0.999, 15*time.Minute + time.Duration(0.999*float64(15*time.Minute))},
+		{3, 0, 0.5, 90 * time.Minute},
+		{3, 5 * time.Hour, 0.5, 5 * time.Hour},
+		{8, 0, 0.9, 24 * time.Hour},
+		{500, 0, 0.9, 24 * time.Hour},
+	} {
+		if got := c.nextUpdate(tc.failures, tc.serverWait, tc.random); got != tc.want {
+			t.Errorf("nextUpdate(%d, %v, %v) = %v, want %v", tc.failures, tc.serverWait, tc.random, got, tc.want)
 		}
 	}
 }

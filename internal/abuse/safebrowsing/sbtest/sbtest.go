@@ -235,7 +235,6 @@ func (s *Server) find(w http.ResponseWriter, r *http.Request) {
 	if !s.allow(w, r) {
 		return
 	}
-	var body []byte
 	body, req := readFind(r)
 	if req == nil {
 		http.Error(w, "bad request", http.StatusBadRequest)
