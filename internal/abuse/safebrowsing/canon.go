@@ -30,7 +30,7 @@ var errNoHost = errors.New("safebrowsing: URL has no host")
 
 // canonicalParts splits url into its canonical scheme, host, path and query.
 func canonicalParts(url string) (scheme, host, path, query string, hasQuery bool, err error) {
-	url = strings.NewReplacer("\t", "", "\r", "", "\n", "").Replace(url) // byte-wise: invalid UTF-8 stays as it is
+	url = dropTabsAndNewlines(url)
 	url = strings.Trim(url, " ")
 	if i := strings.IndexByte(url, '#'); i >= 0 {
 		url = url[:i]
@@ -60,6 +60,21 @@ func canonicalParts(url string) (scheme, host, path, query string, hasQuery bool
 	}
 	path = canonicalPath(path)
 	return escape(scheme), escape(host), escape(path), escape(query), hasQuery, nil
+}
+
+// dropTabsAndNewlines removes tab, CR and LF byte-wise: invalid UTF-8
+// stays as it is.
+func dropTabsAndNewlines(s string) string {
+	if !strings.ContainsAny(s, "\t\r\n") {
+		return s
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c != '\t' && c != '\r' && c != '\n' {
+			b = append(b, c)
+		}
+	}
+	return string(b)
 }
 
 func isScheme(s string) bool {
@@ -115,6 +130,9 @@ func unhex(c byte) byte {
 // escape escapes the bytes the rules name, with upper-case hex digits.
 func escape(s string) string {
 	const digits = "0123456789ABCDEF"
+	if !needsEscape(s) {
+		return s
+	}
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -127,6 +145,15 @@ func escape(s string) string {
 		b.WriteByte(c)
 	}
 	return b.String()
+}
+
+func needsEscape(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= 0x20 || c >= 0x7f || c == '#' || c == '%' {
+			return true
+		}
+	}
+	return false
 }
 
 // canonicalHost drops the port, trims and collapses dots, writes an IPv4
@@ -208,6 +235,10 @@ func canonicalPath(p string) string {
 	if p == "" {
 		return "/"
 	}
+	if !strings.Contains(p, "//") && !strings.Contains(p, "/./") && !strings.Contains(p, "/../") &&
+		!strings.HasSuffix(p, "/.") && !strings.HasSuffix(p, "/..") {
+		return p // already canonical, as most paths are
+	}
 	trailing := strings.HasSuffix(p, "/") || strings.HasSuffix(p, "/.") || strings.HasSuffix(p, "/..")
 	var out []string
 	for _, seg := range strings.Split(p, "/") {
@@ -261,14 +292,10 @@ func Expressions(url string) ([]string, error) {
 		}
 		prefix += dirs[i] + "/"
 	}
-	var out []string
-	seen := map[string]bool{}
+	out := make([]string, 0, len(hosts)*len(paths))
 	for _, h := range hosts {
 		for _, p := range paths {
-			if e := h + p; !seen[e] {
-				seen[e] = true
-				out = append(out, e)
-			}
+			out = append(out, h+p) // distinct: the hosts differ, and so do the paths
 		}
 	}
 	return out, nil

@@ -27,8 +27,9 @@ type Server struct {
 
 	mu      sync.Mutex
 	version int
-	full    map[string][][32]byte       // threat type → full hashes
-	history map[int]map[string][]string // version → threat type → sorted prefixes
+	full    map[string][][32]byte        // threat type → full hashes
+	listed  map[string]map[[32]byte]bool // the same, as a set
+	history map[int]map[string][]string  // version → threat type → sorted prefixes
 	bodies  []string
 	updates int
 	finds   int
@@ -47,7 +48,7 @@ const PrefixSize = 4
 
 // NewServer starts a server that accepts the API key key.
 func NewServer(key string) *Server {
-	s := &Server{key: key, full: map[string][][32]byte{}, history: map[int]map[string][]string{},
+	s := &Server{key: key, full: map[string][][32]byte{}, listed: map[string]map[[32]byte]bool{}, history: map[int]map[string][]string{},
 		CacheDuration: 5 * time.Minute, NegativeCacheDuration: 5 * time.Minute}
 	s.history[0] = map[string][]string{}
 	mux := http.NewServeMux()
@@ -61,9 +62,13 @@ func NewServer(key string) *Server {
 // under threatType.
 func (s *Server) Add(threatType string, expressions ...string) {
 	s.change(func() {
+		if s.listed[threatType] == nil {
+			s.listed[threatType] = map[[32]byte]bool{}
+		}
 		for _, e := range expressions {
 			h := sha256.Sum256([]byte(e))
-			if !slices.Contains(s.full[threatType], h) {
+			if !s.listed[threatType][h] {
+				s.listed[threatType][h] = true
 				s.full[threatType] = append(s.full[threatType], h)
 			}
 		}
@@ -88,6 +93,7 @@ func (s *Server) Remove(threatType string, expressions ...string) {
 	s.change(func() {
 		for _, e := range expressions {
 			h := sha256.Sum256([]byte(e))
+			delete(s.listed[threatType], h)
 			s.full[threatType] = slices.DeleteFunc(s.full[threatType], func(x [32]byte) bool { return x == h })
 		}
 	})
