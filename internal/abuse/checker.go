@@ -47,9 +47,12 @@ type CheckerConfig struct {
 // ThreatList is a blocklist such as Google Safe Browsing's
 // (safebrowsing.Client).
 type ThreatList interface {
-	// Match returns why url is listed; an error means a possible match
-	// could not be confirmed.
+	// Match returns why url, a new destination, is listed; an error means
+	// a possible match could not be confirmed.
 	Match(ctx context.Context, url string) (reason string, listed bool, err error)
+	// Blocked is the lookup of rescans, which may confirm only what the
+	// list gained lately.
+	Blocklist
 }
 
 // Checker scores destinations. It is safe for concurrent use; Screen reads
@@ -180,29 +183,40 @@ func (c *Checker) Check(ctx context.Context, u *tiny.User, url string) (Verdict,
 
 // Blocked implements Blocklist with what blocks outright now: the
 // moderators' destination blocks, the feeds, then the threat list's
-// confirmed matches.
+// confirmed matches (what rescans check every link against).
 func (c *Checker) Blocked(url string) (string, bool) {
-	reason, ok, _ := c.blockReason(context.Background(), url)
-	return reason, ok
+	if reason, ok := c.listed(url); ok {
+		return reason, true
+	}
+	if c.cfg.Threats == nil {
+		return "", false
+	}
+	return c.cfg.Threats.Blocked(url)
 }
 
-// blockReason is Blocked, with the error of a threat-list match that could not
-// be confirmed.
+// blockReason is Blocked for a new destination, with the error of a
+// threat-list match that could not be confirmed.
 func (c *Checker) blockReason(ctx context.Context, url string) (string, bool, error) {
-	if c.cfg.Destinations != nil {
-		if reason, ok := c.cfg.Destinations().Blocked(url); ok {
-			return reason, true, nil
-		}
-	}
-	if c.cfg.Feeds != nil {
-		if reason, ok := (FeedBlocklist{c.cfg.Feeds()}).Blocked(url); ok {
-			return reason, true, nil
-		}
+	if reason, ok := c.listed(url); ok {
+		return reason, true, nil
 	}
 	if c.cfg.Threats == nil {
 		return "", false, nil
 	}
 	return c.cfg.Threats.Match(ctx, url)
+}
+
+// listed looks url up in the destination blocks and the feeds.
+func (c *Checker) listed(url string) (string, bool) {
+	if c.cfg.Destinations != nil {
+		if reason, ok := c.cfg.Destinations().Blocked(url); ok {
+			return reason, true
+		}
+	}
+	if c.cfg.Feeds == nil {
+		return "", false
+	}
+	return FeedBlocklist{c.cfg.Feeds()}.Blocked(url)
 }
 
 // FeedBlocklist is the Blocklist of a set of blocklist feeds.

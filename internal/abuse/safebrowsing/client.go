@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,6 +41,11 @@ type Config struct {
 	Backoff time.Duration
 	// ConfirmTimeout bounds a fullHashes:find call (2 seconds).
 	ConfirmTimeout time.Duration
+	// RecheckWindow is how long prefixes an update added count as new for
+	// Blocked, the rescans' lookup (24 hours): a rescan asks the server
+	// about new prefixes only, since a link that hit an older one was
+	// asked about at create or by an earlier rescan.
+	RecheckWindow time.Duration
 	// Added, if set, is called after an update added prefixes to a list,
 	// so existing links can be checked again.
 	Added func()
@@ -62,7 +68,8 @@ type Client struct {
 	mu            sync.Mutex
 	positive      map[[32]byte]cached // full hash → threat types, until expires
 	negative      map[string]time.Time
-	findNotBefore time.Time // the server's minimum wait for fullHashes:find
+	findNotBefore time.Time  // the server's minimum wait for fullHashes:find
+	recent        []addition // what updates added in the last RecheckWindow
 
 	stats stats
 }
@@ -72,6 +79,12 @@ type list struct {
 	threatType string
 	state      []byte
 	set        *prefixSet
+}
+
+// addition is the prefixes one update added to one list.
+type addition struct {
+	at  time.Time
+	set *prefixSet
 }
 
 type cached struct {
@@ -104,6 +117,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if cfg.ConfirmTimeout <= 0 {
 		cfg.ConfirmTimeout = 2 * time.Second
+	}
+	if cfg.RecheckWindow <= 0 {
+		cfg.RecheckWindow = 24 * time.Hour
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: time.Minute}
@@ -206,13 +222,16 @@ func (c *Client) Update(ctx context.Context) (time.Duration, error) {
 		if i < 0 {
 			continue // a list not asked for
 		}
-		l, n, err := applyUpdate(lists[i], r)
+		l, fresh, err := applyUpdate(lists[i], r)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", r.ThreatType, err))
 			l = &list{threatType: r.ThreatType, set: &prefixSet{}} // reset: the next update is a full one
 		}
 		lists[i] = l
-		added = added || n > 0
+		if fresh != nil && fresh.len() > 0 {
+			c.remember(fresh)
+			added = true
+		}
 	}
 	c.lists.Store(&lists)
 	c.stats.updates.Add(1)
@@ -229,8 +248,34 @@ func (c *Client) Update(ctx context.Context) (time.Duration, error) {
 
 var errChecksum = errors.New("checksum mismatch; the list was reset")
 
-// applyUpdate returns l changed by r and the number of prefixes added.
-func applyUpdate(l *list, r ListUpdateResponse) (*list, int, error) {
+// remember keeps the prefixes an update added for RecheckWindow.
+func (c *Client) remember(fresh *prefixSet) {
+	now := c.cfg.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.recent = slices.DeleteFunc(c.recent, func(a addition) bool { return now.Sub(a.at) > c.cfg.RecheckWindow })
+	c.recent = append(c.recent, addition{at: now, set: fresh})
+}
+
+// isRecent says whether prefix was added within RecheckWindow; c.mu is
+// held.
+func (c *Client) isRecent(prefix string, now time.Time) bool {
+	var h [32]byte
+	copy(h[:], prefix)
+	for _, a := range c.recent {
+		if now.Sub(a.at) > c.cfg.RecheckWindow {
+			continue
+		}
+		if p, ok := a.set.match(&h); ok && p == prefix {
+			return true
+		}
+	}
+	return false
+}
+
+// applyUpdate returns l changed by r and the prefixes it added (the new
+// set itself after a full update).
+func applyUpdate(l *list, r ListUpdateResponse) (*list, *prefixSet, error) {
 	set := l.set
 	var removals []int32
 	switch r.ResponseType {
@@ -240,29 +285,35 @@ func applyUpdate(l *list, r ListUpdateResponse) (*list, int, error) {
 		for _, rm := range r.Removals {
 			idx, err := decodeIndices(rm)
 			if err != nil {
-				return nil, 0, err
+				return nil, nil, err
 			}
 			removals = append(removals, idx...)
 		}
 	default:
-		return nil, 0, fmt.Errorf("unknown response type %q", r.ResponseType)
+		return nil, nil, fmt.Errorf("unknown response type %q", r.ResponseType)
 	}
 	var additions [][]byte
 	for _, a := range r.Additions {
 		h, err := decodeHashes(a)
 		if err != nil {
-			return nil, 0, err
+			return nil, nil, err
 		}
 		additions = append(additions, h...)
 	}
 	next, err := set.apply(removals, additions)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
 	if len(r.Checksum.SHA256) > 0 && !bytes.Equal(next.checksum(), r.Checksum.SHA256) {
-		return nil, 0, errChecksum
+		return nil, nil, errChecksum
 	}
-	return &list{threatType: l.threatType, state: r.NewClientState, set: next}, len(additions), nil
+	fresh := next
+	if r.ResponseType == PartialUpdate {
+		if fresh, err = (&prefixSet{}).apply(nil, additions); err != nil {
+			return nil, nil, err
+		}
+	}
+	return &list{threatType: l.threatType, state: r.NewClientState, set: next}, fresh, nil
 }
 
 // ErrUnconfirmed is returned by Lookup when a hash prefix matched but the
@@ -274,6 +325,12 @@ var ErrUnconfirmed = errors.New("safebrowsing: a hash prefix matched and could n
 // unless a hash prefix matches and no cached answer covers it: then it asks
 // fullHashes:find for the matching prefixes, within ConfirmTimeout.
 func (c *Client) Lookup(ctx context.Context, url string) (threat string, listed bool, err error) {
+	return c.lookup(ctx, url, false)
+}
+
+// lookup is Lookup; with onlyRecent, a prefix hit is asked about only if
+// the prefix was added within RecheckWindow (cached answers still count).
+func (c *Client) lookup(ctx context.Context, url string, onlyRecent bool) (threat string, listed bool, err error) {
 	c.stats.lookups.Add(1)
 	exprs, err := Expressions(url)
 	if err != nil {
@@ -310,6 +367,9 @@ func (c *Client) Lookup(ctx context.Context, url string) (threat string, listed 
 			}
 		} else if exp, ok := c.negative[prefix]; ok && now.Before(exp) {
 			c.stats.cacheHits.Add(1)
+			continue
+		}
+		if onlyRecent && !c.isRecent(prefix, now) {
 			continue
 		}
 		asked = append(asked, i)
@@ -370,11 +430,17 @@ func (c *Client) Match(ctx context.Context, url string) (reason string, listed b
 	return Reason(threat), true, nil
 }
 
-// Blocked implements abuse.Blocklist: a confirmed match blocks, with the
-// list's threat type as the reason. An unconfirmed prefix match does not.
+// Blocked implements abuse.Blocklist for rescans: a confirmed match
+// blocks, with the list's threat type as the reason; an unconfirmed one
+// does not. It asks the server only about prefixes added within
+// RecheckWindow, so a rescan of many links after each update does not ask
+// again about every old prefix they hit by chance.
 func (c *Client) Blocked(url string) (string, bool) {
-	reason, ok, _ := c.Match(context.Background(), url)
-	return reason, ok
+	threat, ok, _ := c.lookup(context.Background(), url, true)
+	if !ok {
+		return "", false
+	}
+	return Reason(threat), true
 }
 
 // Reason is the verdict's reason for a URL on the threat list threat.

@@ -354,3 +354,35 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("last update = %v, want the update's time", got["tiny_safebrowsing_last_update_timestamp_seconds"])
 	}
 }
+
+// Blocked, the rescans' lookup, asks the server only about prefixes added
+// within the recheck window: a rescan after each update does not ask again
+// about every old prefix the links hit by chance. Lookup, the create
+// path's, asks about every prefix hit.
+func TestBlockedAsksOnlyAboutNewPrefixes(t *testing.T) {
+	srv, clk := start(t, false)
+	srv.NegativeCacheDuration = time.Minute
+	srv.AddPrefixOnly("MALWARE", "old.example/")
+	c, err := safebrowsing.New(safebrowsing.Config{Key: testKey, ServerURL: srv.URL, Now: clk.Now, RecheckWindow: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	update(t, c)
+	finds := func() int { _, f := srv.Counts(); return f }
+	c.Blocked("http://old.example/")
+	if got := finds(); got != 1 {
+		t.Fatalf("requests for a prefix of the first update = %d, want 1", got)
+	}
+	clk.Add(2 * time.Hour) // past the window and the negative cache
+	srv.Add("MALWARE", "new.example/")
+	update(t, c)
+	if _, ok := c.Blocked("http://old.example/"); ok || finds() != 1 {
+		t.Errorf("Blocked(old prefix) asked again: %d requests, want 1", finds())
+	}
+	if reason, ok := c.Blocked("http://new.example/"); !ok || finds() != 2 {
+		t.Errorf("Blocked(new prefix) = %q, %v after %d requests; want listed after 2", reason, ok, finds())
+	}
+	if _, ok := lookup(t, c, "http://old.example/"); ok || finds() != 3 {
+		t.Errorf("Lookup(old prefix) made %d requests, want 3: creates always ask", finds())
+	}
+}
