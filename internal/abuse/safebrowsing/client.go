@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	neturl "net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -106,6 +107,9 @@ func New(cfg Config) (*Client, error) {
 		cfg.ServerURL = DefaultServerURL
 	}
 	cfg.ServerURL = strings.TrimRight(cfg.ServerURL, "/")
+	if u, err := neturl.Parse(cfg.ServerURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+		return nil, fmt.Errorf("safebrowsing: the server URL %q must be an absolute http or https URL without a query", cfg.ServerURL)
+	}
 	if len(cfg.ThreatTypes) == 0 {
 		cfg.ThreatTypes = DefaultThreatTypes
 	}

@@ -282,6 +282,11 @@ func TestKeyNeverLogged(t *testing.T) {
 	if _, err := safebrowsing.New(safebrowsing.Config{}); err == nil {
 		t.Error("New without a key = nil error")
 	}
+	for _, bad := range []string{"safebrowsing.googleapis.com", "ftp://example.com", "https://x.example/?key=1", "http://"} {
+		if _, err := safebrowsing.New(safebrowsing.Config{Key: "k", ServerURL: bad}); err == nil {
+			t.Errorf("New(ServerURL %q) = nil error", bad)
+		}
+	}
 }
 
 // syncBuffer is a log written and read from different goroutines.
