@@ -16,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/singleflight"
 )
 
 // DefaultServerURL is Google's Safe Browsing API.
@@ -65,6 +67,9 @@ type Client struct {
 	lists atomic.Pointer[[]*list]
 
 	updateMu sync.Mutex // one update at a time
+	// inflight makes concurrent lookups that need the same prefixes
+	// confirmed share one request: a burst of creates to one new URL.
+	inflight singleflight.Group
 
 	mu            sync.Mutex
 	positive      map[[32]byte]cached // full hash → threat types, until expires
@@ -389,11 +394,16 @@ func (c *Client) lookup(ctx context.Context, url string, onlyRecent bool) (threa
 	if now.Before(wait) {
 		return "", false, ErrUnconfirmed
 	}
-	resp, err := c.findFullHashes(ctx, lists, ask)
+	slices.Sort(ask)
+	v, err, _ := c.inflight.Do(strings.Join(ask, ""), func() (any, error) {
+		// Not the first caller's cancellation: the others wait on it too.
+		return c.findFullHashes(context.WithoutCancel(ctx), lists, ask)
+	})
 	if err != nil {
 		c.stats.findErrors.Add(1)
 		return "", false, fmt.Errorf("%w: %w", ErrUnconfirmed, err)
 	}
+	resp := v.(*FindFullHashesResponse)
 	now = c.cfg.Now()
 	c.mu.Lock()
 	defer c.mu.Unlock()

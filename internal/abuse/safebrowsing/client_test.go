@@ -391,3 +391,33 @@ func TestBlockedAsksOnlyAboutNewPrefixes(t *testing.T) {
 		t.Errorf("Lookup(old prefix) made %d requests, want 3: creates always ask", finds())
 	}
 }
+
+// Concurrent lookups that need the same prefixes confirmed share one
+// request: a burst of creates to one new URL asks Google once.
+func TestConcurrentLookupsShareARequest(t *testing.T) {
+	srv, clk := start(t, false)
+	srv.Add("MALWARE", "burst.example/")
+	c := newClient(t, srv, clk, nil)
+	update(t, c)
+	srv.FindGate = make(chan struct{})
+	var wg sync.WaitGroup
+	listed := make(chan bool, 20)
+	for range 20 {
+		wg.Go(func() {
+			_, ok, err := c.Lookup(context.Background(), "https://burst.example/")
+			listed <- ok && err == nil
+		})
+	}
+	time.Sleep(100 * time.Millisecond) // let them reach the request; late ones find the cache
+	close(srv.FindGate)
+	wg.Wait()
+	close(listed)
+	for ok := range listed {
+		if !ok {
+			t.Error("a concurrent lookup did not find the listed URL")
+		}
+	}
+	if _, finds := srv.Counts(); finds != 1 {
+		t.Errorf("fullHashes:find requests for 20 concurrent lookups = %d, want 1", finds)
+	}
+}

@@ -38,6 +38,9 @@ type Server struct {
 
 	// Rice codes additions and removals when set.
 	Rice bool
+	// FindGate, if set, holds every fullHashes:find answer until it is
+	// closed, so a test can have requests overlap.
+	FindGate chan struct{}
 	// MinimumWait, CacheDuration and NegativeCacheDuration are sent with
 	// the answers.
 	MinimumWait, FindMinimumWait, CacheDuration, NegativeCacheDuration time.Duration
@@ -236,6 +239,9 @@ func (s *Server) hashes(prefixes []string) safebrowsing.ThreatEntrySet {
 }
 
 func (s *Server) find(w http.ResponseWriter, r *http.Request) {
+	if s.FindGate != nil {
+		<-s.FindGate
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.allow(w, r) {
