@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -54,6 +55,9 @@ func TestSafeBrowsingBlocksListedLinks(t *testing.T) {
 	if r := get(t, p.addr, "/"+fine); r.StatusCode != http.StatusFound {
 		t.Errorf("an unlisted link after the rescan = %d, want 302", r.StatusCode)
 	}
+	if page := pageText(t, p.addr, "/"+later); !strings.Contains(page, "Advisory provided by") {
+		t.Errorf("the warning page of a link Safe Browsing blocked lacks Google's attribution:\n%s", page)
+	}
 	_, body := apiCall(t, "GET", p.addr, "/api/v1/moderation/audit?link="+later, "")
 	if !strings.Contains(body, `"action":"blocked"`) || !strings.Contains(body, "Google Safe Browsing: MALWARE") {
 		t.Errorf("audit log of the rescanned link = %s, want a block naming the list", body)
@@ -76,4 +80,19 @@ func TestSafeBrowsingBlocksListedLinks(t *testing.T) {
 	if strings.Contains(log, sbKey) {
 		t.Errorf("the log holds the Safe Browsing key:\n%s", log)
 	}
+}
+
+// pageText returns the body of GET path, not following redirects.
+func pageText(t *testing.T, addr, path string) string {
+	t.Helper()
+	resp, err := noRedirect.Get("http://" + addr + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -325,6 +325,12 @@ func applyUpdate(l *list, r ListUpdateResponse) (*list, *prefixSet, error) {
 	return &list{threatType: l.threatType, state: r.NewClientState, set: next}, fresh, nil
 }
 
+// maxPositiveCache bounds how long a confirmed match is trusted without
+// asking again, whatever cacheDuration the server sets: the Safe Browsing
+// terms allow blocking only on information from Google of the last 30
+// minutes.
+const maxPositiveCache = 30 * time.Minute
+
 // ErrUnconfirmed is returned by Lookup when a hash prefix matched but the
 // server could not confirm or deny the full hash (an error, a timeout, or
 // the server's minimum wait between requests).
@@ -422,7 +428,9 @@ func (c *Client) lookup(ctx context.Context, url string, onlyRecent bool) (threa
 			pc = cached{}
 		}
 		pc.threats = append(pc.threats, m.ThreatType)
-		pc.expires = now.Add(time.Duration(m.CacheDuration))
+		// The terms allow treating a URL as unsafe only on information
+		// from Google of the last 30 minutes.
+		pc.expires = now.Add(min(time.Duration(m.CacheDuration), maxPositiveCache))
 		c.positive[h] = pc
 	}
 	for _, i := range asked {

@@ -421,3 +421,27 @@ func TestConcurrentLookupsShareARequest(t *testing.T) {
 		t.Errorf("fullHashes:find requests for 20 concurrent lookups = %d, want 1", finds)
 	}
 }
+
+// A confirmed match is trusted for 30 minutes at most, whatever cache
+// duration the server sets: the terms allow blocking only on information
+// from Google of the last 30 minutes.
+func TestPositiveCacheAtMostThirtyMinutes(t *testing.T) {
+	srv, clk := start(t, false)
+	srv.CacheDuration = 2 * time.Hour
+	srv.Add("MALWARE", "evil.example/")
+	c := newClient(t, srv, clk, nil)
+	update(t, c)
+	lookup(t, c, "http://evil.example/")
+	clk.Add(29 * time.Minute)
+	lookup(t, c, "http://evil.example/")
+	if _, finds := srv.Counts(); finds != 1 {
+		t.Fatalf("requests within 30 minutes = %d, want 1", finds)
+	}
+	clk.Add(2 * time.Minute)
+	if _, ok := lookup(t, c, "http://evil.example/"); !ok {
+		t.Error("not listed")
+	}
+	if _, finds := srv.Counts(); finds != 2 {
+		t.Errorf("requests after 31 minutes = %d, want 2", finds)
+	}
+}
