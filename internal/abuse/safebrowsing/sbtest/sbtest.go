@@ -142,6 +142,11 @@ func (s *Server) FindBodies() []string {
 
 // allow checks the key and the failures asked for; s.mu is held.
 func (s *Server) allow(w http.ResponseWriter, r *http.Request) bool {
+	if r.URL.RawQuery != "" {
+		// Google accepts ?key= too, but a key in a URL ends up in logs.
+		http.Error(w, `{"error":{"code":400,"message":"this test server takes the key in the X-Goog-Api-Key header only"}}`, http.StatusBadRequest)
+		return false
+	}
 	if r.Header.Get("X-Goog-Api-Key") != s.key {
 		http.Error(w, `{"error":{"code":400,"message":"API key not valid. Please pass a valid API key.","status":"INVALID_ARGUMENT"}}`, http.StatusBadRequest)
 		return false
