@@ -301,15 +301,13 @@ func applyUpdate(l *list, r ListUpdateResponse) (*list, *prefixSet, error) {
 	default:
 		return nil, nil, fmt.Errorf("unknown response type %q", r.ResponseType)
 	}
-	var additions [][]byte
+	add := &prefixSet{}
 	for _, a := range r.Additions {
-		h, err := decodeHashes(a)
-		if err != nil {
+		if err := decodeHashes(a, add); err != nil {
 			return nil, nil, err
 		}
-		additions = append(additions, h...)
 	}
-	next, err := set.apply(removals, additions)
+	next, err := set.apply(removals, add)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -318,9 +316,8 @@ func applyUpdate(l *list, r ListUpdateResponse) (*list, *prefixSet, error) {
 	}
 	fresh := next
 	if r.ResponseType == PartialUpdate {
-		if fresh, err = (&prefixSet{}).apply(nil, additions); err != nil {
-			return nil, nil, err
-		}
+		add.sort()
+		fresh = add
 	}
 	return &list{threatType: l.threatType, state: r.NewClientState, set: next}, fresh, nil
 }

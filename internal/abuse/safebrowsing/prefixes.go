@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 )
@@ -50,9 +49,9 @@ func (s *prefixSet) checksum() []byte {
 
 var errIndex = errors.New("safebrowsing: removal index out of range")
 
-// apply returns the set less the prefixes at the removal indices, plus the
-// additions.
-func (s *prefixSet) apply(removals []int32, additions [][]byte) (*prefixSet, error) {
+// apply returns the set less the prefixes at the removal indices, plus
+// the prefixes of add.
+func (s *prefixSet) apply(removals []int32, add *prefixSet) (*prefixSet, error) {
 	removed := make(map[int32]bool, len(removals))
 	for _, i := range removals {
 		if i < 0 || int(i) >= s.len() {
@@ -61,8 +60,8 @@ func (s *prefixSet) apply(removals []int32, additions [][]byte) (*prefixSet, err
 		removed[i] = true
 	}
 	n := &prefixSet{
-		four: make([]uint32, 0, len(s.four)+len(additions)),
-		long: make([]string, 0, len(s.long)),
+		four: make([]uint32, 0, len(s.four)+len(add.four)),
+		long: make([]string, 0, len(s.long)+len(add.long)),
 	}
 	var i int32
 	s.each(func(p []byte) {
@@ -71,17 +70,18 @@ func (s *prefixSet) apply(removals []int32, additions [][]byte) (*prefixSet, err
 		}
 		i++
 	})
-	for _, p := range additions {
-		if len(p) < 4 || len(p) > 32 {
-			return nil, fmt.Errorf("safebrowsing: prefix of %d bytes", len(p))
-		}
-		n.add(p)
-	}
-	slices.Sort(n.four)
-	n.four = slices.Compact(n.four)
-	slices.Sort(n.long)
-	n.long = slices.Compact(n.long)
+	n.four = append(n.four, add.four...)
+	n.long = append(n.long, add.long...)
+	n.sort()
 	return n, nil
+}
+
+// sort puts the prefixes in order and drops repeats.
+func (s *prefixSet) sort() {
+	slices.Sort(s.four)
+	s.four = slices.Compact(s.four)
+	slices.Sort(s.long)
+	s.long = slices.Compact(s.long)
 }
 
 func (s *prefixSet) add(p []byte) {

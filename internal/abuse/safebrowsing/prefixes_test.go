@@ -11,9 +11,7 @@ import (
 // Prefixes of mixed sizes keep byte order, which removal indices and the
 // checksum depend on.
 func TestPrefixSetMixedSizes(t *testing.T) {
-	s, err := (&prefixSet{}).apply(nil, [][]byte{
-		[]byte("bbbb"), []byte("aaaaa"), []byte("aaaa"), []byte("abcdefgh"), []byte("bbbb"),
-	})
+	s, err := (&prefixSet{}).apply(nil, setOf("bbbb", "aaaaa", "aaaa", "abcdefgh", "bbbb"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +24,7 @@ func TestPrefixSetMixedSizes(t *testing.T) {
 	if sum := sha256.Sum256([]byte("aaaaaaaaaabcdefghbbbb")); !bytes.Equal(s.checksum(), sum[:]) {
 		t.Error("checksum is not the SHA-256 of the prefixes in byte order")
 	}
-	s, err = s.apply([]int32{1, 3}, [][]byte{[]byte("cccc")})
+	s, err = s.apply([]int32{1, 3}, setOf("cccc"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,11 +42,11 @@ func TestPrefixSetMixedSizes(t *testing.T) {
 	if p, ok := s.match(&h); ok {
 		t.Errorf("match(other) = %q, true", p)
 	}
-	if _, err := s.apply([]int32{3}, nil); err == nil {
+	if _, err := s.apply([]int32{3}, setOf()); err == nil {
 		t.Error("apply(index out of range) = nil error")
 	}
-	if _, err := s.apply(nil, [][]byte{[]byte("abc")}); err == nil {
-		t.Error("apply(3-byte prefix) = nil error")
+	if err := decodeHashes(ThreatEntrySet{CompressionType: Raw, RawHashes: &RawHashes{PrefixSize: 3, RawHashes: []byte("abcdef")}}, setOf()); err == nil {
+		t.Error("decodeHashes(3-byte prefixes) = nil error")
 	}
 }
 
@@ -96,4 +94,13 @@ func TestNextUpdate(t *testing.T) {
 			t.Errorf("nextUpdate(%d, %v, %v) = %v, want %v", tc.failures, tc.serverWait, tc.random, got, tc.want)
 		}
 	}
+}
+
+// setOf returns an unsorted set of additions, as decodeHashes builds.
+func setOf(prefixes ...string) *prefixSet {
+	s := &prefixSet{}
+	for _, p := range prefixes {
+		s.add([]byte(p))
+	}
+	return s
 }

@@ -1,43 +1,42 @@
 package safebrowsing
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/bits"
 )
 
-// decodeHashes returns the prefixes of a set of additions.
-func decodeHashes(set ThreatEntrySet) ([][]byte, error) {
+// decodeHashes adds the prefixes of a set of additions to add, 4-byte
+// ones straight into their compact form: a full update of millions of
+// prefixes makes no slice per prefix.
+func decodeHashes(set ThreatEntrySet, add *prefixSet) error {
 	switch set.CompressionType {
 	case Raw, "":
 		r := set.RawHashes
 		if r == nil {
-			return nil, errors.New("safebrowsing: raw additions without hashes")
+			return errors.New("safebrowsing: raw additions without hashes")
 		}
 		size := int(r.PrefixSize)
 		if size < 4 || size > 32 || len(r.RawHashes)%size != 0 {
-			return nil, fmt.Errorf("safebrowsing: %d bytes of %d-byte prefixes", len(r.RawHashes), size)
+			return fmt.Errorf("safebrowsing: %d bytes of %d-byte prefixes", len(r.RawHashes), size)
 		}
-		out := make([][]byte, 0, len(r.RawHashes)/size)
 		for i := 0; i < len(r.RawHashes); i += size {
-			out = append(out, r.RawHashes[i:i+size])
+			add.add(r.RawHashes[i : i+size])
 		}
-		return out, nil
+		return nil
 	case Rice:
 		vals, err := decodeRice(set.RiceHashes)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		buf := make([]byte, 4*len(vals))
-		out := make([][]byte, len(vals))
-		for i, v := range vals {
-			p := buf[4*i : 4*i+4]
-			binary.LittleEndian.PutUint32(p, v)
-			out[i] = p
+		// Rice codes 4-byte prefixes as little-endian integers; the set
+		// keeps them big-endian, in byte order.
+		for _, v := range vals {
+			add.four = append(add.four, bits.ReverseBytes32(v))
 		}
-		return out, nil
+		return nil
 	}
-	return nil, fmt.Errorf("safebrowsing: unknown compression %q", set.CompressionType)
+	return fmt.Errorf("safebrowsing: unknown compression %q", set.CompressionType)
 }
 
 // decodeIndices returns the indices of a set of removals.
