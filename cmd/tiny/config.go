@@ -63,6 +63,12 @@ type Config struct {
 	// How far tiny looks past a destination (cmd/tiny/follow.go).
 	FollowConfig
 
+	// Google Safe Browsing (cmd/tiny/safebrowsing.go); off without a key.
+	SafeBrowsingKey   string
+	SafeBrowsingURL   string
+	SafeBrowsingLists stringsFlag
+	SafeBrowsingEvery time.Duration
+
 	// Sign-in (cmd/tiny/signin.go).
 	SessionIdle      time.Duration
 	SessionLifetime  time.Duration
@@ -112,6 +118,7 @@ func DefaultConfig() Config {
 		BlocklistEvery:        15 * time.Minute,
 		Safety:                true,
 		FollowConfig:          FollowConfig{ResolveChains: true, ScanEvery: 24 * time.Hour},
+		SafeBrowsingEvery:     defaultSafeBrowsingEvery,
 		SessionIdle:           7 * 24 * time.Hour,
 		SessionLifetime:       30 * 24 * time.Hour,
 		OIDCDefaultRole:       "member",
@@ -154,6 +161,7 @@ func (c *Config) register(fs *pflag.FlagSet) {
 	c.registerScreening(fs)
 	fs.DurationVar(&c.BlocklistEvery, "blocklist-refresh", c.BlocklistEvery, "how often blocklist and allowlist feeds are reloaded; a blocklist change rescans every link")
 	c.registerFollow(fs)
+	c.registerSafeBrowsing(fs)
 	c.registerSignIn(fs)
 }
 
@@ -285,11 +293,17 @@ func (l *limitFlag) Set(v string) error {
 	return nil
 }
 
-// shortDuration prints 1m rather than 1m0s.
+// shortDuration prints 1m rather than 1m0s, and 1h rather than 1h0m0s;
+// only zero units go, so 30m stays 30m and 10s stays 10s.
 func shortDuration(d time.Duration) string {
 	s := d.String()
-	s = strings.TrimSuffix(s, "0s")
-	return strings.TrimSuffix(s, "0m")
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
 
 // proxiesFlag is --trust-proxy: the addresses and networks of the trusted

@@ -4,6 +4,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/pflag"
 )
@@ -86,6 +87,17 @@ func TestIPv6PrefixFlag(t *testing.T) {
 	for _, v := range []string{"0", "31", "129", "-64", "sixty-four", ""} {
 		if _, err := parseServeFlags([]string{"--ipv6-prefix", v}); err == nil {
 			t.Errorf("serve --ipv6-prefix %q = nil error, want one", v)
+		}
+	}
+}
+
+func TestShortDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		time.Minute: "1m", 30 * time.Minute: "30m", 10 * time.Second: "10s", time.Hour: "1h",
+		90 * time.Minute: "1h30m", 2*time.Hour + 5*time.Second: "2h0m5s", 1500 * time.Millisecond: "1.5s",
+	} {
+		if got := shortDuration(d); got != want {
+			t.Errorf("shortDuration(%v) = %q, want %q", d, got, want)
 		}
 	}
 }

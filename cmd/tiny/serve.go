@@ -24,6 +24,7 @@ import (
 	"tiny/internal/abuse"
 	"tiny/internal/abuse/feed"
 	"tiny/internal/abuse/follow"
+	"tiny/internal/abuse/safebrowsing"
 	"tiny/internal/abuse/urlscore"
 	"tiny/internal/accounts"
 	"tiny/internal/analytics"
@@ -115,6 +116,8 @@ type Main struct {
 	// follower follows new links' destinations (cmd/tiny/follow.go); nil
 	// when there is nothing to follow.
 	follower *follow.Follower
+	// The Google Safe Browsing lists; nil without --safebrowsing-key.
+	safebrowsing *safebrowsing.Client
 }
 
 // NewMain returns a Main that logs to stderr and prints the first admin key
@@ -316,8 +319,13 @@ func (m *Main) startBackground() []prometheus.Collector {
 	if len(cfg.Allowlists) > 0 {
 		m.goBackground(func(ctx context.Context) { _ = m.allowed.Run(ctx) })
 	}
-	return []prometheus.Collector{&abuse.Collector{Checker: m.checker, Feeds: m.feeds, Rescanner: m.rescanner,
+	collectors := []prometheus.Collector{&abuse.Collector{Checker: m.checker, Feeds: m.feeds, Rescanner: m.rescanner,
 		Destinations: m.destinations, Decisions: store.DecisionCounts, Logger: m.logger}}
+	if m.safebrowsing != nil {
+		m.goBackground(m.safebrowsing.Run)
+		collectors = append(collectors, m.safebrowsing)
+	}
+	return collectors
 }
 
 // goBackground runs f until Close, which cancels its context and waits for
@@ -398,9 +406,12 @@ func (m *Main) startSafety(ctx context.Context) error {
 	if err := m.allowed.Load(ctx); err != nil {
 		m.logger.Error("an allowlist feed could not be loaded; retrying on schedule", "err", err)
 	}
+	if err := m.startSafeBrowsing(); err != nil {
+		return err
+	}
 	m.checker = abuse.NewChecker(abuse.CheckerConfig{
 		Model: urlscore.Default(), Feeds: m.feeds.Current, Allow: m.allowed.Current, History: m.store,
-		Destinations:   m.destinations.Current,
+		Destinations: m.destinations.Current, Threats: m.threatList(),
 		BlockThreshold: cfg.BlockThreshold, ReviewThreshold: cfg.ReviewThreshold,
 	})
 	block, review := m.checker.Thresholds()

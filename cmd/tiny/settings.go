@@ -62,6 +62,7 @@ func (m *Main) adminSettings(baseURL string) []app.Setting {
 		{Group: "Link safety", Name: "Blocklists", Value: list(cfg.Blocklists)},
 		{Group: "Link safety", Name: "Allowlists", Value: list(cfg.Allowlists)},
 		{Group: "Link safety", Name: "Reload feeds every", Value: dur(cfg.BlocklistEvery)},
+		{Group: "Link safety", Name: "Google Safe Browsing", Value: safeBrowsingSetting(cfg)},
 		{Group: "Link safety", Name: "Private destinations", Value: onOff(cfg.AllowPrivateDestinations)},
 		{Group: "Rate limits", Name: "Per client address", Value: cfg.RateIP.String()},
 		{Group: "Rate limits", Name: "Per API key", Value: cfg.RateKey.String()},

@@ -24,6 +24,11 @@ type CheckerConfig struct {
 	// (Destinations.Current); nil or a nil result: none. A match blocks
 	// like a feed's.
 	Destinations func() *DestinationSet
+	// Threats is a threat list kept in memory whose matches may need the
+	// network to confirm (Google Safe Browsing); nil: none. A confirmed
+	// match blocks like a feed's; a match it could not confirm sends the
+	// link to review.
+	Threats ThreatList
 	// Allow returns the operator's allowlist: destinations on it are
 	// active whatever their score (a blocklist match still blocks).
 	Allow func() *feed.Set
@@ -39,8 +44,20 @@ type CheckerConfig struct {
 	Now        func() time.Time
 }
 
+// ThreatList is a blocklist such as Google Safe Browsing's
+// (safebrowsing.Client).
+type ThreatList interface {
+	// Match returns why url, a new destination, is listed; an error means
+	// a possible match could not be confirmed.
+	Match(ctx context.Context, url string) (reason string, listed bool, err error)
+	// Blocked is the lookup of rescans, which may confirm only what the
+	// list gained lately.
+	Blocklist
+}
+
 // Checker scores destinations. It is safe for concurrent use; Screen reads
-// only memory, except for one store read per creator per HistoryTTL.
+// only memory, except for one store read per creator per HistoryTTL and a
+// threat list's confirmation of a hash-prefix hit.
 type Checker struct {
 	cfg CheckerConfig
 
@@ -113,7 +130,8 @@ func (c *Checker) Counts() map[tiny.LinkStatus]uint64 {
 // otherwise the model's score, moved by the creator's signals, is compared
 // with the thresholds.
 func (c *Checker) Check(ctx context.Context, u *tiny.User, url string) (Verdict, error) {
-	if m, ok := c.Blocked(url); ok {
+	m, ok, unconfirmed := c.blockReason(ctx, url)
+	if ok {
 		v := Verdict{Screening: tiny.Screening{Status: tiny.StatusBlocked, Score: 1}, Signals: []string{m}}
 		v.Reason = m
 		c.counted(u)
@@ -150,14 +168,46 @@ func (c *Checker) Check(ctx context.Context, u *tiny.User, url string) (Verdict,
 	default:
 		v.Status = tiny.StatusActive
 	}
+	if unconfirmed != nil {
+		// A threat list's prefix matched but its server did not answer:
+		// neither block on a maybe nor let it pass unseen.
+		v.Signals = append(v.Signals, "threat list match not confirmed")
+		if v.Status == tiny.StatusActive {
+			v.Status = tiny.StatusFlagged
+		}
+	}
 	v.Reason = strings.Join(v.Signals, "; ")
 	c.counted(u)
 	return v, nil
 }
 
 // Blocked implements Blocklist with what blocks outright now: the
-// moderators' destination blocks, then the feeds.
+// moderators' destination blocks, the feeds, then the threat list's
+// confirmed matches (what rescans check every link against).
 func (c *Checker) Blocked(url string) (string, bool) {
+	if reason, ok := c.listed(url); ok {
+		return reason, true
+	}
+	if c.cfg.Threats == nil {
+		return "", false
+	}
+	return c.cfg.Threats.Blocked(url)
+}
+
+// blockReason is Blocked for a new destination, with the error of a
+// threat-list match that could not be confirmed.
+func (c *Checker) blockReason(ctx context.Context, url string) (string, bool, error) {
+	if reason, ok := c.listed(url); ok {
+		return reason, true, nil
+	}
+	if c.cfg.Threats == nil {
+		return "", false, nil
+	}
+	return c.cfg.Threats.Match(ctx, url)
+}
+
+// listed looks url up in the destination blocks and the feeds.
+func (c *Checker) listed(url string) (string, bool) {
 	if c.cfg.Destinations != nil {
 		if reason, ok := c.cfg.Destinations().Blocked(url); ok {
 			return reason, true

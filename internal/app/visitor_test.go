@@ -100,6 +100,15 @@ func TestBlockedView(t *testing.T) {
 	if strings.Contains(body, "evil.example") || !strings.Contains(body, "will not send you there") || !strings.Contains(body, "appeal") {
 		t.Errorf("blocked page shows the destination or does not explain:\n%s", body)
 	}
+	if strings.Contains(body, "Google") {
+		t.Errorf("a block not from Google's lists carries Google's attribution:\n%s", body)
+	}
+	l := visitorLink(tiny.StatusBlocked)
+	l.Safety.Reason = "rescan: Google Safe Browsing: SOCIAL_ENGINEERING"
+	_, body = render(t, "blocked.html", &testLinkPage{Page: Page{Title: "Link blocked"}, Link: l, ShortURL: short}, "")
+	if !strings.Contains(body, "Advisory provided by") || !strings.Contains(body, "cannot guarantee") {
+		t.Errorf("a block from Google Safe Browsing lacks the attribution and notice its terms ask for:\n%s", body)
+	}
 }
 
 func TestPasswordView(t *testing.T) {
