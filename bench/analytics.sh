@@ -24,20 +24,30 @@
 #    rounds: CPU per request with every click recorded, and the check that
 #    every request of the on node became a written click (its
 #    tiny_clicks_written_total rose by wrk's request count, and
-#    tiny_clicks_dropped_total not at all). The written count of a run may
-#    exceed its requests by the clicks of the run before that were still
-#    queued when it was read.
+#    tiny_clicks_dropped_total not at all). Each run of a recording target
+#    starts and ends when its queue is empty and every queued click written,
+#    so it counts its own clicks and the CPU of writing them.
 # 3. The first drop: the on (and base) node paced at each of STEPS% of that
 #    same saturated rate, in order, until one drops a click.
 #
 # Every node first takes WARMUP of load, not measured: a fresh click store's
 # first clicks create the rollup rows that later ones only update.
 #
+# STORE=postgres runs the tiny targets on PostgreSQL (PGURL, a database of
+# its own per target, created and dropped here) instead of SQLite files.
+# The CPU of a request then also counts the CPU of the target's PostgreSQL
+# backends (pg_stat_activity of its database, /proc/PID/stat), which are
+# pinned to CPU 0 with the server after the warm-up.
+#
 # Usage: bench/analytics.sh
 #   env: ROUNDS=3 DURATION=6s WARMUP=6s CONNECTIONS=8 LINKS=1000 PIN=1 PACE=50
 #        STEPS="50 60 70 80 90 100 110 120" TARGETS="fastmap off on" BASE_BIN=
+#        STORE=sqlite PGURL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 # Needs wrk, jq, curl and taskset (installed with apt-get when missing, as root).
 set -euo pipefail
+# The body is one block, read whole before it runs: editing this file during a
+# run then cannot change the run.
+{
 cd "$(dirname "$0")/.."
 
 ROUNDS=${ROUNDS:-3}
@@ -50,6 +60,8 @@ PACE=${PACE:-50}
 STEPS=${STEPS:-50 60 70 80 90 100 110 120}
 TARGETS=${TARGETS:-fastmap off on}
 BASE_BIN=${BASE_BIN:-}
+STORE=${STORE:-sqlite}
+PGURL=${PGURL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
 [ -n "$BASE_BIN" ] && TARGETS="$TARGETS base"
 KEY=bench-key-$RANDOM$RANDOM$RANDOM$RANDOM
 declare -A PORT=([fastmap]=19301 [off]=19302 [on]=19303 [base]=19304 [normal]=19305)
@@ -67,7 +79,13 @@ if [ "$PIN" = 1 ]; then
 fi
 TMP=$(mktemp -d /tmp/analytics-bench-XXXXXX)
 declare -A PID
-cleanup() { for p in "${PID[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$TMP"; }
+declare -A DB
+cleanup() {
+  for p in "${PID[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  for d in "${DB[@]}"; do psql "$PGURL" -qc "DROP DATABASE IF EXISTS $d" >/dev/null 2>&1 || true; done
+  rm -rf "$TMP"
+}
 trap cleanup EXIT
 
 echo "building tiny and mapserver"
@@ -79,8 +97,14 @@ for v in $TARGETS; do
     fastmap) "${SERVER[@]}" "$TMP/mapserver" -engine fasthttp -addr "127.0.0.1:${PORT[$v]}" -codes "$LINKS" >>"$TMP/$v.log" 2>&1 & ;;
     on | off | normal | base)
       bin=$TMP/tiny; [ "$v" = base ] && bin=$BASE_BIN
+      database=$TMP/$v.db
+      if [ "$STORE" = postgres ]; then
+        DB[$v]=clicks_bench_${v}_$$
+        psql "$PGURL" -qc "CREATE DATABASE ${DB[$v]}" >/dev/null
+        database=$(sed "s|/[^/?]*?|/${DB[$v]}?|" <<<"$PGURL")
+      fi
       # shellcheck disable=SC2086 # ARGS holds separate words
-      TINY_INITIAL_API_KEY=$KEY "${SERVER[@]}" "$bin" serve --addr 127.0.0.1:${PORT[$v]} --database "$TMP/$v.db" \
+      TINY_INITIAL_API_KEY=$KEY "${SERVER[@]}" "$bin" serve --addr 127.0.0.1:${PORT[$v]} --database "$database" \
         --log-level warn ${ARGS[$v]} >>"$TMP/$v.log" 2>&1 & ;;
     *) echo "unknown target $v"; exit 1 ;;
   esac
@@ -100,11 +124,31 @@ for v in $TARGETS; do
   done <"$TMP/codes-$v.txt"
 done
 
-# cpu_ticks PID: the process's utime + stime, in clock ticks.
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# backends V: the pids of the PostgreSQL backends of V's database.
+backends() { [ -n "${DB[$1]:-}" ] && psql "$PGURL" -Atc "SELECT pid FROM pg_stat_activity WHERE datname = '${DB[$1]}'" || true; }
+# cpu_ticks V: utime + stime of V's server, and of its PostgreSQL backends,
+# in clock ticks.
+cpu_ticks() {
+  local pids
+  pids="${PID[$1]} $(backends "$1" | tr '\n' ' ')"
+  # shellcheck disable=SC2086 # one file per pid
+  (cd /proc && cat $(printf '%s/stat ' $pids) 2>/dev/null) | awk '{t += $14 + $15} END {print t}'
+}
 TICK=$(getconf CLK_TCK)
 # metric V NAME: a counter of tiny's /metrics.
 metric() { curl -s "http://127.0.0.1:${PORT[$1]}/metrics" | awk -v n="$2" '$1 == n {printf "%d", $2}'; }
+
+# settle V: waits until V has written (or failed to write) every click it
+# queued, at most 120 s, so that each run counts its own clicks and their
+# writing, and not the backlog of the run before.
+settle() {
+  local i
+  for i in $(seq 240); do
+    [ "$(metric "$1" tiny_clicks_enqueued_total)" = "$(($(metric "$1" tiny_clicks_written_total) + $(metric "$1" tiny_clicks_failed_total)))" ] && return
+    sleep 0.5
+  done
+  echo "$1: clicks still queued after 120 s" >&2
+}
 
 # load V SCRIPT_ARGS...: runs wrk against V; sets REQS, RPS and US (server CPU
 # µs per request), and for a recording target WRITTEN and DROPPED (the
@@ -112,19 +156,21 @@ metric() { curl -s "http://127.0.0.1:${PORT[$1]}/metrics" | awk -v n="$2" '$1 ==
 load() {
   local v=$1; shift
   local w0 d0 t0 t1 out
-  if [[ " $RECORDING " == *" $v "* ]]; then w0=$(metric "$v" tiny_clicks_written_total); d0=$(metric "$v" tiny_clicks_dropped_total); fi
-  t0=$(cpu_ticks "${PID[$v]}")
+  if [[ " $RECORDING " == *" $v "* ]]; then
+    settle "$v"
+    w0=$(metric "$v" tiny_clicks_written_total); d0=$(metric "$v" tiny_clicks_dropped_total)
+  fi
+  t0=$(cpu_ticks "$v")
   out=$("${WRK[@]}" "$@" "http://127.0.0.1:${PORT[$v]}" -- "$TMP/codes-$v.txt" "${PACED_DELAY:-}")
-  t1=$(cpu_ticks "${PID[$v]}")
+  t1=$(cpu_ticks "$v")
   if grep -q "Non-2xx or 3xx" <<<"$out"; then echo "$v: error responses"; echo "$out"; exit 1; fi
   REQS=$(awk '/requests in/ {print $1}' <<<"$out")
   RPS=$(awk '/^Requests\/sec/ {printf "%d", $2}' <<<"$out")
   WRITTEN=- DROPPED=-
   if [[ " $RECORDING " == *" $v "* ]]; then
-    # The clicks of the run are written within the flush interval (1s); the
-    # click worker's CPU for them is counted too.
-    sleep 2.5
-    t1=$(cpu_ticks "${PID[$v]}")
+    # The CPU of writing the run's clicks counts too.
+    settle "$v"
+    t1=$(cpu_ticks "$v")
     WRITTEN=$(($(metric "$v" tiny_clicks_written_total) - w0)); DROPPED=$(($(metric "$v" tiny_clicks_dropped_total) - d0))
   else
     sleep 2.5
@@ -139,6 +185,9 @@ if [ "$WARMUP" != 0 ]; then
     load "$v" -t1 -c"$CONNECTIONS" -d"$WARMUP" -s bench/codes.lua
     echo "warm-up: $v: $RPS req/s (not counted)"
   done
+fi
+if [ "$STORE" = postgres ] && [ "$PIN" = 1 ]; then
+  for v in $TARGETS; do for p in $(backends "$v"); do taskset -pc 0 "$p" >/dev/null; done; done
 fi
 
 declare -A SAT_RPS SAT_US SAT_LOST PACED_US PACED_RPS PACED_LOST
@@ -188,7 +237,7 @@ for v in $RECORDING; do
 done
 
 echo
-echo "## Click capture: server CPU per request, $(date -u +%Y-%m-%dT%H:%MZ), nproc=$(nproc), commit $(git rev-parse --short HEAD)"
+echo "## Click capture ($STORE): server CPU per request, $(date -u +%Y-%m-%dT%H:%MZ), nproc=$(nproc), commit $(git rev-parse --short HEAD)"
 echo
 echo "loadavg before the report: $(cut -d' ' -f1-3 /proc/loadavg); $( [ "$PIN" = 1 ] && echo "servers pinned to CPU 0, wrk to CPU 1 (taskset)" || echo "not pinned"); $LINKS links; $( [ "$WARMUP" = 0 ] || echo "a $WARMUP warm-up of each node, then ")$ROUNDS interleaved rounds of $DURATION, medians; CPU = utime + stime from /proc/PID/stat, the click worker's included"
 echo
@@ -214,3 +263,5 @@ echo
 for v in $RECORDING; do
   echo "First click dropped, $v, paced at ${STEPS// /, } % of $max req/s: ${FIRST_DROP[$v]}"
 done
+exit
+}
