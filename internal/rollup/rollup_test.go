@@ -184,10 +184,14 @@ func TestAggregateManyValues(t *testing.T) {
 			t.Errorf("DayDims row %v, want counts %v", d, w)
 		}
 	}
-	if !slices.IsSortedFunc(b.Dims, func(x, y Dim) int { return dimOrder(x.LinkID, x.Hour, x.Dim, x.Value, y.LinkID, y.Hour, y.Dim, y.Value) }) {
+	if !slices.IsSortedFunc(b.Dims, func(x, y Dim) int {
+		return dimOrder(x.LinkID, x.Hour, x.Dim, x.Value, y.LinkID, y.Hour, y.Dim, y.Value)
+	}) {
 		t.Error("Aggregate().Dims are not in (link, hour, dimension, value) order, instance last")
 	}
-	if !slices.IsSortedFunc(b.DayDims, func(x, y DayDim) int { return dimOrder(x.LinkID, x.Day, x.Dim, x.Value, y.LinkID, y.Day, y.Dim, y.Value) }) {
+	if !slices.IsSortedFunc(b.DayDims, func(x, y DayDim) int {
+		return dimOrder(x.LinkID, x.Day, x.Dim, x.Value, y.LinkID, y.Day, y.Dim, y.Value)
+	}) {
 		t.Error("Aggregate().DayDims are not in (link, day, dimension, value) order, instance last")
 	}
 }
