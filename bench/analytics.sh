@@ -200,7 +200,7 @@ for round in $(seq "$ROUNDS"); do
     echo "saturated round $round: $v: $RPS req/s, $US µs CPU/request, clicks written $WRITTEN dropped $DROPPED"
   done
 done
-max=$(median <<<"${SAT_RPS[on]:-${SAT_RPS[off]}}")
+max=$(median <<<"${SAT_RPS[on]:-${SAT_RPS[off]}}" | xargs printf "%.0f")
 
 # pace RATE: sets PACED_DELAY and PACED_CONNS for about RATE requests/s
 # (wrk's delay is in whole milliseconds: the connections set the rate).
