@@ -130,6 +130,25 @@ func TestRecorderFlushesByCount(t *testing.T) {
 	}
 }
 
+// TestRecorderWritesBacklogAcrossPolls queues more full batches than the
+// worker writes between two looks at its other duties: the rest must
+// follow at the next polls, not wait for the (hour-long) flush tick.
+func TestRecorderWritesBacklogAcrossPolls(t *testing.T) {
+	w := &fakeWriter{}
+	r := NewRecorder(w, testConfig(t, Config{QueueSize: 1000, BatchSize: 1, FlushInterval: time.Hour}))
+	n := 3*maxBatchesPerPoll + 5
+	for i := range n {
+		if !r.Record(Click{LinkID: 1, UserAgent: chrome}) {
+			t.Fatalf("Record() #%d = false, want true", i)
+		}
+	}
+	r.Start()
+	defer closeRecorder(t, r)
+	if writes := w.waitWrites(t, n); len(writes) != n {
+		t.Errorf("%d writes, want %d batches of one click", len(writes), n)
+	}
+}
+
 func TestRecorderFlushesByTime(t *testing.T) {
 	w := &fakeWriter{}
 	r := NewRecorder(w, testConfig(t, Config{BatchSize: 1000, FlushInterval: 20 * time.Millisecond}))

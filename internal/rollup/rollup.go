@@ -105,40 +105,31 @@ type Batch struct {
 // nowhere, so it is dropped too). Every kind is added to the totals and the
 // breakdowns; only humans to the visitor sets and, when not Counted
 // already, to the link's counter.
+//
+// The breakdowns are gathered per (link, hour) in a short list rather than
+// in one map of every row: a link has few values of each dimension in a
+// batch, and when the clicks of a batch are spread over many links (a node
+// below saturation) a map of every row, its growth and a sort of all the
+// rows cost more than the store's writes of them.
 func Aggregate(events []tiny.ClickEvent, known func(linkID int64) bool) *Batch {
 	b := &Batch{Events: make([]tiny.ClickEvent, 0, len(events))}
-	type hourKey struct{ link, hour int64 }
-	type dimKey struct {
-		hourKey
-		dim, value string
-	}
 	type dayKey struct {
 		link, day int64
 		visitor   uint64
 	}
-	// The rows are built in place: the maps hold their index.
-	hourly := make(map[hourKey]int)
-	dims := make(map[dimKey]int)
+	var groups []hourGroup
+	index := make(map[hourKey]int)
+	group := func(k hourKey) int {
+		i, ok := index[k]
+		if !ok {
+			i = len(groups)
+			index[k] = i
+			groups = append(groups, hourGroup{key: k})
+		}
+		return i
+	}
 	visitors := make(map[dayKey]struct{})
 	counters := make(map[int64]int64)
-	addHour := func(k hourKey, c Counts) {
-		i, ok := hourly[k]
-		if !ok {
-			i = len(b.Hourly)
-			hourly[k] = i
-			b.Hourly = append(b.Hourly, Hourly{LinkID: k.link, Hour: k.hour})
-		}
-		b.Hourly[i].Counts.plus(c)
-	}
-	addDim := func(k dimKey, c Counts) {
-		i, ok := dims[k]
-		if !ok {
-			i = len(b.Dims)
-			dims[k] = i
-			b.Dims = append(b.Dims, Dim{LinkID: k.link, Hour: k.hour, Dim: k.dim, Value: k.value})
-		}
-		b.Dims[i].Counts.plus(c)
-	}
 	addVisitor := func(k dayKey) {
 		if _, ok := visitors[k]; !ok {
 			visitors[k] = struct{}{}
@@ -163,13 +154,13 @@ func Aggregate(events []tiny.ClickEvent, known func(linkID int64) bool) *Batch {
 			continue
 		}
 		b.Events = append(b.Events, e)
-		hk := hourKey{e.LinkID, HourOf(e.At).UnixMilli()}
-		addHour(hk, one)
-		addDim(dimKey{hk, DimReferrer, e.Referrer}, one)
-		addDim(dimKey{hk, DimCountry, e.Country}, one)
-		addDim(dimKey{hk, DimBrowser, e.Browser}, one)
-		addDim(dimKey{hk, DimOS, e.OS}, one)
-		addDim(dimKey{hk, DimDevice, e.Device}, one)
+		g := &groups[group(hourKey{e.LinkID, HourOf(e.At).UnixMilli()})]
+		g.counts.plus(one)
+		g.dims.add(dimBrowser, e.Browser, one)
+		g.dims.add(dimCountry, e.Country, one)
+		g.dims.add(dimDevice, e.Device, one)
+		g.dims.add(dimOS, e.OS, one)
+		g.dims.add(dimReferrer, e.Referrer, one)
 		if e.Kind == tiny.VisitorHuman {
 			addVisitor(dayKey{e.LinkID, DayOf(e.At).UnixMilli(), e.Visitor})
 			if !e.Counted {
@@ -178,46 +169,52 @@ func Aggregate(events []tiny.ClickEvent, known func(linkID int64) bool) *Batch {
 		}
 	}
 	// … then the instance's, from the links' rows, which are fewer.
-	for _, r := range b.Hourly[:len(b.Hourly):len(b.Hourly)] {
-		addHour(hourKey{Instance, r.Hour}, r.Counts)
-	}
-	for _, r := range b.Dims[:len(b.Dims):len(b.Dims)] {
-		addDim(dimKey{hourKey{Instance, r.Hour}, r.Dim, r.Value}, r.Counts)
+	for i, n := 0, len(groups); i < n; i++ {
+		j := group(hourKey{Instance, groups[i].key.hour}) // may move groups
+		groups[j].counts.plus(groups[i].counts)
+		for _, d := range groups[i].dims.entries {
+			groups[j].dims.add(d.dim, d.value, d.Counts)
+		}
 	}
 	for _, r := range b.Visitors[:len(b.Visitors):len(b.Visitors)] {
 		addVisitor(dayKey{Instance, r.Day, r.Visitor})
 	}
-	// The days' breakdowns from the hours', the instance's included.
-	type dayDimKey struct {
-		link, day  int64
-		dim, value string
-	}
-	dayDims := make(map[dayDimKey]int)
-	for _, r := range b.Dims {
-		k := dayDimKey{r.LinkID, dayOfMillis(r.Hour), r.Dim, r.Value}
-		i, ok := dayDims[k]
-		if !ok {
-			i = len(b.DayDims)
-			dayDims[k] = i
-			b.DayDims = append(b.DayDims, DayDim{LinkID: k.link, Day: k.day, Dim: k.dim, Value: k.value})
-		}
-		b.DayDims[i].Counts.plus(r.Counts)
-	}
 
-	// The comparisons return early: cmp.Or would compare every field of
-	// every pair, and sorting is a good part of the cost of a batch.
-	slices.SortFunc(b.Hourly, func(x, y Hourly) int {
-		if c := linkOrder(x.LinkID, y.LinkID); c != 0 {
+	// Sorted by link and hour, the groups give the hourly rows in order,
+	// each group's breakdown the rows of its hour in order, and the groups
+	// of one link and day follow each other: their sum is the day's row.
+	slices.SortFunc(groups, func(x, y hourGroup) int {
+		if c := linkOrder(x.key.link, y.key.link); c != 0 {
 			return c
 		}
-		return cmp.Compare(x.Hour, y.Hour)
+		return cmp.Compare(x.key.hour, y.key.hour)
 	})
-	slices.SortFunc(b.Dims, func(x, y Dim) int {
-		return dimOrder(x.LinkID, x.Hour, x.Dim, x.Value, y.LinkID, y.Hour, y.Dim, y.Value)
-	})
-	slices.SortFunc(b.DayDims, func(x, y DayDim) int {
-		return dimOrder(x.LinkID, x.Day, x.Dim, x.Value, y.LinkID, y.Day, y.Dim, y.Value)
-	})
+	b.Hourly = make([]Hourly, 0, len(groups))
+	var day dimSet
+	for i := range groups {
+		g := &groups[i]
+		b.Hourly = append(b.Hourly, Hourly{LinkID: g.key.link, Hour: g.key.hour, Counts: g.counts})
+		g.dims.sort()
+		for _, d := range g.dims.entries {
+			b.Dims = append(b.Dims, Dim{LinkID: g.key.link, Hour: g.key.hour, Dim: dimNames[d.dim], Value: d.value, Counts: d.Counts})
+		}
+		link, today := g.key.link, dayOfMillis(g.key.hour)
+		if i > 0 && groups[i-1].key.link == link && dayOfMillis(groups[i-1].key.hour) == today {
+			for _, d := range g.dims.entries {
+				day.add(d.dim, d.value, d.Counts)
+			}
+		} else {
+			day = dimSet{entries: slices.Clone(g.dims.entries)}
+			day.reindex()
+		}
+		if i+1 == len(groups) || groups[i+1].key.link != link || dayOfMillis(groups[i+1].key.hour) != today {
+			day.sort()
+			for _, d := range day.entries {
+				b.DayDims = append(b.DayDims, DayDim{LinkID: link, Day: today, Dim: dimNames[d.dim], Value: d.value, Counts: d.Counts})
+			}
+		}
+	}
+
 	slices.SortFunc(b.Visitors, func(x, y Visitor) int {
 		if c := linkOrder(x.LinkID, y.LinkID); c != 0 {
 			return c
@@ -234,6 +231,93 @@ func Aggregate(events []tiny.ClickEvent, known func(linkID int64) bool) *Batch {
 	}
 	slices.SortFunc(b.Counters, func(x, y Counter) int { return cmp.Compare(x.LinkID, y.LinkID) })
 	return b
+}
+
+// hourKey is a link (or Instance) and the start of an hour.
+type hourKey struct{ link, hour int64 }
+
+// hourGroup gathers the events of a link (or Instance) in an hour.
+type hourGroup struct {
+	key    hourKey
+	counts Counts
+	dims   dimSet
+}
+
+// The indexes of the dimensions in dimNames, which lists them in the order
+// of their names, the order of the rows.
+const (
+	dimBrowser uint8 = iota
+	dimCountry
+	dimDevice
+	dimOS
+	dimReferrer
+)
+
+var dimNames = [...]string{DimBrowser, DimCountry, DimDevice, DimOS, DimReferrer}
+
+// dimSet adds up counts by dimension and value. Its entries are few for a
+// link (a value or two of each dimension), so a linear scan finds them,
+// and cheaper than a map; past dimSetScan entries (the instance's rows,
+// which gather every link's values) a map indexes them.
+type dimSet struct {
+	entries []dimEntry
+	index   map[dimValue]int
+}
+
+const dimSetScan = 32
+
+type dimValue struct {
+	dim   uint8
+	value string
+}
+
+type dimEntry struct {
+	dim   uint8
+	value string
+	Counts
+}
+
+func (s *dimSet) add(dim uint8, value string, c Counts) {
+	if s.index != nil {
+		if i, ok := s.index[dimValue{dim, value}]; ok {
+			s.entries[i].Counts.plus(c)
+			return
+		}
+		s.index[dimValue{dim, value}] = len(s.entries)
+		s.entries = append(s.entries, dimEntry{dim, value, c})
+		return
+	}
+	for i := range s.entries {
+		if e := &s.entries[i]; e.dim == dim && e.value == value {
+			e.Counts.plus(c)
+			return
+		}
+	}
+	s.entries = append(s.entries, dimEntry{dim, value, c})
+	s.reindex()
+}
+
+// reindex makes the index once the entries are too many to scan.
+func (s *dimSet) reindex() {
+	if s.index != nil || len(s.entries) <= dimSetScan {
+		return
+	}
+	s.index = make(map[dimValue]int, 2*len(s.entries))
+	for i, e := range s.entries {
+		s.index[dimValue{e.dim, e.value}] = i
+	}
+}
+
+// sort orders the entries by dimension and value; the index, if any, is
+// stale after it.
+func (s *dimSet) sort() {
+	slices.SortFunc(s.entries, func(x, y dimEntry) int {
+		if x.dim != y.dim {
+			return cmp.Compare(x.dim, y.dim)
+		}
+		return strings.Compare(x.value, y.value)
+	})
+	s.index = nil
 }
 
 // linkOrder orders link ids ascending, with Instance after every link.

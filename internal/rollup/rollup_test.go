@@ -131,6 +131,71 @@ func TestAggregateDayDims(t *testing.T) {
 	}
 }
 
+// TestAggregateManyValues checks the breakdowns against a plain count of
+// the events when a link-hour, and the instance, have more values than a
+// scan handles (the map-indexed path), over hours that cross a day.
+func TestAggregateManyValues(t *testing.T) {
+	start := time.Date(2025, 3, 9, 21, 0, 0, 0, time.UTC)
+	rng := rand.New(rand.NewPCG(1, 2))
+	kinds := []tiny.VisitorKind{tiny.VisitorHuman, tiny.VisitorBot, tiny.VisitorPreview}
+	var events []tiny.ClickEvent
+	for i := range 5000 {
+		e := event(int64(1+rng.IntN(3)), start.Add(time.Duration(rng.IntN(5*3600))*time.Second), kinds[rng.IntN(3)],
+			uint64(rng.IntN(50)), string(rune('a'+rng.IntN(26)))+string(rune('a'+rng.IntN(4))))
+		e.Country = []string{"DE", "FR", "US"}[i%3]
+		events = append(events, e)
+	}
+	b := Aggregate(events, func(int64) bool { return true })
+
+	type key struct {
+		link, at   int64
+		dim, value string
+	}
+	wantHours, wantDays := map[key]Counts{}, map[key]Counts{}
+	for _, e := range events {
+		var one Counts
+		switch e.Kind {
+		case tiny.VisitorHuman:
+			one.Humans = 1
+		case tiny.VisitorBot:
+			one.Bots = 1
+		default:
+			one.Previews = 1
+		}
+		for _, link := range []int64{e.LinkID, Instance} {
+			for dim, value := range map[string]string{DimReferrer: e.Referrer, DimCountry: e.Country, DimBrowser: e.Browser, DimOS: e.OS, DimDevice: e.Device} {
+				h, d := wantHours[key{link, HourOf(e.At).UnixMilli(), dim, value}], wantDays[key{link, DayOf(e.At).UnixMilli(), dim, value}]
+				h.plus(one)
+				d.plus(one)
+				wantHours[key{link, HourOf(e.At).UnixMilli(), dim, value}], wantDays[key{link, DayOf(e.At).UnixMilli(), dim, value}] = h, d
+			}
+		}
+	}
+	if len(b.Dims) != len(wantHours) || len(b.DayDims) != len(wantDays) {
+		t.Fatalf("Aggregate() = %d hourly and %d daily breakdown rows, want %d and %d", len(b.Dims), len(b.DayDims), len(wantHours), len(wantDays))
+	}
+	for _, d := range b.Dims {
+		if w := wantHours[key{d.LinkID, d.Hour, d.Dim, d.Value}]; d.Counts != w {
+			t.Errorf("Dims row %v, want counts %v", d, w)
+		}
+	}
+	for _, d := range b.DayDims {
+		if w := wantDays[key{d.LinkID, d.Day, d.Dim, d.Value}]; d.Counts != w {
+			t.Errorf("DayDims row %v, want counts %v", d, w)
+		}
+	}
+	if !slices.IsSortedFunc(b.Dims, func(x, y Dim) int {
+		return dimOrder(x.LinkID, x.Hour, x.Dim, x.Value, y.LinkID, y.Hour, y.Dim, y.Value)
+	}) {
+		t.Error("Aggregate().Dims are not in (link, hour, dimension, value) order, instance last")
+	}
+	if !slices.IsSortedFunc(b.DayDims, func(x, y DayDim) int {
+		return dimOrder(x.LinkID, x.Day, x.Dim, x.Value, y.LinkID, y.Day, y.Dim, y.Value)
+	}) {
+		t.Error("Aggregate().DayDims are not in (link, day, dimension, value) order, instance last")
+	}
+}
+
 func TestAggregateVisitorOrder(t *testing.T) {
 	// Visitors sort as the signed integers the stores keep.
 	h := time.Date(2025, 3, 9, 12, 0, 0, 0, time.UTC)
@@ -263,6 +328,29 @@ func TestStatsAnyOrder(t *testing.T) {
 			}
 		}
 	}
+}
+
+// BenchmarkAggregateFewPerLink aggregates a batch whose 2,000 clicks are
+// spread over 1,000 links, the shape of a node paced below saturation
+// (BenchmarkAggregate has 10 clicks a link).
+func BenchmarkAggregateFewPerLink(b *testing.B) {
+	h := time.Now().Truncate(time.Hour)
+	events := make([]tiny.ClickEvent, 2000)
+	referrers := []string{"direct", "t.co", "a.example", "b.example", "c.example"}
+	browsers := []string{"Chrome", "Firefox", "Safari"}
+	for i := range events {
+		kind := tiny.VisitorHuman
+		if i%7 == 0 {
+			kind = tiny.VisitorBot
+		}
+		events[i] = event(int64(1+i*7%1000), h.Add(time.Duration(i)*time.Millisecond), kind, uint64(i*7919), referrers[i%5])
+		events[i].Browser = browsers[i%3]
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		Aggregate(events, func(int64) bool { return true })
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(events))/1000, "µs/event")
 }
 
 func BenchmarkAggregate(b *testing.B) {
