@@ -85,8 +85,8 @@ declare -A RESULTS
 measure() {
   local name=$1; shift
   local out
-  out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" "$@")
-  if grep -q "Non-2xx or 3xx" <<<"$out"; then echo "$name: error responses"; echo "$out"; exit 1; fi
+  out=$(wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --timeout 60s "$@")
+  if grep -qE "Non-2xx or 3xx|Socket errors" <<<"$out"; then echo "$name: errors"; echo "$out"; exit 1; fi
   local rps
   rps=$(awk -v per="${PER:-1}" '/^Requests\/sec/ {printf "%d", $2 * per}' <<<"$out")
   RESULTS[$name]="${RESULTS[$name]:-} $rps"
@@ -124,6 +124,7 @@ spread() {
 echo
 echo "## Stores side by side, $(date -u +%Y-%m-%dT%H:%MZ), nproc=$(nproc), commit $(git rev-parse --short HEAD)"
 echo
+[ -n "${BIN:-}" ] && echo "binary: $BIN (not built from this tree)" && echo
 echo "ROUNDS=$ROUNDS DURATION=$DURATION CONNECTIONS=$CONNECTIONS LINKS=$LINKS; load before: $LOAD_BEFORE; after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
 echo "| measure (per second; median, lowest–highest round) | SQLite | PostgreSQL | PostgreSQL / SQLite |"
