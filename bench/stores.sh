@@ -110,7 +110,7 @@ for round in $(seq "$ROUNDS"); do
     start "$db" 1
     measure "$store uncached" -s bench/codes.lua "http://127.0.0.1:$PORT" -- "$TMP/codes-$store.txt"
     measure "$store creates" -c16 -s bench/create.lua "http://127.0.0.1:$PORT" -- "$KEY"
-    PER=1000 measure "$store bulk" -c4 -s bench/bulk.lua "http://127.0.0.1:$PORT" -- "$KEY"
+    PER=1000 measure "$store bulk" -c4 -s bench/create.lua "http://127.0.0.1:$PORT" -- "$KEY" bulk
     stop
   done
 done

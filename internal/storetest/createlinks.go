@@ -7,27 +7,11 @@ import (
 	"tiny/internal/tiny"
 )
 
-// createLinksTests check CreateLinks, the batch of new links.
-var createLinksTests = []struct {
-	name string
-	fn   func(t *testing.T, e *env)
-}{
-	{"CreateLinksRoundTrip", testCreateLinksRoundTrip},
-	{"CreateLinksConflicts", testCreateLinksConflicts},
-	{"CreateLinksCodeConflict", testCreateLinksCodeConflict},
-}
-
 // createLinks creates links in one batch and fails t on a batch error.
 func createLinks(t *testing.T, e *env, links []*tiny.Link) []error {
 	t.Helper()
 	results, err := e.s.CreateLinks(t.Context(), links)
-	if err != nil {
-		t.Fatalf("CreateLinks = %v, want nil", err)
-	}
-	if len(results) != len(links) {
-		t.Fatalf("CreateLinks returned %d results for %d links", len(results), len(links))
-	}
-	return results
+	return batchResults(t, "CreateLinks", len(links), results, err)
 }
 
 func testCreateLinksRoundTrip(t *testing.T, e *env) {
@@ -71,44 +55,9 @@ func testCreateLinksRoundTrip(t *testing.T, e *env) {
 }
 
 func testCreateLinksConflicts(t *testing.T, e *env) {
-	existing := e.create(t, func(l *tiny.Link) { l.Alias = "taken" })
-	batch := []*tiny.Link{e.newLink(), e.newLink(), e.newLink(), e.newLink(), e.newLink(), e.newLink()}
-	batch[0].Alias = "taken"       // an existing alias
-	batch[1].Alias = existing.Code // an existing link's code
-	batch[2].Alias = "fresh"       // fine
-	batch[3].Alias = "fresh"       // taken by the link before it in the batch
-	batch[4].Alias = batch[2].Code // the code of a link earlier in the batch
-	batch[5].Alias = batch[5].Code // its own code
-	results := createLinks(t, e, batch)
-	want := []tiny.ErrorCode{tiny.Conflict, tiny.Conflict, "", tiny.Conflict, tiny.Conflict, tiny.Conflict}
-	for i, err := range results {
-		if got := tiny.ErrorCodeOf(err); err == nil && want[i] != "" || err != nil && (got != want[i] || tiny.ErrorFieldOf(err) != "alias") {
-			t.Errorf("CreateLinks result %d (alias %q) = %v, want %s on alias", i, batch[i].Alias, err, want[i])
-		}
-	}
-	for i, l := range batch {
-		_, err := e.s.LinkByID(t.Context(), l.ID)
-		if inserted := err == nil; inserted != (results[i] == nil) {
-			t.Errorf("after CreateLinks, link %d stored = %t, want %t", i, inserted, results[i] == nil)
-		}
-	}
-	if got, err := e.s.LinkByAlias(t.Context(), "fresh"); err != nil || got.ID != batch[2].ID {
-		t.Errorf("LinkByAlias(fresh) = %v, %v, want link %d, the first in the batch to ask", got, err, batch[2].ID)
-	}
+	batchConflicts(t, e, "CreateLinks", func(links []*tiny.Link) []error { return createLinks(t, e, links) })
 }
 
 func testCreateLinksCodeConflict(t *testing.T, e *env) {
-	next := e.newLink()
-	e.create(t, func(l *tiny.Link) { l.Alias = e.codec.Encode(next.ID + 3) })
-	ok, clash := e.newLink(), e.newLink()
-	if clash.Code != e.codec.Encode(next.ID+3) {
-		t.Fatalf("test setup: clash code %q, want the existing alias", clash.Code)
-	}
-	results := createLinks(t, e, []*tiny.Link{ok, clash})
-	if results[0] != nil || !tiny.IsCode(results[1], tiny.Conflict) || tiny.ErrorFieldOf(results[1]) != "code" {
-		t.Fatalf("CreateLinks = %v, want [nil, Conflict on code]", results)
-	}
-	if _, err := e.s.LinkByID(t.Context(), clash.ID); !tiny.IsCode(err, tiny.NotFound) {
-		t.Errorf("LinkByID of the link left out = %v, want NotFound", err)
-	}
+	batchCodeConflict(t, e, "CreateLinks", func(links []*tiny.Link) []error { return createLinks(t, e, links) })
 }

@@ -81,7 +81,6 @@ func Run(t *testing.T, open func(t *testing.T) tiny.Store) {
 	}
 	tests = append(tests, accountTests...)
 	tests = append(tests, importTests...)
-	tests = append(tests, createLinksTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := open(t)
