@@ -18,6 +18,9 @@ type batchingStore struct {
 	tiny.Store
 	gate    chan struct{} // when not nil, CreateLink signals entered and waits for it
 	entered chan struct{}
+	// clash makes CreateLinks fail as a whole, as on a conflict its
+	// checks did not foresee.
+	clash bool
 
 	mu      sync.Mutex
 	batches []int
@@ -35,6 +38,9 @@ func (s *batchingStore) CreateLinks(ctx context.Context, links []*tiny.Link) ([]
 	s.mu.Lock()
 	s.batches = append(s.batches, len(links))
 	s.mu.Unlock()
+	if s.clash {
+		return nil, tiny.FieldErrorf(tiny.Conflict, "id", "an id is used already")
+	}
 	return s.Store.CreateLinks(ctx, links)
 }
 
@@ -195,5 +201,33 @@ func TestCreateMany(t *testing.T) {
 	viewer := newUser(t, store, "victor", tiny.RoleViewer)
 	if _, _, err := svc.CreateMany(ctx, accounts.As(viewer), inputs[:1]); !tiny.IsCode(err, tiny.Forbidden) {
 		t.Errorf("CreateMany by a viewer = %v, want Forbidden", err)
+	}
+}
+
+// TestCreateManyAfterABatchConflict makes the batch of a bulk request fail
+// as a whole on a conflict: the links are then made one by one, each with
+// its own result.
+func TestCreateManyAfterABatchConflict(t *testing.T) {
+	store := &batchingStore{Store: openStore(t), clash: true}
+	svc := newService(t, store, shortener.Config{CreateFlushes: 1})
+	owner := newUser(t, store, "alice", tiny.RoleMember)
+	create(t, svc, owner, shortener.CreateInput{URL: "https://example.com/taken", Alias: "taken"})
+	inputs := []shortener.CreateInput{
+		{URL: "https://example.com/a"},
+		{URL: "https://example.com/b", Alias: "taken"},
+		{URL: "https://example.com/c", Alias: "c"},
+	}
+	links, errs, err := svc.CreateMany(context.Background(), accounts.As(owner), inputs)
+	if err != nil {
+		t.Fatalf("CreateMany = %v, want nil", err)
+	}
+	if errs[0] != nil || errs[2] != nil || !tiny.IsCode(errs[1], tiny.Conflict) || tiny.ErrorFieldOf(errs[1]) != "alias" {
+		t.Fatalf("CreateMany errors = %v, want [nil, Conflict on alias, nil]", errs)
+	}
+	for _, i := range []int{0, 2} {
+		got, err := svc.Get(context.Background(), accounts.As(owner), links[i].Code)
+		if err != nil || got.URL != inputs[i].URL {
+			t.Errorf("Get(%s) of item %d = %+v, %v, want its link", links[i].Code, i, got, err)
+		}
 	}
 }

@@ -216,6 +216,18 @@ func (s *Service) CreateMany(ctx context.Context, p *accounts.Principal, ins []C
 			batch[j] = links[i]
 		}
 		results, err := s.store.CreateLinks(ctx, batch)
+		if tiny.IsCode(err, tiny.Conflict) {
+			// A conflict the store's checks did not foresee (an id already
+			// used) fails the whole batch: each link then on its own.
+			results, err = make([]error, len(batch)), nil
+			for j, l := range batch {
+				results[j] = s.insert(ctx, l)
+				if code := tiny.ErrorCodeOf(results[j]); code == tiny.Internal || code == tiny.Unavailable {
+					err = results[j]
+					break
+				}
+			}
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, stoppedFrom(errs, 0, ctx.Err()), nil
