@@ -30,18 +30,12 @@ func testCreateLinksRoundTrip(t *testing.T, e *env) {
 		}
 	}
 	plain.Tags = []string{"b", "a"} // stored without repeats
-	for _, want := range []*tiny.Link{plain, flagged, bare} {
-		if want.CreatedAt.Before(before) || want.CreatedAt.After(time.Now().Add(time.Second)) || !want.UpdatedAt.Equal(want.CreatedAt) {
-			t.Errorf("CreateLinks set link %d CreatedAt, UpdatedAt = %v, %v, want both about now", want.ID, want.CreatedAt, want.UpdatedAt)
-		}
-		got, err := e.s.LinkByID(t.Context(), want.ID)
-		if err != nil {
-			t.Fatalf("LinkByID(%d) = %v, want nil", want.ID, err)
-		}
-		if d := linkDiff(got, want); d != "" {
-			t.Errorf("LinkByID(%d) after CreateLinks: %s", want.ID, d)
+	for _, l := range []*tiny.Link{plain, flagged, bare} {
+		if l.CreatedAt.Before(before) || l.CreatedAt.After(time.Now().Add(time.Second)) || !l.UpdatedAt.Equal(l.CreatedAt) {
+			t.Errorf("CreateLinks set link %d CreatedAt, UpdatedAt = %v, %v, want both about now", l.ID, l.CreatedAt, l.UpdatedAt)
 		}
 	}
+	checkStored(t, e, "CreateLinks", plain, flagged, bare)
 	if got, err := e.s.LinkByAlias(t.Context(), "batch-slug"); err != nil || got.ID != plain.ID {
 		t.Errorf("LinkByAlias(batch-slug) = %v, %v, want link %d", got, err, plain.ID)
 	}

@@ -42,6 +42,21 @@ func batchResults(t *testing.T, op string, n int, results []error, err error) []
 	return results
 }
 
+// checkStored fails t unless each of links reads back by its id as it is,
+// after op wrote it.
+func checkStored(t *testing.T, e *env, op string, links ...*tiny.Link) {
+	t.Helper()
+	for _, want := range links {
+		got, err := e.s.LinkByID(t.Context(), want.ID)
+		if err != nil {
+			t.Fatalf("LinkByID(%d) = %v, want nil", want.ID, err)
+		}
+		if d := linkDiff(got, want); d != "" {
+			t.Errorf("LinkByID(%d) after %s: %s", want.ID, op, d)
+		}
+	}
+}
+
 func checkpoint(t *testing.T, e *env, job string) int64 {
 	t.Helper()
 	pos, err := e.s.ImportCheckpoint(t.Context(), job)
@@ -75,15 +90,7 @@ func testImportLinksRoundTrip(t *testing.T, e *env) {
 	if noAlias.CreatedAt.Before(before) {
 		t.Errorf("ImportLinks set CreatedAt of a link without one = %v, want about now", noAlias.CreatedAt)
 	}
-	for _, want := range []*tiny.Link{plain, blocked, noAlias} {
-		got, err := e.s.LinkByID(t.Context(), want.ID)
-		if err != nil {
-			t.Fatalf("LinkByID(%d) = %v, want nil", want.ID, err)
-		}
-		if d := linkDiff(got, want); d != "" {
-			t.Errorf("LinkByID(%d) after ImportLinks: %s", want.ID, d)
-		}
-	}
+	checkStored(t, e, "ImportLinks", plain, blocked, noAlias)
 	if got, err := e.s.LinkByAlias(t.Context(), "old-slug"); err != nil || got.ID != plain.ID {
 		t.Errorf("LinkByAlias(old-slug) = %v, %v, want link %d", got, err, plain.ID)
 	}
