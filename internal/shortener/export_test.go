@@ -7,3 +7,10 @@ func WrapBcrypt(s *Service, hold func()) {
 	s.passwords.generate = func(pw []byte, cost int) ([]byte, error) { hold(); return gen(pw, cost) }
 	s.passwords.compare = func(hash, pw []byte) error { hold(); return cmp(hash, pw) }
 }
+
+// QueuedCreates returns how many creates of s wait for a batch.
+func QueuedCreates(s *Service) int {
+	s.creates.mu.Lock()
+	defer s.creates.mu.Unlock()
+	return len(s.creates.queue)
+}

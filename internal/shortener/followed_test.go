@@ -2,6 +2,7 @@ package shortener_test
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 
@@ -11,8 +12,8 @@ import (
 )
 
 // TestFollowedHearsOfNewDestinations: the Followed hook is told of each
-// stored create and each edit that changes the URL, after the store has
-// the link, and of nothing else.
+// stored create (single or bulk) and each edit that changes the URL, after
+// the store has the link, and of nothing else.
 func TestFollowedHearsOfNewDestinations(t *testing.T) {
 	store := openStore(t)
 	var mu sync.Mutex
@@ -36,11 +37,16 @@ func TestFollowedHearsOfNewDestinations(t *testing.T) {
 	if _, err := svc.Create(t.Context(), accounts.As(owner), shortener.CreateInput{URL: "not a url"}); err == nil {
 		t.Fatal("Create(not a url) = nil error")
 	}
+	_, errs, err := svc.CreateMany(t.Context(), accounts.As(owner), []shortener.CreateInput{
+		{URL: "https://example.com/c"}, {URL: "not a url"}, {URL: "https://example.com/d"}})
+	if err != nil || errs[0] != nil || errs[1] == nil || errs[2] != nil {
+		t.Fatalf("CreateMany = %v, %v; want the second refused only", errs, err)
+	}
 	mu.Lock()
 	defer mu.Unlock()
-	want := []string{"https://example.com/a", "https://example.com/b"}
-	if len(heard) != len(want) || heard[0] != want[0] || heard[1] != want[1] {
-		t.Errorf("Followed heard %v, want %v (the create and the URL edit only)", heard, want)
+	want := []string{"https://example.com/a", "https://example.com/b", "https://example.com/c", "https://example.com/d"}
+	if !slices.Equal(heard, want) {
+		t.Errorf("Followed heard %v, want %v (the creates and the URL edit only)", heard, want)
 	}
 }
 

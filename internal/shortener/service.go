@@ -42,6 +42,14 @@ type Config struct {
 	// PasswordWait is the longest a hash or check waits for a free worker
 	// before it is refused as Unavailable (1s).
 	PasswordWait time.Duration
+	// CreateBatch is the most links concurrent creates store in one
+	// transaction (64; at most 64 keeps a batch's name locks on
+	// PostgreSQL under the store's limit for them).
+	CreateBatch int
+	// CreateFlushes is how many batches of creates may be written at once
+	// (1 on a store that writes on one connection, such as SQLite, where a
+	// second batch would only wait for the first; 2 otherwise).
+	CreateFlushes int
 	// Now returns the current time (time.Now).
 	Now func() time.Time
 }
@@ -51,6 +59,7 @@ type Service struct {
 	store     tiny.Store
 	codec     *tiny.Codec
 	ids       *idAllocator
+	creates   *createBatcher
 	cache     *otter.Cache[string, *Target]
 	loader    otter.Loader[string, *Target]
 	passwords *passwords
@@ -87,6 +96,15 @@ func New(ctx context.Context, store tiny.Store, cfg Config, newKey func() []byte
 	if cfg.PasswordWait <= 0 {
 		cfg.PasswordWait = time.Second
 	}
+	if cfg.CreateBatch <= 0 {
+		cfg.CreateBatch = 64
+	}
+	if cfg.CreateFlushes <= 0 {
+		cfg.CreateFlushes = 2
+		if w, ok := store.(interface{ OneWriter() bool }); ok && w.OneWriter() {
+			cfg.CreateFlushes = 1
+		}
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -99,10 +117,11 @@ func New(ctx context.Context, store tiny.Store, cfg Config, newKey func() []byte
 		return nil, err
 	}
 	s := &Service{
-		store: store,
-		codec: codec,
-		ids:   &idAllocator{store: store, blockSize: cfg.IDBlockSize},
-		cfg:   cfg,
+		store:   store,
+		codec:   codec,
+		ids:     &idAllocator{store: store, blockSize: cfg.IDBlockSize},
+		creates: &createBatcher{store: store, max: cfg.CreateBatch, flushes: cfg.CreateFlushes},
+		cfg:     cfg,
 
 		passwords: newPasswords(cfg.PasswordCost, cfg.PasswordWorkers, cfg.PasswordWait),
 	}
@@ -149,12 +168,111 @@ func (s *Service) storeErr(err error) error {
 }
 
 // Create validates in and stores a new link owned by p's user. Forbidden
-// when p may not write links.
+// when p may not write links. Concurrent creates share a store transaction
+// (see createBatcher), each with its own result.
 func (s *Service) Create(ctx context.Context, p *accounts.Principal, in CreateInput) (*tiny.Link, error) {
 	if err := p.Check(accounts.WriteLinks, accounts.Own(p.User.ID)); err != nil {
 		return nil, err
 	}
-	owner := p.User
+	l, err := s.prepare(ctx, p.User, in)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.insert(ctx, l); err != nil {
+		return nil, err
+	}
+	s.followed(l)
+	return l, nil
+}
+
+// CreateMany is Create for a bulk request: each input is validated and
+// screened as by Create, then the links that passed are stored together,
+// in one store transaction. errs[i] is the error of ins[i], links[i] its
+// link otherwise. err is a failure of the store (or of the password
+// workers), after which no link was made. When ctx ends before the links
+// are stored, none is: the inputs not refused by then have ctx's error.
+func (s *Service) CreateMany(ctx context.Context, p *accounts.Principal, ins []CreateInput) (links []*tiny.Link, errs []error, err error) {
+	if err := p.Check(accounts.WriteLinks, accounts.Own(p.User.ID)); err != nil {
+		return nil, nil, err
+	}
+	links, errs = make([]*tiny.Link, len(ins)), make([]error, len(ins))
+	var todo []int // the indexes of the links to store
+	for i, in := range ins {
+		if ctx.Err() != nil {
+			return nil, stoppedFrom(errs, i, ctx.Err()), nil
+		}
+		l, err := s.prepare(ctx, p.User, in)
+		if ctx.Err() != nil {
+			return nil, stoppedFrom(errs, i, ctx.Err()), nil
+		}
+		if code := tiny.ErrorCodeOf(err); code == tiny.Internal || code == tiny.Unavailable {
+			return nil, nil, err
+		}
+		if errs[i] = err; err == nil {
+			links[i] = l
+			todo = append(todo, i)
+		}
+	}
+	for len(todo) > 0 {
+		batch := make([]*tiny.Link, len(todo))
+		for j, i := range todo {
+			if err := s.nextID(ctx, links[i]); err != nil {
+				return nil, nil, err
+			}
+			batch[j] = links[i]
+		}
+		results, err := s.store.CreateLinks(ctx, batch)
+		if tiny.IsCode(err, tiny.Conflict) {
+			// A conflict the store's checks did not foresee (an id already
+			// used) fails the whole batch: each link then on its own.
+			results, err = make([]error, len(batch)), nil
+			for j, l := range batch {
+				results[j] = s.insert(ctx, l)
+				if code := tiny.ErrorCodeOf(results[j]); code == tiny.Internal || code == tiny.Unavailable {
+					err = results[j]
+					break
+				}
+			}
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, stoppedFrom(errs, 0, ctx.Err()), nil
+			}
+			return nil, nil, s.storeErr(err)
+		}
+		// A link whose generated code is an existing alias takes the next
+		// id, as in insert; the others are done.
+		retry := todo[:0:0]
+		for j, i := range todo {
+			switch err := results[j]; {
+			case err == nil:
+				s.Invalidate(links[i].Code, links[i].Alias)
+				s.followed(links[i])
+			case tiny.IsCode(err, tiny.Conflict) && tiny.ErrorFieldOf(err) == "code":
+				retry = append(retry, i)
+			default:
+				links[i], errs[i] = nil, err
+			}
+		}
+		todo = retry
+	}
+	return links, errs, nil
+}
+
+// stoppedFrom gives every input from the ith on that has no error yet the
+// error err of a stopped request, and returns errs.
+func stoppedFrom(errs []error, i int, err error) []error {
+	for ; i < len(errs); i++ {
+		if errs[i] == nil {
+			errs[i] = err
+		}
+	}
+	return errs
+}
+
+// prepare validates in, hashes its password and screens its destination:
+// the new link of owner, without id and code.
+func (s *Service) prepare(ctx context.Context, owner *tiny.User, in CreateInput) (*tiny.Link, error) {
 	v := validator{policy: s.cfg.URLPolicy, now: s.cfg.Now()}
 	l, err := v.newLink(owner, in.URL, in.Alias, in.ForwardQuery)
 	if err != nil {
@@ -198,10 +316,6 @@ func (s *Service) Create(ctx context.Context, p *accounts.Principal, in CreateIn
 	if err := s.screen(ctx, owner, l); err != nil {
 		return nil, err
 	}
-	if err := s.insert(ctx, l); err != nil {
-		return nil, err
-	}
-	s.followed(l)
 	return l, nil
 }
 
@@ -258,7 +372,7 @@ func (s *Service) insert(ctx context.Context, l *tiny.Link) error {
 		if err := s.nextID(ctx, l); err != nil {
 			return err
 		}
-		err := s.store.CreateLink(ctx, l)
+		err := s.creates.create(ctx, l)
 		if err == nil {
 			// A code or alias that was looked up before it existed may be
 			// cached as missing by an older node; drop any such entry.

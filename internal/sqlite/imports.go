@@ -34,30 +34,55 @@ func (s *importStmts) all() []*rowsStmt { return []*rowsStmt{&s.links, &s.tags, 
 // written by multi-row statements, not one statement per row. See
 // tiny.ImportStore for the contract.
 func (db *DB) ImportLinks(ctx context.Context, b tiny.ImportBatch) ([]error, error) {
-	results := make([]error, len(b.Links))
+	results, err := db.insertLinks(ctx, b.Links, true, b.Job, b.Position)
+	if err != nil {
+		return nil, storeErr(err, "import links", "")
+	}
+	return results, nil
+}
+
+// CreateLinks inserts new links as CreateLink does, in one transaction: the
+// names of all of them are checked in two queries and their rows written by
+// multi-row statements, so a batch costs one commit, not one per link. See
+// tiny.LinkStore for the contract.
+func (db *DB) CreateLinks(ctx context.Context, links []*tiny.Link) ([]error, error) {
+	results, err := db.insertLinks(ctx, links, false, "", 0)
+	if err != nil {
+		return nil, storeErr(err, "create links", "")
+	}
+	return results, nil
+}
+
+// insertLinks inserts links with their tags, aliases and audit entries in
+// one transaction, leaving out (with their Conflict in the results) those
+// whose names are taken, and records pos as job's checkpoint unless job is
+// "" or a link was left out for its code. keep keeps each link's CreatedAt
+// when it is set.
+func (db *DB) insertLinks(ctx context.Context, links []*tiny.Link, keep bool, job string, pos int64) ([]error, error) {
+	results := make([]error, len(links))
 	now := db.nowMillis()
 	err := db.writeTx(ctx, func(tx *sql.Tx) error {
 		clear(results)
-		aliases, codes, err := takenNames(ctx, tx, b.Links)
+		aliases, codes, err := takenNames(ctx, tx, links)
 		if err != nil {
 			return err
 		}
-		var links, tags, names []any
+		var rows, tags, names []any
 		var audits []*tiny.AuditEntry
 		codeRefused := false
-		for i, l := range b.Links {
+		for i, l := range links {
 			if results[i] = tiny.ImportConflict(l, aliases, codes); results[i] != nil {
 				codeRefused = codeRefused || tiny.ErrorFieldOf(results[i]) == "code"
 				continue
 			}
-			if l.CreatedAt.IsZero() {
+			if !keep || l.CreatedAt.IsZero() {
 				l.CreatedAt = now
 			}
 			l.CreatedAt, l.UpdatedAt = fromMillis(millis(l.CreatedAt)), now
 			if l.Safety.Auto == "" {
 				l.Safety.Auto = l.Status
 			}
-			links = append(links, l.ID, l.Code, l.OwnerID, l.URL, l.Title, l.Redirect,
+			rows = append(rows, l.ID, l.Code, l.OwnerID, l.URL, l.Title, l.Redirect,
 				nullInt(l.CacheSeconds), nullTime(l.ExpiresAt), l.MaxClicks, l.Clicks, l.PasswordHash,
 				boolInt(l.ForwardQuery), string(l.Status), l.Safety.Score, string(l.Safety.Auto),
 				l.Safety.Reason, string(l.Safety.Review), l.Safety.Reports, l.ImportedClicks, millis(l.CreatedAt), millis(now))
@@ -81,7 +106,7 @@ func (db *DB) ImportLinks(ctx context.Context, b tiny.ImportBatch) ([]error, err
 		for _, w := range []struct {
 			s    *rowsStmt
 			args []any
-		}{{&st.links, links}, {&st.tags, tags}, {&st.aliases, names}} {
+		}{{&st.links, rows}, {&st.tags, tags}, {&st.aliases, names}} {
 			if err := w.s.exec(ctx, tx, w.args); err != nil {
 				return err
 			}
@@ -91,17 +116,17 @@ func (db *DB) ImportLinks(ctx context.Context, b tiny.ImportBatch) ([]error, err
 				return err
 			}
 		}
-		if b.Job == "" || codeRefused {
+		if job == "" || codeRefused {
 			return nil
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO import_checkpoints (job, position, updated_at)
 			VALUES (?, ?, ?) ON CONFLICT (job) DO UPDATE
 			SET position = max(position, excluded.position), updated_at = excluded.updated_at`,
-			b.Job, b.Position, millis(now))
+			job, pos, millis(now))
 		return err
 	})
 	if err != nil {
-		return nil, storeErr(err, "import links", "")
+		return nil, err
 	}
 	return results, nil
 }

@@ -87,6 +87,11 @@ func (db *DB) LeaseIDs(ctx context.Context, n int64) (int64, error) {
 	return first, nil
 }
 
+// OneWriter reports that every write goes through one connection, so
+// writes never run side by side (the link service then writes one batch of
+// creates at a time).
+func (db *DB) OneWriter() bool { return true }
+
 // linkChecks tells, in one statement, whether a new link's code (?1) is an
 // existing alias, and whether its alias (?2) is an existing alias or the
 // code of an existing link.

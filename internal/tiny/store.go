@@ -39,6 +39,15 @@ type LinkStore interface {
 	// existing alias (the caller then takes another id).
 	CreateLink(ctx context.Context, l *Link) error
 
+	// CreateLinks inserts new links as CreateLink does, in one transaction,
+	// so that a batch costs one commit. A link whose code is an existing
+	// alias, whose alias is taken, equals its code or is the code of an
+	// existing link (or of one earlier in the batch) is left out: its entry
+	// of the result is the Conflict CreateLink would return; the entries of
+	// inserted links are nil. The error is about the batch as a whole: when
+	// it is not nil, no link was inserted.
+	CreateLinks(ctx context.Context, links []*Link) ([]error, error)
+
 	// LinkByID returns the link with that id, deleted ones included.
 	// NotFound when there is none.
 	LinkByID(ctx context.Context, id int64) (*Link, error)

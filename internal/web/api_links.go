@@ -1,7 +1,9 @@
 package web
 
 import (
+	"context"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -104,29 +106,22 @@ func (s *Server) bulkCreateLinks(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx, stop := s.costlyContext(r, true)
 	defer stop()
+	// The links are stored in one transaction: all of them, or (when the
+	// request runs out of time or the client leaves first) none.
+	links, errs, err := s.links.CreateMany(ctx, p, in.Links)
+	if err != nil {
+		return stoppedOr(ctx, err) // the store is failing: stop rather than fail every item
+	}
 	out := bulkOutput{Results: make([]bulkResult, 0, len(in.Links))}
-	for i, item := range in.Links {
-		var l *tiny.Link
-		err := ctx.Err()
-		if err == nil {
-			l, err = s.links.Create(ctx, p, item)
-		}
-		if err != nil && ctx.Err() != nil {
-			// Out of time, or the client left: the rest is not attempted,
-			// and the results still say which links exist.
-			for ; i < len(in.Links); i++ {
-				out.failed(i, stopped(ctx))
-			}
-			break
-		}
-		if code := tiny.ErrorCodeOf(err); code == tiny.Internal || code == tiny.Unavailable {
-			return err // the store is failing: stop rather than fail every item
-		}
-		if err != nil {
+	for i, err := range errs {
+		switch {
+		case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+			out.failed(i, stopped(ctx))
+		case err != nil:
 			out.failed(i, err)
-			continue
+		default:
+			out.created(i, s.linkJSON(links[i]))
 		}
-		out.created(i, s.linkJSON(l))
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
