@@ -766,6 +766,9 @@ report() {
 		else
 			echo "Acceptance target (tiny >= 0.80 x nginx, same run): NOT met in this run ($ratio_tn)."
 		fi
+		if [[ $PIN == 1 || $THREADS != 2 || $CONNECTIONS != 64 ]]; then
+			echo "Note: the target is judged under \`wrk -t2 -c64\` unpinned; this run ($pin_desc, -t$THREADS -c$CONNECTIONS) is not that configuration."
+		fi
 		if [[ -n $TINY_EXTRA_ARGS ]]; then
 			echo "Note: tiny ran with extra args ($TINY_EXTRA_ARGS); the target is about tiny's defaults (metrics and click capture on)."
 		fi
