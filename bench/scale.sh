@@ -14,9 +14,10 @@
 #     a 1000-link file (uniform choice, as in bench/redirect.sh), interleaved
 #     for ROUNDS rounds: target within 10% (big / small >= 0.90); the cache hit
 #     ratio during the big runs is reported with it
-#   - cache memory per link: live heap (after a forced GC, via the profiler's
-#     /debug/pprof/heap?gc=1) after the Zipf runs, minus the same after the
-#     same load with --cache-size=1, over the cache's entries
+#   - cache memory per link: tiny with --analytics=false (so no click queue
+#     or writer state is counted) on the big file: live heap (after a forced
+#     GC, via the profiler's /debug/pprof/heap?gc=1) after WARMUP of the Zipf
+#     load, minus the same at ready, over the cache's entries
 #   - store bytes per click: growth of the file (and its WAL) over the clicks
 #     written during the Zipf runs
 #   - uncached redirects/s: tiny with --cache-size=1 on the big file, the code
@@ -247,6 +248,7 @@ drain "$BIG_PORT"
 written1=$(metric "$BIG_PORT" tiny_clicks_written_total)
 dropped=$(metric "$BIG_PORT" tiny_clicks_dropped_total)
 entries=$(metric "$BIG_PORT" tiny_cache_entries)
+queued=$(metric "$BIG_PORT" tiny_click_queue_depth)
 heap1=$(live_heap "$BIG_DEBUG_PORT" "$BIG_PORT")
 size1=$(($(stat -c %s "$WORK_DB") + $(stat -c %s "$WORK_DB-wal" 2>/dev/null || echo 0)))
 stop big
@@ -256,7 +258,6 @@ log "uncached: --cache-size=1, exponent $UNCACHED_S"
 serve uncached "$BIG_PORT" "$WORK_DB" --cache-size=1 --debug-addr "127.0.0.1:$BIG_DEBUG_PORT"
 ready_ms uncached "$BIG_PORT" >/dev/null
 wrk_run uncached "$BIG_PORT" zipf.lua "$BIG_CODES" "$ZIPF_S" "$WARMUP"
-heap_nocache=$(live_heap "$BIG_DEBUG_PORT" "$BIG_PORT")
 UNC_RPS=()
 for ((r = 1; r <= ROUNDS; r++)); do
 	wrk_run uncached "$BIG_PORT" zipf.lua "$BIG_CODES" "$UNCACHED_S" "$DURATION"
@@ -266,6 +267,15 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	sleep 2
 done
 stop uncached
+
+log "cache memory: --analytics=false, Zipf($ZIPF_S) for $WARMUP"
+serve memory "$BIG_PORT" "$WORK_DB" --analytics=false --debug-addr "127.0.0.1:$BIG_DEBUG_PORT"
+ready_ms memory "$BIG_PORT" >/dev/null
+mem0=$(live_heap "$BIG_DEBUG_PORT" "$BIG_PORT")
+wrk_run memory "$BIG_PORT" zipf.lua "$BIG_CODES" "$ZIPF_S" "$WARMUP"
+mem_entries=$(metric "$BIG_PORT" tiny_cache_entries)
+mem1=$(live_heap "$BIG_DEBUG_PORT" "$BIG_PORT")
+stop memory
 
 # --- report ------------------------------------------------------------------
 
@@ -302,8 +312,8 @@ report() {
 	echo "| cold start to ready (\`tiny serve\` to /readyz 200, file in page cache) | $cold_ms ms | < 5000 ms | $cold_verdict |"
 	echo "| median uncached redirects/s (--cache-size=1, $([[ $UNCACHED_S == 0 ]] && echo "uniform over $LINKS" || echo "Zipf s=$UNCACHED_S")) | $unc_med | | |"
 	echo "| cache entries after the Zipf runs | $entries | | |"
-	echo "| live heap per cached link ((heap after Zipf runs − heap after the same load with --cache-size=1) / entries) | $(div "$((heap1 - heap_nocache))" "$entries" %.0f) B | | |"
-	echo "| live heap: at ready / after Zipf runs / uncached after the same load | $((heap0 / 1048576)) / $((heap1 / 1048576)) / $((heap_nocache / 1048576)) MiB | | |"
+	echo "| cache memory per link (--analytics=false: (live heap after $WARMUP of Zipf load − at ready) / $mem_entries entries) | $(div "$((mem1 - mem0))" "$mem_entries" %.0f) B | | |"
+	echo "| live heap of the default tiny: at ready / after the Zipf runs ($entries cached links, $queued clicks still queued) | $((heap0 / 1048576)) / $((heap1 / 1048576)) MiB | | |"
 	echo "| store bytes per link (seeded file / links; $SMALL_LINKS-link file: $(div "$small_bytes" "$SMALL_LINKS" %.0f) B) | $(div "$big_bytes" "$LINKS" %.0f) B | | |"
 	echo "| store bytes per click (file + WAL growth over $clicks clicks written; $dropped dropped at the full queue) | $(div "$((size1 - size0))" "$clicks" %.1f) B | | |"
 	echo
