@@ -8,6 +8,8 @@
 #   mapserver  a bare net/http handler answering 302 from a Go map (bench/mapserver)
 #   fastmap    the same handler on fasthttp (bench/mapserver -engine fasthttp)
 #   tiny       `tiny serve` on SQLite, LINKS links created through the bulk API
+#   tiny-noclick  the same `tiny serve` with --analytics=false (no click recorded):
+#              what recording every click costs, side by side
 #   tiny-base  the same, with tiny built from the git ref BASE_REF (not run by
 #              default): tiny/tiny-base is what the tree's changes since BASE_REF
 #              cost or gain on the redirect, measured side by side
@@ -24,25 +26,40 @@
 # 10% of a bare net/http handler that answers 302 from a Go map", i.e.
 # tiny/mapserver >= 0.90. See bench/README.md for the caveats.
 #
-# Usage: bench/redirect.sh [-d DURATION] [-r ROUNDS] [-c CONNECTIONS] [-n LINKS] [-T TARGETS] [-B BASE_REF]
+# Usage: bench/redirect.sh [-P] [-d DURATION] [-r ROUNDS] [-c CONNECTIONS] [-n LINKS] [-T TARGETS] [-B BASE_REF]
+#
+# Every row reports requests/s, the server's CPU per request (user + system
+# time of its process and children from /proc, over the run, divided by the
+# requests wrk completed), and p50, p99 and p99.9 latency. The report judges
+# tiny against fastmap: CPU per request (target <= 1.3x) and p99 (target
+# <= 1.5x pinned, <= 2x unpinned), each with PASS or MISS.
+#
+# -P (MODE=pinned) is the CPU-cost mode: each server pinned to CPU 0, wrk to
+# CPU 1 (taskset), nginx with one worker, `wrk -t1 -c8 -d6s`, 3 rounds, targets
+# "nginx fastmap tiny tiny-noclick". Its defaults are overridden by the flags
+# and variables below like any other.
 #
 # Environment (flags win):
+#   MODE=""            "pinned": the defaults of -P
 #   DURATION=10s       wrk -d per run
 #   ROUNDS=2           rounds; every round runs every target once
 #   CONNECTIONS=64     wrk -c
 #   THREADS=2          wrk -t
 #   LINKS=1000         codes per target (links created in tiny, entries in the map)
-#   TARGETS="nginx nginx-ka mapserver fastmap tiny"   which targets to run, in round-1 order;
+#   TARGETS="nginx nginx-ka mapserver fastmap tiny"   which targets to run, in round-1 order
+#                      (tiny-noclick: tiny with --analytics=false, own port and file);
 #                      add tiny-base (e.g. -T "nginx fastmap tiny-base tiny") to compare commits
 #   BASE_REF=""        git ref (commit, tag, branch) tiny-base is built from (`git archive`
 #                      into the temp dir, then `go build ./cmd/tiny`); needed for tiny-base
 #   NGINX_PORT=18081 MAPSERVER_PORT=18082 TINY_PORT=18083 FASTMAP_PORT=18084 NGINX_KA_PORT=18085
-#   TINY_BASE_PORT=18086
+#   TINY_BASE_PORT=18086 TINY_NOCLICK_PORT=18087
 #   COOLDOWN=2         seconds of idle between runs
 #   WARMUP=10s         before round 1, each target takes this much of the same wrk load,
 #                      not measured (0: none): tiny's click store starts empty, and its
 #                      first seconds of clicks create the rollup rows later ones update
-#   PIN=0              1: servers on CPU 1, wrk on CPU 0 (taskset); default shares both
+#   PIN=0              1: each server on CPU 0, wrk on CPU 1 (taskset), nginx with one
+#                      worker; default: all share every CPU (1 with -P)
+#   NGINX_WORKERS=auto nginx worker_processes (1 when PIN=1)
 #   BULK_BATCH=100     links per POST /api/v1/links/bulk
 #   TINY_EXPECT_STATUS=302   redirect status tiny (and tiny-base) must answer
 #   TINY_EXTRA_ARGS=""       extra words appended to `tiny serve ...`, for both tiny targets:
@@ -66,6 +83,18 @@ set -euo pipefail
 
 usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; }
 
+# -P is read first: it only changes defaults, so the other flags still win.
+MODE=${MODE:-}
+for a in "$@"; do [[ $a != -P ]] || MODE=pinned; done
+case $MODE in
+"") ;;
+pinned)
+	: "${DURATION:=6s}" "${ROUNDS:=3}" "${CONNECTIONS:=8}" "${THREADS:=1}" "${PIN:=1}"
+	: "${TARGETS:=nginx fastmap tiny tiny-noclick}"
+	;;
+*) echo "MODE must be empty or 'pinned', got '$MODE'" >&2; exit 2 ;;
+esac
+
 DURATION=${DURATION:-10s}
 ROUNDS=${ROUNDS:-2}
 CONNECTIONS=${CONNECTIONS:-64}
@@ -76,12 +105,14 @@ NGINX_PORT=${NGINX_PORT:-18081}
 MAPSERVER_PORT=${MAPSERVER_PORT:-18082}
 TINY_PORT=${TINY_PORT:-18083}
 TINY_BASE_PORT=${TINY_BASE_PORT:-18086}
+TINY_NOCLICK_PORT=${TINY_NOCLICK_PORT:-18087}
 BASE_REF=${BASE_REF:-}
 FASTMAP_PORT=${FASTMAP_PORT:-18084}
 NGINX_KA_PORT=${NGINX_KA_PORT:-18085}
 COOLDOWN=${COOLDOWN:-2}
 WARMUP=${WARMUP:-10s}
 PIN=${PIN:-0}
+NGINX_WORKERS=${NGINX_WORKERS:-}
 BULK_BATCH=${BULK_BATCH:-100}
 TINY_EXPECT_STATUS=${TINY_EXPECT_STATUS:-302}
 TINY_EXTRA_ARGS=${TINY_EXTRA_ARGS:-}
@@ -92,8 +123,9 @@ NOISY_PCT=${NOISY_PCT:-20}
 RESULT_FILE=${RESULT_FILE:-}
 QUIET_WAIT=${QUIET_WAIT:-60}
 
-while getopts 'd:r:c:n:T:B:h' opt; do
+while getopts 'Pd:r:c:n:T:B:h' opt; do
 	case $opt in
+	P) ;;
 	d) DURATION=$OPTARG ;;
 	r) ROUNDS=$OPTARG ;;
 	c) CONNECTIONS=$OPTARG ;;
@@ -110,7 +142,7 @@ shift $((OPTIND - 1))
 log() { printf '[%s] %s\n' "$(date -u +%T)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-for v in NOISY_PCT ROUNDS CONNECTIONS THREADS LINKS BULK_BATCH WAIT_SECS NGINX_PORT NGINX_KA_PORT MAPSERVER_PORT FASTMAP_PORT TINY_PORT TINY_BASE_PORT TINY_EXPECT_STATUS; do
+for v in NOISY_PCT ROUNDS CONNECTIONS THREADS LINKS BULK_BATCH WAIT_SECS NGINX_PORT NGINX_KA_PORT MAPSERVER_PORT FASTMAP_PORT TINY_PORT TINY_BASE_PORT TINY_NOCLICK_PORT TINY_EXPECT_STATUS; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer, got '${!v}'"
 done
 for v in COOLDOWN QUIET_WAIT; do
@@ -121,11 +153,11 @@ done
 read -ra TARGET_LIST <<<"$TARGETS"
 ((${#TARGET_LIST[@]} > 0)) || die "TARGETS is empty"
 for t in "${TARGET_LIST[@]}"; do
-	case $t in nginx | nginx-ka | mapserver | fastmap | tiny | tiny-base) ;; *) die "unknown target '$t' (want nginx, nginx-ka, mapserver, fastmap, tiny, tiny-base)" ;; esac
+	case $t in nginx | nginx-ka | mapserver | fastmap | tiny | tiny-noclick | tiny-base) ;; *) die "unknown target '$t' (want nginx, nginx-ka, mapserver, fastmap, tiny, tiny-noclick, tiny-base)" ;; esac
 done
 has_target() { [[ " ${TARGET_LIST[*]} " == *" $1 "* ]]; }
 [[ $(printf '%s\n' "${TARGET_LIST[@]}" | sort | uniq -d) == "" ]] || die "TARGETS names a target twice: $TARGETS"
-[[ $(printf '%s\n' "$NGINX_PORT" "$NGINX_KA_PORT" "$MAPSERVER_PORT" "$FASTMAP_PORT" "$TINY_PORT" "$TINY_BASE_PORT" | sort | uniq -d) == "" ]] ||
+[[ $(printf '%s\n' "$NGINX_PORT" "$NGINX_KA_PORT" "$MAPSERVER_PORT" "$FASTMAP_PORT" "$TINY_PORT" "$TINY_BASE_PORT" "$TINY_NOCLICK_PORT" | sort | uniq -d) == "" ]] ||
 	die "two targets share a port"
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -138,9 +170,12 @@ PIN_WRK=()
 if [[ $PIN == 1 ]]; then
 	((NPROC >= 2)) || die "PIN=1 needs at least 2 CPUs"
 	command -v taskset >/dev/null || die "PIN=1 needs taskset (util-linux)"
-	PIN_SERVER=(taskset -c 1)
-	PIN_WRK=(taskset -c 0)
+	PIN_SERVER=(taskset -c 0)
+	PIN_WRK=(taskset -c 1)
+	: "${NGINX_WORKERS:=1}"
 fi
+: "${NGINX_WORKERS:=auto}"
+[[ $NGINX_WORKERS == auto || $NGINX_WORKERS =~ ^[1-9][0-9]*$ ]] || die "NGINX_WORKERS must be auto or a positive integer, got '$NGINX_WORKERS'"
 
 STANDIN=0
 if has_target tiny; then
@@ -259,7 +294,7 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 
 log "building mapserver"
 go build -o "$BIN/mapserver" ./bench/mapserver
-if has_target tiny && ((STANDIN == 0)); then
+if (has_target tiny && ((STANDIN == 0))) || has_target tiny-noclick; then
 	log "building tiny"
 	go build -o "$BIN/tiny" ./cmd/tiny || die "go build ./cmd/tiny failed"
 fi
@@ -281,7 +316,7 @@ NGINX_LOCATION=https://example.com/1
 # --- start the targets -------------------------------------------------------
 
 declare -A PORT_OF=([nginx]=$NGINX_PORT [nginx-ka]=$NGINX_KA_PORT [mapserver]=$MAPSERVER_PORT
-	[fastmap]=$FASTMAP_PORT [tiny]=$TINY_PORT [tiny-base]=$TINY_BASE_PORT)
+	[fastmap]=$FASTMAP_PORT [tiny]=$TINY_PORT [tiny-base]=$TINY_BASE_PORT [tiny-noclick]=$TINY_NOCLICK_PORT)
 # READY_OF: the URL and status that say a target is up ("URL STATUS").
 declare -A CODES_OF=() DESC_OF=() READY_OF=()
 NGINX_VERSION=$("$NGINX_BIN" -v 2>&1 | sed 's/^nginx version: //')
@@ -292,7 +327,7 @@ start_nginx() {
 	local name=$1 keepalive=$2 dir=$TMP/$1 port=${PORT_OF[$1]}
 	mkdir -p "$dir"
 	sed -e "s|@PREFIX@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@LOCATION@|$NGINX_LOCATION|g" \
-		-e "s|@KEEPALIVE@|$keepalive|g" bench/nginx.conf.tmpl >"$dir/nginx.conf"
+		-e "s|@KEEPALIVE@|$keepalive|g" -e "s|@WORKERS@|$NGINX_WORKERS|g" bench/nginx.conf.tmpl >"$dir/nginx.conf"
 	"$NGINX_BIN" -t -q -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" ||
 		die "nginx -t rejected the generated config for $name"
 	start "$name" "$port" "$NGINX_BIN" -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf"
@@ -305,7 +340,7 @@ start_nginx() {
 
 if has_target nginx; then
 	start_nginx nginx '# keep-alive: nginx defaults (keepalive_requests 1000, keepalive_timeout 75s)'
-	DESC_OF[nginx]="$NGINX_VERSION, \`return 302\`, worker_processes auto ($NPROC), access_log off, default keep-alive (keepalive_requests 1000): the acceptance baseline"
+	DESC_OF[nginx]="$NGINX_VERSION, \`return 302\`, worker_processes $NGINX_WORKERS$( [[ $NGINX_WORKERS != auto ]] || echo " ($NPROC)"), access_log off, default keep-alive (keepalive_requests 1000): the acceptance baseline"
 fi
 
 if has_target nginx-ka; then
@@ -333,10 +368,12 @@ TINY_INITIAL_API_KEY=${TINY_INITIAL_API_KEY:-bench-key-$(od -An -N16 -tx1 /dev/u
 export TINY_INITIAL_API_KEY BENCH_BIN=$BIN LINKS
 tiny_url() { echo "http://127.0.0.1:${PORT_OF[$1]}"; }
 
-# start_tiny NAME BINARY: `tiny serve` on a fresh SQLite file in the temp dir.
+# start_tiny NAME BINARY [ARGS...]: `tiny serve` on a fresh SQLite file in the temp dir.
 start_tiny() {
 	local name=$1 binary=$2 port=${PORT_OF[$1]} extra=()
+	shift 2
 	read -ra extra <<<"$TINY_EXTRA_ARGS"
+	extra+=("$@")
 	start "$name" "$port" "$binary" serve --addr "127.0.0.1:$port" --database "$TMP/$name.db" \
 		--base-url "$(tiny_url "$name")" "${extra[@]}"
 	READY_OF[$name]="$(tiny_url "$name")/readyz 200"
@@ -353,6 +390,10 @@ if has_target tiny; then
 		start_tiny tiny "$BIN/tiny"
 		DESC_OF[tiny]="\`tiny serve\` at commit $commit on SQLite, $LINKS links via the bulk API, cache warmed${TINY_EXTRA_ARGS:+, args: $TINY_EXTRA_ARGS}"
 	fi
+fi
+if has_target tiny-noclick; then
+	start_tiny tiny-noclick "$BIN/tiny" --analytics=false
+	DESC_OF[tiny-noclick]="the same \`tiny serve\` with --analytics=false: no click recorded"
 fi
 if has_target tiny-base; then
 	start_tiny tiny-base "$BIN/tiny-base"
@@ -390,7 +431,7 @@ create_tiny_links() {
 	CODES_OF[$name]=$out
 	log "created $LINKS links in $name"
 }
-for t in tiny tiny-base; do
+for t in tiny tiny-noclick tiny-base; do
 	if has_target "$t"; then create_tiny_links "$t"; fi
 done
 
@@ -471,12 +512,30 @@ wait_quiet() {
 	done
 }
 
-declare -A RPS=() P50=() P99=() SRV_CPU=() WRK_CPU=() OTHER_CPU=()
+# to_us LATENCY: wrk's "850.00us", "1.25ms" or "1.02s" in microseconds.
+to_us() { awk -v v="$1" 'BEGIN {
+	if (v ~ /us$/) m = 1; else if (v ~ /ms$/) m = 1000; else if (v ~ /s$/) m = 1e6; else { print ""; exit }
+	sub(/[mu]?s$/, "", v); printf "%.0f", v * m }'; }
+
+# fmt_us MICROSECONDS: 850us, 1.25ms or 1.02s.
+fmt_us() { awk -v v="$1" 'BEGIN { if (v == "") print "n/a"; else if (v < 1000) printf "%.0fus", v; else if (v < 1e6) printf "%.2fms", v / 1000; else printf "%.2fs", v / 1e6 }'; }
+
+# click_counts NAME: "enqueued dropped" from a tiny target's /metrics ("" for
+# the others): a click dropped at a full queue costs the server almost
+# nothing, so CPU per request is only "with the click recorded" when none is.
+click_counts() {
+	[[ $1 == tiny* ]] && ((STANDIN == 0 || $1 != tiny)) || return 0
+	curl -s --max-time 5 "http://127.0.0.1:${PORT_OF[$1]}/metrics" |
+		awk '$1 == "tiny_clicks_enqueued_total" {e = $2} $1 == "tiny_clicks_dropped_total" {d = $2} END {printf "%.0f %.0f", e, d}'
+}
+
+declare -A RPS=() P50=() P99=() P999=() CPU_US=() SRV_CPU=() WRK_CPU=() OTHER_CPU=() CLICKS=()
 run_one() {
 	local name=$1 round=$2 url=http://127.0.0.1:${PORT_OF[$1]} out=$TMP/wrk-$1-$2.txt
-	local t0 t1 srv0 srv1 m0 m1 wall wrk_s non23 sockerr
+	local t0 t1 srv0 srv1 m0 m1 c0 c1 wall wrk_s non23 sockerr requests
 	((QUIET_WAIT == 0)) || wait_quiet
 	log "round $round: $name"
+	read -r -a c0 <<<"$(click_counts "$name")"
 	srv0=$(proc_ticks "${PID_OF[$name]}")
 	read -r -a m0 < <(machine_ticks)
 	t0=$(date +%s%N)
@@ -489,11 +548,28 @@ run_one() {
 	read -r -a m1 < <(machine_ticks)
 	srv1=$(proc_ticks "${PID_OF[$name]}")
 	kill -0 "${PID_OF[$name]}" 2>/dev/null || die "$name died during the run"
+	read -r -a c1 <<<"$(click_counts "$name")"
+	CLICKS[$name:$round]=""
+	if ((${#c0[@]} == 2 && ${#c1[@]} == 2)); then
+		local enq=$((c1[0] - c0[0])) drop=$((c1[1] - c0[1]))
+		if ((enq + drop == 0)); then
+			CLICKS[$name:$round]="off"
+		else
+			CLICKS[$name:$round]=$(awk -v e="$enq" -v d="$drop" 'BEGIN {printf "%.1f%%", e / (e + d) * 100}')
+		fi
+	fi
 
 	RPS[$name:$round]=$(awk '/^Requests\/sec:/ {print $2}' "$out")
 	[[ -n ${RPS[$name:$round]} ]] || die "no Requests/sec in wrk output for $name: $(cat "$out")"
 	P50[$name:$round]=$(awk '$1 == "50%" {print $2}' "$out")
-	P99[$name:$round]=$(awk '$1 == "99%" {print $2}' "$out")
+	P99[$name:$round]=$(to_us "$(awk '$1 == "99%" {print $2}' "$out")")
+	P50[$name:$round]=$(to_us "${P50[$name:$round]}")
+	P999[$name:$round]=$(awk '$1 == "p99.9" {print $2}' "$out")
+	requests=$(awk '/ requests in / {print $1}' "$out")
+	[[ $requests =~ ^[1-9][0-9]*$ ]] || die "no request count in wrk output for $name: $(cat "$out")"
+	# The server's CPU time over the run, per completed request: what one
+	# redirect costs the server, whatever the load generator could drive.
+	CPU_US[$name:$round]=$(awk -v t="$((srv1 - srv0))" -v hz="$CLK_TCK" -v n="$requests" 'BEGIN {printf "%.1f", t / hz / n * 1e6}')
 	non23=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$out")
 	sockerr=$(awk '/Socket errors:/ {print}' "$out")
 	[[ -z $non23 ]] || die "$name answered $non23 non-2xx/3xx responses in round $round; the number is not valid"
@@ -509,20 +585,21 @@ run_one() {
 	OTHER_CPU[$name:$round]=$(awk -v busy="$((m1[0] - m0[0]))" -v tot="$((m1[1] - m0[1]))" \
 		-v srv="$((srv1 - srv0))" -v hz="$CLK_TCK" -v wrk="$wrk_s" \
 		'BEGIN {o = (busy - srv) / hz - wrk; if (o < 0) o = 0; printf "%.0f", o / (tot / hz) * 100}')
-	log "round $round: $name ${RPS[$name:$round]} req/s, p50 ${P50[$name:$round]}, p99 ${P99[$name:$round]}"
+	log "round $round: $name ${RPS[$name:$round]} req/s, ${CPU_US[$name:$round]} CPU us/req, p50 $(fmt_us "${P50[$name:$round]}"), p99 $(fmt_us "${P99[$name:$round]}"), p99.9 $(fmt_us "${P999[$name:$round]}")"
 }
 
 # warm_up: the same load for WARMUP, not measured; only its requests/s is logged.
 warm_up() {
 	local name=$1 out=$TMP/wrk-$1-warmup.txt
 	log "warm-up: $name for $WARMUP"
-	wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -s "$ROOT/bench/codes.lua" \
+	"${PIN_WRK[@]}" wrk -t"$THREADS" -c"$CONNECTIONS" -d"$WARMUP" -s "$ROOT/bench/codes.lua" \
 		"http://127.0.0.1:${PORT_OF[$name]}" -- "${CODES_OF[$name]}" >"$out" 2>&1 ||
 		die "wrk failed against $name during the warm-up: $(cat "$out")"
 	log "warm-up: $name $(awk '/^Requests\/sec:/ {print $2}' "$out") req/s (not counted)"
 }
 
 STARTED=$(date -u +%FT%TZ)
+LOADAVG_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 n_targets=${#TARGET_LIST[@]}
 if [[ $WARMUP != 0 ]]; then
 	for t in "${TARGET_LIST[@]}"; do
@@ -551,16 +628,34 @@ ratio() {
 	fi
 }
 
-declare -A MED=()
+# Medians per target: MED (requests/s), MED_CPU, MED_P50, MED_P99, MED_P999.
+declare -A MED=() MED_CPU=() MED_P50=() MED_P99=() MED_P999=()
+med_of() {
+	local -n arr=$1
+	local t=$2 r vals=()
+	for ((r = 1; r <= ROUNDS; r++)); do [[ -z ${arr[$t:$r]:-} ]] || vals+=("${arr[$t:$r]}"); done
+	((${#vals[@]} == 0)) || median "${vals[@]}"
+}
 for t in "${TARGET_LIST[@]}"; do
-	vals=()
-	for ((r = 1; r <= ROUNDS; r++)); do vals+=("${RPS[$t:$r]}"); done
-	MED[$t]=$(median "${vals[@]}")
+	MED[$t]=$(med_of RPS "$t")
+	MED_CPU[$t]=$(med_of CPU_US "$t")
+	MED_P50[$t]=$(med_of P50 "$t")
+	MED_P99[$t]=$(med_of P99 "$t")
+	MED_P999[$t]=$(med_of P999 "$t")
 done
+# p99 target against fastmap: 1.5x pinned at -c8, 2x shared at -c64.
+P99_LIMIT=2
+[[ $PIN != 1 ]] || P99_LIMIT=1.5
+
+# verdict RATIO OP LIMIT: PASS or MISS (n/a without a ratio).
+verdict() {
+	[[ $1 != n/a ]] || { echo "n/a"; return; }
+	if awk -v x="$1" -v l="$3" -v op="$2" 'BEGIN {exit !(op == "<=" ? x <= l : x >= l)}'; then echo PASS; else echo MISS; fi
+}
 
 cpu_model=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 pin_desc="servers and wrk share all $NPROC CPUs"
-[[ $PIN != 1 ]] || pin_desc="servers pinned to CPU 1, wrk to CPU 0"
+[[ $PIN != 1 ]] || pin_desc="each server pinned to CPU 0 (taskset; nginx with $NGINX_WORKERS worker(s)), wrk to CPU 1"
 
 report() {
 	local t r i ratio_tm ratio_tn noisy key
@@ -576,26 +671,32 @@ report() {
 	echo "- method: $( [[ $WARMUP == 0 ]] || echo "a $WARMUP warm-up of each target, not counted, then ")$ROUNDS rounds, targets interleaved, order rotated each round, ${COOLDOWN}s idle between runs$( ((QUIET_WAIT == 0)) || echo ", then up to ${QUIET_WAIT}s waiting for the machine to be at most ${NOISY_PCT}% busy"); every code checked for 302 + Location before and after"
 	for t in "${TARGET_LIST[@]}"; do echo "- $t: ${DESC_OF[$t]}"; done
 	echo
-	echo "| round | target | requests/s | p50 | p99 | server CPU | wrk CPU | other load |"
-	echo "|---:|---|---:|---:|---:|---:|---:|---:|"
+	echo "- load average before the rounds: $LOADAVG_BEFORE; after: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo
+	echo "| round | target | requests/s | server CPU µs/req | p50 | p99 | p99.9 | clicks queued | server CPU | wrk CPU | other load |"
+	echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 	for ((r = 1; r <= ROUNDS; r++)); do
 		for ((i = 0; i < n_targets; i++)); do
 			t=${TARGET_LIST[$(((i + r - 1) % n_targets))]}
-			printf '| %s | %s | %.0f | %s | %s | %s%% | %s%% | %s%% |\n' "$r" "$t" "${RPS[$t:$r]}" \
-				"${P50[$t:$r]}" "${P99[$t:$r]}" "${SRV_CPU[$t:$r]}" "${WRK_CPU[$t:$r]}" "${OTHER_CPU[$t:$r]}"
+			printf '| %s | %s | %.0f | %s | %s | %s | %s | %s | %s%% | %s%% | %s%% |\n' "$r" "$t" "${RPS[$t:$r]}" "${CPU_US[$t:$r]}" \
+				"$(fmt_us "${P50[$t:$r]}")" "$(fmt_us "${P99[$t:$r]}")" "$(fmt_us "${P999[$t:$r]:-}")" "${CLICKS[$t:$r]:-–}" \
+				"${SRV_CPU[$t:$r]}" "${WRK_CPU[$t:$r]}" "${OTHER_CPU[$t:$r]}"
 		done
 	done
 	echo
-	echo "CPU columns: server and wrk in % of one CPU; other load = everything else on the machine, in % of all $NPROC CPUs."
+	echo "server CPU µs/req: user + system time of the server process and its children (/proc) over the run, per request wrk completed. clicks queued: the share of the run's clicks tiny queued for writing rather than dropped at a full queue (off: click capture off); below 100% the CPU per request leaves out the dropped clicks' writes. CPU columns: server and wrk in % of one CPU; other load = everything else on the machine, in % of all $NPROC CPUs."
 	noisy=0
 	for key in "${!OTHER_CPU[@]}"; do ((OTHER_CPU[$key] <= NOISY_PCT)) || noisy=$((noisy + 1)); done
 	if ((noisy > 0)); then
 		echo "$noisy of $((ROUNDS * n_targets)) runs had other load above ${NOISY_PCT}%: other work competed for the CPUs, so treat the ratios as rough."
 	fi
 	echo
-	echo "| target | median requests/s |"
-	echo "|---|---:|"
-	for t in "${TARGET_LIST[@]}"; do printf '| %s | %.0f |\n' "$t" "${MED[$t]}"; done
+	echo "| target | median requests/s | median server CPU µs/req | median p50 | median p99 | median p99.9 |"
+	echo "|---|---:|---:|---:|---:|---:|"
+	for t in "${TARGET_LIST[@]}"; do
+		printf '| %s | %.0f | %s | %s | %s | %s |\n' "$t" "${MED[$t]}" "${MED_CPU[$t]}" "$(fmt_us "${MED_P50[$t]}")" \
+			"$(fmt_us "${MED_P99[$t]}")" "$(fmt_us "${MED_P999[$t]:-}")"
+	done
 	echo
 	echo "| ratio of medians | value | what it says |"
 	echo "|---|---:|---|"
@@ -624,12 +725,49 @@ report() {
 	echo "| fastmap / nginx | $(ratio "${MED[fastmap]:-}" "${MED[nginx]:-}") | the engine alone against stock nginx |"
 	echo "| mapserver / nginx | $(ratio "${MED[mapserver]:-}" "${MED[nginx]:-}") | net/http alone against stock nginx |"
 	echo "| nginx / nginx-ka | $(ratio "${MED[nginx]:-}" "${MED[nginx-ka]:-}") | what nginx's default keepalive_requests costs under this load |"
+	if has_target tiny-noclick; then
+		echo "| tiny-noclick / fastmap | $(ratio "${MED[tiny-noclick]:-}" "${MED[fastmap]:-}") | tiny without click capture, same engine |"
+		echo "| tiny-noclick / nginx | $(ratio "${MED[tiny-noclick]:-}" "${MED[nginx]:-}") | tiny without click capture against stock nginx |"
+	fi
+	local cpu_tf p99_tf p999_tf
+	cpu_tf=$(ratio "${MED_CPU[tiny]:-}" "${MED_CPU[fastmap]:-}")
+	p99_tf=$(ratio "${MED_P99[tiny]:-}" "${MED_P99[fastmap]:-}")
+	p999_tf=$(ratio "${MED_P999[tiny]:-}" "${MED_P999[fastmap]:-}")
+	echo
+	echo "| cost and tail, ratio of medians | value | target | verdict |"
+	echo "|---|---:|---:|---|"
+	local lossy=0
+	for ((r = 1; r <= ROUNDS; r++)); do
+		[[ -z ${CLICKS[tiny:$r]:-} || ${CLICKS[tiny:$r]} == 100.0% || ${CLICKS[tiny:$r]} == off ]] || lossy=$((lossy + 1))
+	done
+	echo "| server CPU per request, tiny / fastmap | $cpu_tf | <= 1.3 | $(verdict "$cpu_tf" '<=' 1.3)$( ((lossy == 0)) || echo " (tiny dropped clicks in $lossy of $ROUNDS runs: the cost of recording them is understated)") |"
+	for t in tiny-noclick nginx; do
+		has_target "$t" || continue
+		echo "| server CPU per request, $t / fastmap | $(ratio "${MED_CPU[$t]:-}" "${MED_CPU[fastmap]:-}") | (context) | |"
+	done
+	echo "| p99, tiny / fastmap | $p99_tf | <= $P99_LIMIT | $(verdict "$p99_tf" '<=' "$P99_LIMIT") |"
+	echo "| p99.9, tiny / fastmap | $p999_tf | (reported) | |"
+	for t in tiny-noclick nginx; do
+		has_target "$t" || continue
+		echo "| p99, $t / fastmap | $(ratio "${MED_P99[$t]:-}" "${MED_P99[fastmap]:-}") | (context) | |"
+	done
+	if has_target tiny && has_target nginx; then
+		local k=0 rr
+		for ((r = 1; r <= ROUNDS; r++)); do
+			rr=$(ratio "${RPS[tiny:$r]}" "${RPS[nginx:$r]}")
+			[[ $(verdict "$rr" '>=' 0.8) != PASS ]] || k=$((k + 1))
+		done
+		echo "| rounds with tiny / nginx >= 0.80 | $k of $ROUNDS | | |"
+	fi
 	if [[ $ratio_tn != n/a || $ratio_tm != n/a ]]; then echo; fi
 	if [[ $ratio_tn != n/a ]]; then
 		if awk -v x="$ratio_tn" 'BEGIN {exit !(x >= 0.8)}'; then
 			echo "Acceptance target (tiny >= 0.80 x nginx, same run): met in this run ($ratio_tn)."
 		else
 			echo "Acceptance target (tiny >= 0.80 x nginx, same run): NOT met in this run ($ratio_tn)."
+		fi
+		if [[ $PIN == 1 || $THREADS != 2 || $CONNECTIONS != 64 ]]; then
+			echo "Note: the target is judged under \`wrk -t2 -c64\` unpinned; this run ($pin_desc, -t$THREADS -c$CONNECTIONS) is not that configuration."
 		fi
 		if [[ -n $TINY_EXTRA_ARGS ]]; then
 			echo "Note: tiny ran with extra args ($TINY_EXTRA_ARGS); the target is about tiny's defaults (metrics and click capture on)."

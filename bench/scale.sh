@@ -1,0 +1,324 @@
+#!/usr/bin/env bash
+# bench/scale.sh: tiny with ten million links on SQLite.
+#
+# What it measures, in one run:
+#   - seeding: bench/seedlinks fills SCALE_DIR/links.db with LINKS links once
+#     and keeps it (with SCALE_DIR/codes.txt, every code in id order); later
+#     runs reuse it and report the time the seeding took then
+#   - store bytes per link: the seeded file's size over LINKS
+#   - cold start to ready: `tiny serve` started on a fresh copy of that file,
+#     time until /readyz answers 200 (the file is in the page cache: it has
+#     just been copied)
+#   - redirects/s with the default cache size, the code drawn from a Zipf law
+#     over all LINKS codes (bench/zipf.lua, exponent ZIPF_S), against tiny on
+#     a 1000-link file (uniform choice, as in bench/redirect.sh), interleaved
+#     for ROUNDS rounds: target within 10% (big / small >= 0.90); the cache hit
+#     ratio during the big runs is reported with it
+#   - cache memory per link: tiny with --analytics=false (so no click queue
+#     or writer state is counted) on the big file: live heap (after a forced
+#     GC, via the profiler's /debug/pprof/heap?gc=1) after WARMUP of the Zipf
+#     load, minus the same at ready, over the cache's entries
+#   - store bytes per click: growth of the file (and its WAL) over the clicks
+#     written during the Zipf runs
+#   - uncached redirects/s: tiny with --cache-size=1 on the big file, the code
+#     drawn with exponent UNCACHED_S (0: uniform over all LINKS, every lookup
+#     a B-tree descent that may leave the page cache)
+#
+# Only SQLite: PostgreSQL side by side is bench/stores.sh. The report is
+# printed and appended to bench/out/scale-<UTC date>.md.
+#
+# Usage: bench/scale.sh [-h]
+#
+# Environment:
+#   SCALE_DIR=/tmp/redirect-10m   where the seeded file and codes are kept between runs
+#   LINKS=10000000     links in the big file (a different count re-seeds)
+#   SMALL_LINKS=1000   links in the reference file
+#   ZIPF_S=1.0         Zipf exponent of the cached runs
+#   UNCACHED_S=0       exponent of the uncached runs (0: uniform)
+#   DURATION=10s ROUNDS=3 THREADS=2 CONNECTIONS=64   wrk settings, as bench/redirect.sh
+#   WARMUP=30s         Zipf load before the measured rounds, to fill the cache (not counted)
+#   BIG_PORT=18091 SMALL_PORT=18092 BIG_DEBUG_PORT=18093
+#   TINY_EXTRA_ARGS="" extra words for every `tiny serve`
+#   RESULT_FILE=""     append here instead of bench/out/scale-<date>.md
+#   KEEP_TMP=0         1: keep the temp dir (logs, wrk output)
+set -euo pipefail
+
+usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; }
+[[ ${1:-} != -h ]] || { usage; exit 0; }
+[[ $# -eq 0 ]] || { usage >&2; exit 2; }
+
+SCALE_DIR=${SCALE_DIR:-/tmp/redirect-10m}
+LINKS=${LINKS:-10000000}
+SMALL_LINKS=${SMALL_LINKS:-1000}
+ZIPF_S=${ZIPF_S:-1.0}
+UNCACHED_S=${UNCACHED_S:-0}
+DURATION=${DURATION:-10s}
+ROUNDS=${ROUNDS:-3}
+THREADS=${THREADS:-2}
+CONNECTIONS=${CONNECTIONS:-64}
+WARMUP=${WARMUP:-30s}
+BIG_PORT=${BIG_PORT:-18091}
+SMALL_PORT=${SMALL_PORT:-18092}
+BIG_DEBUG_PORT=${BIG_DEBUG_PORT:-18093}
+TINY_EXTRA_ARGS=${TINY_EXTRA_ARGS:-}
+RESULT_FILE=${RESULT_FILE:-}
+KEEP_TMP=${KEEP_TMP:-0}
+
+log() { printf '[%s] %s\n' "$(date -u +%T)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+for v in LINKS SMALL_LINKS ROUNDS THREADS CONNECTIONS BIG_PORT SMALL_PORT BIG_DEBUG_PORT; do
+	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer, got '${!v}'"
+done
+for v in ZIPF_S UNCACHED_S; do
+	[[ ${!v} =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "$v must be a number >= 0, got '${!v}'"
+done
+for v in DURATION WARMUP; do
+	[[ ${!v} =~ ^[1-9][0-9]*[smh]?$ ]] || die "$v must look like 10s, 1m or 30, got '${!v}'"
+done
+for t in wrk curl go; do command -v "$t" >/dev/null || die "$t is not on PATH (bench/redirect.sh installs wrk)"; done
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+[[ -z $(git status --porcelain -- . ':!bench/out' 2>/dev/null) ]] || commit="$commit + uncommitted changes"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/tiny-scale.XXXXXX")
+PIDS=()
+cleanup() {
+	local rc=$? pid
+	trap - EXIT INT TERM
+	for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+	for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+	if ((rc != 0)); then
+		for f in "$TMP"/*.log; do [[ -s $f ]] && { log "last lines of $f:"; tail -n 20 "$f" >&2; }; done
+	fi
+	rm -f "$SCALE_DIR/work.db" "$SCALE_DIR/work.db-wal" "$SCALE_DIR/work.db-shm"
+	if [[ $KEEP_TMP == 1 ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for p in "$BIG_PORT" "$SMALL_PORT" "$BIG_DEBUG_PORT"; do
+	port_in_use "$p" && die "port $p is already in use; something else would be measured"
+done
+
+log "building tiny and seedlinks"
+go build -o "$TMP/tiny" ./cmd/tiny
+go build -o "$TMP/seedlinks" ./bench/seedlinks
+
+# --- the seeded files --------------------------------------------------------
+
+mkdir -p "$SCALE_DIR"
+BIG_DB=$SCALE_DIR/links.db
+BIG_CODES=$SCALE_DIR/codes.txt
+MARK=$SCALE_DIR/seeded
+if [[ ! -f $MARK || $(awk '{print $1}' "$MARK") != "$LINKS" || ! -f $BIG_DB || ! -f $BIG_CODES ]]; then
+	df_avail=$(df -Pk "$SCALE_DIR" | awk 'NR == 2 {print $4}')
+	((df_avail > LINKS / 1000 * 500)) || die "$SCALE_DIR needs about $((LINKS / 1000 * 500 / 1024)) MB free (twice the seeded file), has $((df_avail / 1024)) MB"
+	rm -f "$BIG_DB" "$BIG_DB-wal" "$BIG_DB-shm" "$BIG_CODES" "$MARK"
+	log "seeding $LINKS links into $BIG_DB (once; later runs reuse it)"
+	t0=$(date +%s%N)
+	nice -n 10 "$TMP/seedlinks" -db "$BIG_DB" -n "$LINKS" -bad-every 0 -codes-all "$BIG_CODES" 2>"$SCALE_DIR/seed.log" ||
+		die "seeding failed: $(tail -n 5 "$SCALE_DIR/seed.log")"
+	t1=$(date +%s%N)
+	echo "$LINKS $(((t1 - t0) / 1000000)) $(date -u +%FT%TZ) $(cut -d' ' -f1-3 /proc/loadavg)" >"$MARK"
+fi
+read -r _ seed_ms seed_at seed_l1 seed_l5 seed_l15 <"$MARK"
+[[ $(($(stat -c %s "$BIG_CODES") / 8)) -eq $LINKS ]] || die "$BIG_CODES does not hold $LINKS codes"
+big_bytes=$(stat -c %s "$BIG_DB")
+
+SMALL_DB=$TMP/small.db
+SMALL_CODES=$TMP/small-codes.txt
+"$TMP/seedlinks" -db "$SMALL_DB" -n "$SMALL_LINKS" -bad-every 0 -codes-all "$SMALL_CODES" 2>"$TMP/seed-small.log" ||
+	die "seeding the small file failed"
+small_bytes=$(stat -c %s "$SMALL_DB")
+
+log "copying $BIG_DB ($((big_bytes / 1048576)) MB) for this run"
+WORK_DB=$SCALE_DIR/work.db
+cp "$BIG_DB" "$WORK_DB"
+
+# --- servers -----------------------------------------------------------------
+
+export TINY_INITIAL_API_KEY=bench-key-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+read -ra EXTRA <<<"$TINY_EXTRA_ARGS"
+declare -A PID_OF=()
+
+# serve NAME PORT DB ARGS...: start `tiny serve`; echoes nothing, sets PID_OF.
+serve() {
+	local name=$1 port=$2 db=$3
+	shift 3
+	"$TMP/tiny" serve --addr "127.0.0.1:$port" --database "$db" --base-url "http://127.0.0.1:$port" \
+		"${EXTRA[@]}" "$@" >"$TMP/$name.log" 2>&1 &
+	PID_OF[$name]=$!
+	PIDS+=("$!")
+}
+
+# ready_ms NAME PORT: milliseconds from now until /readyz answers 200.
+ready_ms() {
+	local name=$1 port=$2 t0 i
+	t0=$(date +%s%N)
+	for ((i = 0; i < 6000; i++)); do
+		kill -0 "${PID_OF[$name]}" 2>/dev/null || die "$name exited during start-up"
+		if [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "http://127.0.0.1:$port/readyz") == 200 ]]; then
+			echo $((($(date +%s%N) - t0) / 1000000))
+			return
+		fi
+		sleep 0.02
+	done
+	die "$name not ready after 120 s"
+}
+
+stop() {
+	local pid=${PID_OF[$1]}
+	kill -TERM "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+metric() { curl -s "http://127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m {printf "%.0f", $2}'; }
+
+# live_heap DEBUG_PORT METRICS_PORT: bytes on the heap after a forced GC.
+live_heap() {
+	curl -s -o /dev/null "http://127.0.0.1:$1/debug/pprof/heap?gc=1"
+	metric "$2" go_memstats_heap_alloc_bytes
+}
+
+# drain PORT: wait (up to 60 s) for the click queue to empty.
+drain() {
+	local i
+	for ((i = 0; i < 600; i++)); do
+		[[ $(metric "$1" tiny_click_queue_depth) == 0 ]] && return
+		sleep 0.1
+	done
+	log "warning: click queue on :$1 not empty after 60 s"
+}
+
+# wrk_run NAME PORT SCRIPT CODES [ARG] DURATION: one wrk run; sets W_RPS, W_P99, W_P999.
+wrk_run() {
+	local name=$1 port=$2 script=$3 codes=$4 arg=$5 dur=$6 out=$TMP/wrk-$1-$RANDOM.txt
+	wrk -t"$THREADS" -c"$CONNECTIONS" -d"$dur" --latency -s "$ROOT/bench/$script" "http://127.0.0.1:$port" -- "$codes" $arg >"$out" 2>&1 ||
+		die "wrk failed against $name: $(cat "$out")"
+	! grep -q 'Non-2xx or 3xx' "$out" || die "$name answered non-2xx/3xx: $(grep 'Non-2xx' "$out")"
+	W_RPS=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$out")
+	W_P99=$(awk '$1 == "99%" {print $2}' "$out")
+	W_P999=$(awk '$1 == "p99.9" {printf "%.2fms", $2 / 1000}' "$out")
+}
+
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+STARTED=$(date -u +%FT%TZ)
+serve big "$BIG_PORT" "$WORK_DB" --debug-addr "127.0.0.1:$BIG_DEBUG_PORT"
+cold_ms=$(ready_ms big "$BIG_PORT")
+log "big: ready in $cold_ms ms"
+serve small "$SMALL_PORT" "$SMALL_DB"
+ready_ms small "$SMALL_PORT" >/dev/null
+
+heap0=$(live_heap "$BIG_DEBUG_PORT" "$BIG_PORT")
+log "warm-up: Zipf($ZIPF_S) on big, uniform on small, $WARMUP each"
+wrk_run big "$BIG_PORT" zipf.lua "$BIG_CODES" "$ZIPF_S" "$WARMUP"
+log "warm-up big: $W_RPS req/s"
+wrk_run small "$SMALL_PORT" zipf.lua "$SMALL_CODES" 0 "$WARMUP"
+log "warm-up small: $W_RPS req/s"
+drain "$BIG_PORT"
+size0=$(($(stat -c %s "$WORK_DB") + $(stat -c %s "$WORK_DB-wal" 2>/dev/null || echo 0)))
+written0=$(metric "$BIG_PORT" tiny_clicks_written_total)
+
+ROWS=()
+BIG_RPS=() SMALL_RPS=()
+for ((r = 1; r <= ROUNDS; r++)); do
+	h0=$(metric "$BIG_PORT" tiny_cache_hits_total)
+	m0=$(metric "$BIG_PORT" tiny_cache_misses_total)
+	wrk_run big "$BIG_PORT" zipf.lua "$BIG_CODES" "$ZIPF_S" "$DURATION"
+	h1=$(metric "$BIG_PORT" tiny_cache_hits_total)
+	m1=$(metric "$BIG_PORT" tiny_cache_misses_total)
+	hit=$(awk -v h=$((h1 - h0)) -v m=$((m1 - m0)) 'BEGIN {printf "%.1f%%", h / (h + m > 0 ? h + m : 1) * 100}')
+	BIG_RPS+=("$W_RPS")
+	ROWS+=("| $r | $LINKS links, Zipf s=$ZIPF_S | $W_RPS | $W_P99 | $W_P999 | $hit |")
+	log "round $r big: $W_RPS req/s, hit ratio $hit"
+	sleep 2
+	wrk_run small "$SMALL_PORT" zipf.lua "$SMALL_CODES" 0 "$DURATION"
+	SMALL_RPS+=("$W_RPS")
+	ROWS+=("| $r | $SMALL_LINKS links, uniform | $W_RPS | $W_P99 | $W_P999 | (all cached) |")
+	log "round $r small: $W_RPS req/s"
+	sleep 2
+done
+drain "$BIG_PORT"
+written1=$(metric "$BIG_PORT" tiny_clicks_written_total)
+dropped=$(metric "$BIG_PORT" tiny_clicks_dropped_total)
+entries=$(metric "$BIG_PORT" tiny_cache_entries)
+queued=$(metric "$BIG_PORT" tiny_click_queue_depth)
+heap1=$(live_heap "$BIG_DEBUG_PORT" "$BIG_PORT")
+size1=$(($(stat -c %s "$WORK_DB") + $(stat -c %s "$WORK_DB-wal" 2>/dev/null || echo 0)))
+stop big
+stop small
+
+log "uncached: --cache-size=1, exponent $UNCACHED_S"
+serve uncached "$BIG_PORT" "$WORK_DB" --cache-size=1 --debug-addr "127.0.0.1:$BIG_DEBUG_PORT"
+ready_ms uncached "$BIG_PORT" >/dev/null
+wrk_run uncached "$BIG_PORT" zipf.lua "$BIG_CODES" "$ZIPF_S" "$WARMUP"
+UNC_RPS=()
+for ((r = 1; r <= ROUNDS; r++)); do
+	wrk_run uncached "$BIG_PORT" zipf.lua "$BIG_CODES" "$UNCACHED_S" "$DURATION"
+	UNC_RPS+=("$W_RPS")
+	ROWS+=("| $r | $LINKS links, --cache-size=1, $([[ $UNCACHED_S == 0 ]] && echo uniform || echo "Zipf s=$UNCACHED_S") | $W_RPS | $W_P99 | $W_P999 | (uncached) |")
+	log "round $r uncached: $W_RPS req/s"
+	sleep 2
+done
+stop uncached
+
+log "cache memory: --analytics=false, Zipf($ZIPF_S) for $WARMUP"
+serve memory "$BIG_PORT" "$WORK_DB" --analytics=false --debug-addr "127.0.0.1:$BIG_DEBUG_PORT"
+ready_ms memory "$BIG_PORT" >/dev/null
+mem0=$(live_heap "$BIG_DEBUG_PORT" "$BIG_PORT")
+wrk_run memory "$BIG_PORT" zipf.lua "$BIG_CODES" "$ZIPF_S" "$WARMUP"
+mem_entries=$(metric "$BIG_PORT" tiny_cache_entries)
+mem1=$(live_heap "$BIG_DEBUG_PORT" "$BIG_PORT")
+stop memory
+
+# --- report ------------------------------------------------------------------
+
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+div() { awk -v a="$1" -v b="$2" -v f="$3" 'BEGIN {if (b == 0) print "n/a"; else printf f, a / b}'; }
+big_med=$(median "${BIG_RPS[@]}")
+small_med=$(median "${SMALL_RPS[@]}")
+unc_med=$(median "${UNC_RPS[@]}")
+ratio=$(div "$big_med" "$small_med" %.3f)
+verdict=MISS
+awk -v x="$ratio" 'BEGIN {exit !(x >= 0.9)}' && verdict=PASS
+cold_verdict=MISS
+((cold_ms < 5000)) && cold_verdict=PASS
+clicks=$((written1 - written0))
+
+report() {
+	echo "## Scale: $LINKS links on SQLite, $STARTED"
+	echo
+	echo "- machine: \`nproc\` = $(nproc), $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), Linux $(uname -r); shared and noisy"
+	echo "- tiny at commit $commit, $(go version | awk '{print $3}'), $(wrk -v 2>&1 | head -n 1 | awk '{print "wrk", $2}')${TINY_EXTRA_ARGS:+, args: $TINY_EXTRA_ARGS}"
+	echo "- load average before: $LOAD_BEFORE; after: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "- load: \`wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency -s bench/zipf.lua\`, servers and wrk sharing all CPUs; a $WARMUP warm-up of each, then $ROUNDS rounds, big and small interleaved"
+	echo "- seeded by bench/seedlinks at $seed_at in $(div "$seed_ms" 1000 %.0f) s (load average then $seed_l1 $seed_l5 $seed_l15), reused since"
+	echo
+	echo "| round | target | requests/s | p99 | p99.9 | cache hit ratio |"
+	echo "|---:|---|---:|---:|---:|---:|"
+	printf '%s\n' "${ROWS[@]}"
+	echo
+	echo "| figure | value | target | verdict |"
+	echo "|---|---:|---:|---|"
+	echo "| median redirects/s, $LINKS links, Zipf s=$ZIPF_S, default cache | $big_med | | |"
+	echo "| median redirects/s, $SMALL_LINKS links | $small_med | | |"
+	echo "| ratio big / small | $ratio | >= 0.90 | $verdict |"
+	echo "| cold start to ready (\`tiny serve\` to /readyz 200, file in page cache) | $cold_ms ms | < 5000 ms | $cold_verdict |"
+	echo "| median uncached redirects/s (--cache-size=1, $([[ $UNCACHED_S == 0 ]] && echo "uniform over $LINKS" || echo "Zipf s=$UNCACHED_S")) | $unc_med | | |"
+	echo "| cache entries after the Zipf runs | $entries | | |"
+	echo "| cache memory per link (--analytics=false: (live heap after $WARMUP of Zipf load − at ready) / $mem_entries entries) | $(div "$((mem1 - mem0))" "$mem_entries" %.0f) B | | |"
+	echo "| live heap of the default tiny: at ready / after the Zipf runs ($entries cached links, $queued clicks still queued) | $((heap0 / 1048576)) / $((heap1 / 1048576)) MiB | | |"
+	echo "| store bytes per link (seeded file / links; $SMALL_LINKS-link file: $(div "$small_bytes" "$SMALL_LINKS" %.0f) B) | $(div "$big_bytes" "$LINKS" %.0f) B | | |"
+	echo "| store bytes per click (file + WAL growth over $clicks clicks written; $dropped dropped at the full queue) | $(div "$((size1 - size0))" "$clicks" %.1f) B | | |"
+	echo
+}
+result_file=${RESULT_FILE:-$ROOT/bench/out/scale-$(date -u +%F).md}
+mkdir -p "$(dirname "$result_file")"
+report | tee -a "$result_file"
+log "appended to $result_file"
