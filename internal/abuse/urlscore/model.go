@@ -249,7 +249,8 @@ func Load(b []byte) (*Model, error) {
 var embedded []byte
 
 // Default returns the model committed with this package, trained on the
-// development set with `tiny abuse train`. It is loaded once.
+// labelled set abuse-train.csv with `tiny abuse train` (docs/safety.md).
+// It is loaded once.
 func Default() *Model { return loadDefault() }
 
 var loadDefault = sync.OnceValue(func() *Model {
