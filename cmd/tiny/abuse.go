@@ -66,16 +66,29 @@ func abuseTrainCommand(std streams) *cobra.Command {
 }
 
 func abuseEvalCommand(std streams) *cobra.Command {
-	var data, modelPath string
+	var data, modelPath, unseenBy string
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "eval --data FILE [--json] [--model FILE]",
+		Use:   "eval --data FILE [--json] [--model FILE] [--unseen-by FILE]",
 		Short: "score a labelled CSV with the model and its thresholds",
-		Args:  positional(cobra.NoArgs),
+		Long: "Scores every row of --data with the model and reports the quality at its\n" +
+			"thresholds, per source too. With --unseen-by TRAINING.csv only the rows whose\n" +
+			"registrable domain is in no row of that file are scored: domains the model\n" +
+			"trained on it has never seen.",
+		Args: positional(cobra.NoArgs),
 		RunE: func(*cobra.Command, []string) error {
 			samples, err := readSamples(data)
 			if err != nil {
 				return err
+			}
+			if unseenBy != "" {
+				seen, err := readSamples(unseenBy)
+				if err != nil {
+					return err
+				}
+				if samples = unseenDomains(samples, seen); len(samples) == 0 {
+					return fmt.Errorf("%s: every row's domain is in %s", data, unseenBy)
+				}
 			}
 			m, err := loadModel(modelPath)
 			if err != nil {
@@ -94,7 +107,24 @@ func abuseEvalCommand(std streams) *cobra.Command {
 	fs.StringVar(&data, "data", "", "labelled CSV with columns url,label[,source] (required)")
 	fs.BoolVar(&asJSON, "json", false, "print the report as one JSON object")
 	fs.StringVar(&modelPath, "model", "", "model file (default: the model built into this binary)")
+	fs.StringVar(&unseenBy, "unseen-by", "", "score only rows whose registrable domain is in no row of this labelled CSV")
 	return cmd
+}
+
+// unseenDomains returns the samples whose registrable domain is in none of
+// seen: for a model trained on seen, the rows of domains it never saw.
+func unseenDomains(samples, seen []urlscore.Sample) []urlscore.Sample {
+	known := make(map[string]bool, len(seen))
+	for _, s := range seen {
+		known[urlscore.GroupKey(s.URL)] = true
+	}
+	var out []urlscore.Sample
+	for _, s := range samples {
+		if !known[urlscore.GroupKey(s.URL)] {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func abuseCVCommand(std streams) *cobra.Command {

@@ -139,6 +139,31 @@ func TestAbuseCV(t *testing.T) {
 	}
 }
 
+// TestAbuseEvalUnseenBy: --unseen-by keeps only the rows whose registrable
+// domain the other file lacks.
+func TestAbuseEvalUnseenBy(t *testing.T) {
+	dir := t.TempDir()
+	train := filepath.Join(dir, "train.csv")
+	if err := os.WriteFile(train, []byte("url,label\nhttps://paypal.com.account-verify.secure-login.top/x,malicious\nhttp://other.en.wikipedia.org/,benign\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"abuse", "eval", "--data", abuseFixture, "--unseen-by", train, "--json"}, &stdout, &stderr); err != nil {
+		t.Fatalf("abuse eval --unseen-by: %v\n%s", err, stderr.String())
+	}
+	var rep map[string]any
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatal(err)
+	}
+	// The fixture has one row on secure-login.top and one on wikipedia.org.
+	if rows, _ := rep["rows"].(float64); rows != 46 {
+		t.Errorf("rows = %v, want the fixture's 48 less the 2 on domains of train.csv", rep["rows"])
+	}
+	if err := run(context.Background(), []string{"abuse", "eval", "--data", abuseFixture, "--unseen-by", abuseFixture}, &stdout, &stderr); err == nil {
+		t.Error("eval with every domain seen succeeded, want an error")
+	}
+}
+
 func TestAbuseEvalErrors(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "bad.csv")
 	if err := os.WriteFile(bad, []byte("url,label\nhttps://a.example/,benign\nhttps://b.example/,phishy\n"), 0o644); err != nil {
