@@ -1,10 +1,12 @@
 package main
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -128,12 +130,12 @@ func unseenDomains(samples, seen []urlscore.Sample) []urlscore.Sample {
 }
 
 func abuseCVCommand(std streams) *cobra.Command {
-	var data string
+	var data, scoresPath string
 	var seeds []uint
 	var baseRows int
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "cv --data FILE [--seeds 1,2,3] [--base-rows N] [--json]",
+		Use:   "cv --data FILE [--seeds 1,2,3] [--base-rows N] [--json] [--scores FILE]",
 		Short: "grouped cross-validation over several seeds, against a model of the first N rows",
 		Long: "Runs the 5-fold cross-validation of train, grouped by registrable domain, once per\n" +
 			"seed (folds and training order change), chooses each run's thresholds on its own\n" +
@@ -158,6 +160,11 @@ func abuseCVCommand(std streams) *cobra.Command {
 				s[i] = uint64(v)
 			}
 			st := urlscore.RunStudy(samples, s, baseRows, urlscore.Options{})
+			if scoresPath != "" {
+				if err := writeScores(scoresPath, samples, st); err != nil {
+					return err
+				}
+			}
 			if asJSON {
 				enc := json.NewEncoder(std.stdout)
 				enc.SetIndent("", "  ")
@@ -171,7 +178,34 @@ func abuseCVCommand(std streams) *cobra.Command {
 	fs.UintSliceVar(&seeds, "seeds", []uint{1, 2, 3}, "seeds of the folds and of the training order")
 	fs.IntVar(&baseRows, "base-rows", 0, "also train on only the first N rows of the file, for comparison")
 	fs.BoolVar(&asJSON, "json", false, "print the study as one JSON object")
+	fs.StringVar(&scoresPath, "scores", "", "also write every run's out-of-fold score of every row to this CSV")
 	return cmd
+}
+
+// writeScores writes the out-of-fold scores as CSV: url, label, source,
+// model, seed, score; a row per sample and run.
+func writeScores(path string, samples []urlscore.Sample, st urlscore.Study) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := csv.NewWriter(f)
+	w.Write([]string{"url", "label", "source", "model", "seed", "score"})
+	for _, r := range st.Runs {
+		for i, s := range samples {
+			label := "benign"
+			if s.Malicious {
+				label = "malicious"
+			}
+			w.Write([]string{s.URL, label, s.Source, r.Model, strconv.FormatUint(r.Seed, 10), strconv.FormatFloat(r.Scores[i], 'g', -1, 64)})
+		}
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func abuseCheckCommand(std streams) *cobra.Command {

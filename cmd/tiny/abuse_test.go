@@ -121,8 +121,17 @@ func TestAbuseCV(t *testing.T) {
 	}
 
 	stdout.Reset()
-	if err := run(context.Background(), []string{"abuse", "cv", "--data", abuseFixture, "--seeds", "1"}, &stdout, &stderr); err != nil {
+	scores := filepath.Join(t.TempDir(), "scores.csv")
+	if err := run(context.Background(), []string{"abuse", "cv", "--data", abuseFixture, "--seeds", "1", "--scores", scores}, &stdout, &stderr); err != nil {
 		t.Fatal(err)
+	}
+	b, err := os.ReadFile(scores)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Split(strings.TrimSpace(string(b)), "\n"); len(lines) != 49 || lines[0] != "url,label,source,model,seed,score" ||
+		!strings.HasPrefix(lines[1], "https://paypal.com.account-verify.secure-login.top/signin,malicious,handmade-phish,all,1,0.") {
+		t.Errorf("scores file: %d lines, starting %q", len(lines), lines[:2])
 	}
 	if !strings.Contains(stdout.String(), "handmade-phish") || strings.Contains(stdout.String(), "base") {
 		t.Errorf("cv text without --base-rows:\n%s", stdout.String())

@@ -37,6 +37,9 @@ type StudyRun struct {
 	// BenignFor90 is the share of benign rows flagged by the lowest
 	// threshold that catches 90% of malicious rows.
 	BenignFor90 float64 `json:"benign_rate_for_90pct_recall"`
+	// Scores are the out-of-fold scores, row by row, for breakdowns the
+	// report does not make (by length, scheme, bare host, …).
+	Scores []float64 `json:"-"`
 }
 
 // Summary is one model's figures over the seeds.
@@ -111,6 +114,7 @@ func RunStudy(samples []Sample, seeds []uint64, baseRows int, opts Options) Stud
 				Report:      report(samples, scores, block, review),
 				Curve:       curveOf(scores, mal),
 				BenignFor90: benignForRecall(scores, mal, ReviewRecall),
+				Scores:      scores,
 			})
 		}
 	}
