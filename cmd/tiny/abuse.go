@@ -1,10 +1,12 @@
 package main
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -14,11 +16,11 @@ import (
 // abuseCommand trains and evaluates the URL model of the link-safety check.
 func abuseCommand(std streams) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "abuse <train|eval|check>",
+		Use:   "abuse <train|eval|cv|check>",
 		Short: "train and evaluate the URL model of the link-safety check",
 		Args:  positional(cobra.NoArgs),
 	}
-	cmd.AddCommand(abuseTrainCommand(std), abuseEvalCommand(std), abuseCheckCommand(std))
+	cmd.AddCommand(abuseTrainCommand(std), abuseEvalCommand(std), abuseCVCommand(std), abuseCheckCommand(std))
 	return cmd
 }
 
@@ -66,16 +68,29 @@ func abuseTrainCommand(std streams) *cobra.Command {
 }
 
 func abuseEvalCommand(std streams) *cobra.Command {
-	var data, modelPath string
+	var data, modelPath, unseenBy string
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "eval --data FILE [--json] [--model FILE]",
+		Use:   "eval --data FILE [--json] [--model FILE] [--unseen-by FILE]",
 		Short: "score a labelled CSV with the model and its thresholds",
-		Args:  positional(cobra.NoArgs),
+		Long: "Scores every row of --data with the model and reports the quality at its\n" +
+			"thresholds, per source too. With --unseen-by TRAINING.csv only the rows whose\n" +
+			"registrable domain is in no row of that file are scored: domains the model\n" +
+			"trained on it has never seen.",
+		Args: positional(cobra.NoArgs),
 		RunE: func(*cobra.Command, []string) error {
 			samples, err := readSamples(data)
 			if err != nil {
 				return err
+			}
+			if unseenBy != "" {
+				seen, err := readSamples(unseenBy)
+				if err != nil {
+					return err
+				}
+				if samples = unseenDomains(samples, seen); len(samples) == 0 {
+					return fmt.Errorf("%s: every row's domain is in %s", data, unseenBy)
+				}
 			}
 			m, err := loadModel(modelPath)
 			if err != nil {
@@ -94,7 +109,103 @@ func abuseEvalCommand(std streams) *cobra.Command {
 	fs.StringVar(&data, "data", "", "labelled CSV with columns url,label[,source] (required)")
 	fs.BoolVar(&asJSON, "json", false, "print the report as one JSON object")
 	fs.StringVar(&modelPath, "model", "", "model file (default: the model built into this binary)")
+	fs.StringVar(&unseenBy, "unseen-by", "", "score only rows whose registrable domain is in no row of this labelled CSV")
 	return cmd
+}
+
+// unseenDomains returns the samples whose registrable domain is in none of
+// seen: for a model trained on seen, the rows of domains it never saw.
+func unseenDomains(samples, seen []urlscore.Sample) []urlscore.Sample {
+	known := make(map[string]bool, len(seen))
+	for _, s := range seen {
+		known[urlscore.GroupKey(s.URL)] = true
+	}
+	var out []urlscore.Sample
+	for _, s := range samples {
+		if !known[urlscore.GroupKey(s.URL)] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func abuseCVCommand(std streams) *cobra.Command {
+	var data, scoresPath string
+	var seeds []uint
+	var baseRows int
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "cv --data FILE [--seeds 1,2,3] [--base-rows N] [--json] [--scores FILE]",
+		Short: "grouped cross-validation over several seeds, against a model of the first N rows",
+		Long: "Runs the 5-fold cross-validation of train, grouped by registrable domain, once per\n" +
+			"seed (folds and training order change), chooses each run's thresholds on its own\n" +
+			"out-of-fold scores and reports each run, the mean and spread over the seeds, and\n" +
+			"the sources. With --base-rows N it also trains, in every fold, the same recipe on\n" +
+			"only the fold's training rows among the first N rows of the file (an older,\n" +
+			"smaller set) and scores it on the same test fold. Writes no model.",
+		Args: positional(cobra.NoArgs),
+		RunE: func(*cobra.Command, []string) error {
+			samples, err := readSamples(data)
+			if err != nil {
+				return err
+			}
+			if len(seeds) == 0 {
+				return errors.New("--seeds needs at least one seed")
+			}
+			if baseRows < 0 || baseRows >= len(samples) {
+				return fmt.Errorf("--base-rows %d: want 0 (none) or fewer than the file's %d rows", baseRows, len(samples))
+			}
+			s := make([]uint64, len(seeds))
+			for i, v := range seeds {
+				s[i] = uint64(v)
+			}
+			st := urlscore.RunStudy(samples, s, baseRows, urlscore.Options{})
+			if scoresPath != "" {
+				if err := writeScores(scoresPath, samples, st); err != nil {
+					return err
+				}
+			}
+			if asJSON {
+				enc := json.NewEncoder(std.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(st)
+			}
+			return st.WriteText(std.stdout)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&data, "data", "", "labelled CSV with columns url,label[,source] (required)")
+	fs.UintSliceVar(&seeds, "seeds", []uint{1, 2, 3}, "seeds of the folds and of the training order")
+	fs.IntVar(&baseRows, "base-rows", 0, "also train on only the first N rows of the file, for comparison")
+	fs.BoolVar(&asJSON, "json", false, "print the study as one JSON object")
+	fs.StringVar(&scoresPath, "scores", "", "also write every run's out-of-fold score of every row to this CSV")
+	return cmd
+}
+
+// writeScores writes the out-of-fold scores as CSV: url, label, source,
+// model, seed, score; a row per sample and run.
+func writeScores(path string, samples []urlscore.Sample, st urlscore.Study) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := csv.NewWriter(f)
+	w.Write([]string{"url", "label", "source", "model", "seed", "score"})
+	for _, r := range st.Runs {
+		for i, s := range samples {
+			label := "benign"
+			if s.Malicious {
+				label = "malicious"
+			}
+			w.Write([]string{s.URL, label, s.Source, r.Model, strconv.FormatUint(r.Seed, 10), strconv.FormatFloat(r.Scores[i], 'g', -1, 64)})
+		}
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func abuseCheckCommand(std streams) *cobra.Command {

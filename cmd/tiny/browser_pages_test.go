@@ -332,9 +332,9 @@ func TestBrowserPages(t *testing.T) {
 	env.block(t, codes["blocked"])
 	// The model flags this URL (see docs/safety.md); the admin's links
 	// are scored on the URL alone.
-	flagged := env.link(t, map[string]any{"url": "http://example.net/login"})
+	flagged := env.link(t, map[string]any{"url": "http://example.net/account/verify"})
 	if flagged["status"] != "flagged" {
-		t.Fatalf("http://example.net/login was not flagged (%v); the interstitial needs a flagged link", flagged["status"])
+		t.Fatalf("http://example.net/account/verify was not flagged (%v); the interstitial needs a flagged link", flagged["status"])
 	}
 	codes["flagged"] = flagged["code"].(string)
 	// The queue shows reports, the blocks page a block.

@@ -17,7 +17,7 @@ import (
 // checks that it still is, so a retrained model that is not shows up here
 // rather than as a confusing failure further down.
 const (
-	cleanURL    = "https://github.com/golang/go/issues/65432"
+	cleanURL    = "https://en.wikipedia.org/wiki/Go_(programming_language)"
 	phishingURL = "https://paypal.com.account-verify.secure-login.top/signin"
 )
 

@@ -47,6 +47,7 @@ func (m *Model) margin(x []Feature) float64 {
 // opts.Trees is negative, the trees on top of it.
 func fitModel(samples []Sample, d *rowData, idx []int, opts Options, seed uint64) *Model {
 	m := fit(d.vecs, samples, idx, opts, seed)
+	m.trainedOn = idx
 	if opts.Trees < 0 {
 		return m
 	}

@@ -3,6 +3,7 @@ package urlscore
 import (
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"text/tabwriter"
 )
@@ -31,6 +32,14 @@ type Report struct {
 	// the development set).
 	BlockPrecisionAt1pct  float64 `json:"block_precision_at_1pct_malicious"`
 	ReviewPrecisionAt1pct float64 `json:"review_precision_at_1pct_malicious"`
+
+	// 95% Wilson score intervals of the rates above: how far the
+	// figures could move on another sample of the same size. The benign
+	// rates rest on few rows at a low threshold (0.1% of 21,000 is 21).
+	BlockRecallCI      [2]float64 `json:"block_recall_ci95"`
+	BlockFPRCI         [2]float64 `json:"block_fpr_ci95"`
+	ReviewRecallCI     [2]float64 `json:"review_recall_ci95"`
+	ReviewBenignRateCI [2]float64 `json:"review_benign_rate_ci95"`
 
 	Confusion Confusion      `json:"confusion"`
 	BySource  []SourceReport `json:"by_source,omitempty"`
@@ -62,6 +71,9 @@ type SourceReport struct {
 	// for a benign one.
 	BlockRate float64 `json:"block_rate"`
 	FlagRate  float64 `json:"flag_rate"`
+	// Their 95% Wilson score intervals.
+	BlockRateCI [2]float64 `json:"block_rate_ci95"`
+	FlagRateCI  [2]float64 `json:"flag_rate_ci95"`
 }
 
 // CurvePoint is one operating point: the lowest threshold that flags at
@@ -137,11 +149,17 @@ func report(samples []Sample, scores []float64, block, review float64) Report {
 	r.BlockFPR = rate(cm.Block.Benign, r.Benign)
 	r.ReviewRecall = rate(cm.Block.Malicious+cm.Review.Malicious, r.Malicious)
 	r.ReviewBenignRate = rate(cm.Block.Benign+cm.Review.Benign, r.Benign)
+	r.BlockRecallCI = wilson(cm.Block.Malicious, r.Malicious)
+	r.BlockFPRCI = wilson(cm.Block.Benign, r.Benign)
+	r.ReviewRecallCI = wilson(cm.Block.Malicious+cm.Review.Malicious, r.Malicious)
+	r.ReviewBenignRateCI = wilson(cm.Block.Benign+cm.Review.Benign, r.Benign)
 	r.BlockPrecisionAt1pct = precisionAt(0.01, r.BlockRecall, r.BlockFPR)
 	r.ReviewPrecisionAt1pct = precisionAt(0.01, r.ReviewRecall, r.ReviewBenignRate)
 	for _, sr := range bySource {
 		sr.BlockRate = rate(sr.Blocked, sr.Rows)
 		sr.FlagRate = rate(sr.Blocked+sr.Review, sr.Rows)
+		sr.BlockRateCI = wilson(sr.Blocked, sr.Rows)
+		sr.FlagRateCI = wilson(sr.Blocked+sr.Review, sr.Rows)
 		r.BySource = append(r.BySource, *sr)
 	}
 	// Malicious sources first, then by name, so the table reads the same
@@ -164,6 +182,21 @@ func rate(n, of int) float64 {
 		return 0
 	}
 	return float64(n) / float64(of)
+}
+
+// wilson is the 95% Wilson score interval of the proportion k of n; unlike
+// the normal approximation it stays inside [0, 1] and is usable for k near
+// 0, as the benign rows at the block threshold are.
+func wilson(k, n int) [2]float64 {
+	if n == 0 {
+		return [2]float64{0, 1}
+	}
+	const z = 1.959963984540054
+	p, nf := float64(k)/float64(n), float64(n)
+	d := 1 + z*z/nf
+	c := (p + z*z/(2*nf)) / d
+	h := z * math.Sqrt(p*(1-p)/nf+z*z/(4*nf*nf)) / d
+	return [2]float64{max(0, c-h), min(1, c+h)}
 }
 
 // precisionAt converts recall and benign rate to the precision at a base
@@ -223,10 +256,12 @@ func (r Report) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	p := func(format string, args ...any) { fmt.Fprintf(tw, format, args...) }
 	p("rows %d (malicious %d, benign %d)\n", r.Rows, r.Malicious, r.Benign)
-	p("block  at score ≥ %.4f: precision %.1f%%, recall %.1f%%, benign blocked %.2f%% (precision %.1f%% if 1%% of URLs were malicious)\n",
-		r.BlockThreshold, 100*r.BlockPrecision, 100*r.BlockRecall, 100*r.BlockFPR, 100*r.BlockPrecisionAt1pct)
-	p("review at score ≥ %.4f: recall %.1f%%, benign flagged %.2f%% (precision %.1f%% if 1%% of URLs were malicious)\n",
-		r.ReviewThreshold, 100*r.ReviewRecall, 100*r.ReviewBenignRate, 100*r.ReviewPrecisionAt1pct)
+	p("block  at score ≥ %.4f: precision %.1f%%, recall %.1f%% (95%% CI %.1f–%.1f%%), benign blocked %.2f%% (%d rows; %.2f–%.2f%%) (precision %.1f%% if 1%% of URLs were malicious)\n",
+		r.BlockThreshold, 100*r.BlockPrecision, 100*r.BlockRecall, 100*r.BlockRecallCI[0], 100*r.BlockRecallCI[1],
+		100*r.BlockFPR, r.Confusion.Block.Benign, 100*r.BlockFPRCI[0], 100*r.BlockFPRCI[1], 100*r.BlockPrecisionAt1pct)
+	p("review at score ≥ %.4f: recall %.1f%% (95%% CI %.1f–%.1f%%), benign flagged %.2f%% (%.2f–%.2f%%) (precision %.1f%% if 1%% of URLs were malicious)\n",
+		r.ReviewThreshold, 100*r.ReviewRecall, 100*r.ReviewRecallCI[0], 100*r.ReviewRecallCI[1],
+		100*r.ReviewBenignRate, 100*r.ReviewBenignRateCI[0], 100*r.ReviewBenignRateCI[1], 100*r.ReviewPrecisionAt1pct)
 	p("\n\tmalicious\tbenign\t\n")
 	for _, row := range []struct {
 		name string

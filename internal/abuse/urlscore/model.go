@@ -33,6 +33,10 @@ type Model struct {
 	// trees re-score the logistic regression's log-odds with the dense
 	// features; none in a model trained with Options.Trees < 0.
 	trees []tree
+	// trainedOn are the rows of the training samples the model was fitted
+	// on, kept so that tests can check that cross-validation never scores
+	// a row with a model that saw it; nil in a loaded model.
+	trainedOn []int
 }
 
 // Decision is what a score means for a new link.
@@ -245,7 +249,8 @@ func Load(b []byte) (*Model, error) {
 var embedded []byte
 
 // Default returns the model committed with this package, trained on the
-// development set with `tiny abuse train`. It is loaded once.
+// labelled set abuse-train.csv with `tiny abuse train` (docs/safety.md).
+// It is loaded once.
 func Default() *Model { return loadDefault() }
 
 var loadDefault = sync.OnceValue(func() *Model {

@@ -170,12 +170,21 @@ func OutOfFold(samples []Sample, opts Options) []float64 {
 }
 
 func outOfFold(samples []Sample, rows *rowData, opts Options) []float64 {
+	scores, _, _ := crossFit(samples, rows, opts, nil)
+	return scores
+}
+
+// crossFit fits one model per fold (see Folds) on the rows of the other
+// folds that keep accepts (every one when keep is nil), scores the fold's
+// rows with it and returns the scores, the models and the fold of every row.
+func crossFit(samples []Sample, rows *rowData, opts Options, keep func(int) bool) ([]float64, []*Model, []int) {
 	fold := Folds(samples, opts.Folds, opts.Seed)
 	scores := make([]float64, len(samples))
-	for k := 0; k < opts.Folds; k++ {
+	models := make([]*Model, opts.Folds)
+	for k := range opts.Folds {
 		var train []int
 		for i, f := range fold {
-			if f != k {
+			if f != k && (keep == nil || keep(i)) {
 				train = append(train, i)
 			}
 		}
@@ -185,8 +194,9 @@ func outOfFold(samples []Sample, rows *rowData, opts Options) []float64 {
 				scores[i] = m.scoreRow(rows, i)
 			}
 		}
+		models[k] = m
 	}
-	return scores
+	return scores, models, fold
 }
 
 // GroupKey is the unit that cross-validation keeps whole: the registrable

@@ -149,7 +149,7 @@ func TestChooseThresholdsFPR(t *testing.T) {
 
 	// The out-of-fold scores of the fixture.
 	samples := fixture(t)
-	check("fixture", OutOfFold(samples, Options{Seed: 1}), labels(samples))
+	check("fixture", OutOfFold(samples, testOptions), labels(samples))
 }
 
 func TestTrainDeterministic(t *testing.T) {
@@ -171,22 +171,194 @@ func TestTrainDeterministic(t *testing.T) {
 	}
 }
 
-// The model must learn something from a few dozen URLs: every held-out
-// score of the fixture is better than a coin toss for most rows.
+// The model must learn what generalises: trained on the rows of half the
+// domains of a set whose label follows the words of the path, it must get
+// the rows of the other half right. Rows it was trained on would say
+// nothing: any model that remembers its training rows passes on those.
 func TestTrainLearns(t *testing.T) {
-	samples := fixture(t)
-	m := Train(samples, Options{Seed: 1})
+	samples := wordLabelled(160, 4, 11)
+	fold := Folds(samples, 2, 5)
+	var train, test []Sample
+	for i, s := range samples {
+		if fold[i] == 0 {
+			train = append(train, s)
+		} else {
+			test = append(test, s)
+		}
+	}
+	seen := map[string]bool{}
+	for _, s := range train {
+		seen[GroupKey(s.URL)] = true
+	}
+	m := Train(train, testOptions)
 	right := 0
-	for _, s := range samples {
+	for _, s := range test {
+		if seen[GroupKey(s.URL)] {
+			t.Fatalf("held-out row %s is on a training domain", s.URL)
+		}
 		if (m.Score(s.URL) >= 0.5) == s.Malicious {
 			right++
 		}
 	}
-	if right < len(samples)*9/10 {
-		t.Errorf("the model trained on the fixture gets %d of its %d rows right", right, len(samples))
+	if right < len(test)*9/10 {
+		t.Errorf("the model gets %d of %d held-out rows right", right, len(test))
 	}
-	if m.CV == nil || m.CV.Rows != len(samples) || len(m.Curve) == 0 {
+	if m.CV == nil || m.CV.Rows != len(train) || len(m.Curve) == 0 {
 		t.Errorf("Train did not record its cross-validation: %+v", m.CV)
+	}
+}
+
+// testOptions train quickly: fewer trees than the shipped model.
+var testOptions = Options{Seed: 1, Trees: 40}
+
+// randomName is n random lower-case letters.
+func randomName(r *rand.Rand, n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte('a' + r.IntN(26))
+	}
+	return string(b)
+}
+
+// domainLabelled returns rows whose label is a coin toss per registrable
+// domain and nothing else: names and paths are drawn the same way under
+// both labels. Only by remembering domains can a model score them, so on
+// domains it has not seen it must do no better than chance, and a leak of
+// a test row or domain into training shows as a near-perfect score.
+func domainLabelled(domains, perDomain int, seed uint64) []Sample {
+	r := rand.New(rand.NewPCG(seed, 99))
+	words := []string{"about", "news", "team", "blog", "shop", "post", "item", "page", "docs", "help", "cart", "list"}
+	var out []Sample
+	for range domains {
+		host := randomName(r, 10) + ".com"
+		mal := r.IntN(2) == 0
+		for range perDomain {
+			out = append(out, Sample{URL: "https://" + host + "/" + words[r.IntN(len(words))] + "/" + words[r.IntN(len(words))], Malicious: mal})
+		}
+	}
+	// Rows of a domain are spread over the file, as they are in the real
+	// sets, so that folds by row index would split every domain.
+	r.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	return out
+}
+
+// wordLabelled returns rows on random domains whose label follows the
+// words of their path, which carry over to unseen domains.
+func wordLabelled(domains, perDomain int, seed uint64) []Sample {
+	r := rand.New(rand.NewPCG(seed, 98))
+	bad := []string{"login", "verify", "wallet", "account", "signin", "secure", "update", "confirm"}
+	good := []string{"recipes", "garden", "travel", "history", "football", "music", "weather", "poetry"}
+	var out []Sample
+	for range domains {
+		host := randomName(r, 9) + ".net"
+		for range perDomain {
+			mal := r.IntN(2) == 0
+			w := good
+			if mal {
+				w = bad
+			}
+			out = append(out, Sample{URL: "https://" + host + "/" + w[r.IntN(len(w))] + "/" + randomName(r, 5), Malicious: mal})
+		}
+	}
+	return out
+}
+
+// auc is the chance that a random malicious row scores above a random
+// benign one (ties count half).
+func auc(scores []float64, malicious []bool) float64 {
+	var above, pairs float64
+	for i := range scores {
+		for j := range scores {
+			if malicious[i] && !malicious[j] {
+				pairs++
+				switch {
+				case scores[i] > scores[j]:
+					above++
+				case scores[i] == scores[j]:
+					above += 0.5
+				}
+			}
+		}
+	}
+	return above / pairs
+}
+
+// TestCrossValidationDoesNotLeak: on rows whose label depends only on
+// their domain, the out-of-fold scores must be near chance. Folds by row
+// index, or a fold's model trained also on its test fold, score them near
+// perfectly, as the in-sample scores below show the set allows.
+func TestCrossValidationDoesNotLeak(t *testing.T) {
+	samples := domainLabelled(150, 8, 21)
+	mal := labels(samples)
+	rows := rowsOf(samples)
+	// The regression alone: the trees are fitted on log-odds of inner
+	// folds, which on these labels run against the truth, so the stack
+	// would turn a leak into a score below chance rather than above.
+	opts := Options{Seed: 1, Trees: -1}.withDefaults()
+	oof, models, fold := crossFit(samples, rows, opts, nil)
+	t.Logf("out-of-fold AUC %.3f", auc(oof, mal))
+	if a := auc(oof, mal); a < 0.3 || a > 0.7 {
+		t.Errorf("out-of-fold AUC %.3f on labels that only a domain's name gives away, want near 0.5: "+
+			"a test fold's domains leaked into its model's training", a)
+	}
+	// The control: a model that saw the rows scores them near perfectly,
+	// so the check above can fail.
+	all := make([]int, len(samples))
+	for i := range all {
+		all[i] = i
+	}
+	in := fitModel(samples, rows, all, opts, 1)
+	inSample := make([]float64, len(samples))
+	for i := range samples {
+		inSample[i] = in.scoreRow(rows, i)
+	}
+	t.Logf("in-sample AUC %.3f", auc(inSample, mal))
+	if a := auc(inSample, mal); a < 0.95 {
+		t.Errorf("in-sample AUC %.3f: the set does not show a leak", a)
+	}
+
+	// No fold's model saw a row, or a domain, of its own test fold.
+	for k, m := range models {
+		trained := map[int]bool{}
+		domains := map[string]bool{}
+		for _, i := range m.trainedOn {
+			trained[i] = true
+			domains[GroupKey(samples[i].URL)] = true
+		}
+		for i, f := range fold {
+			switch {
+			case f == k && trained[i]:
+				t.Fatalf("fold %d's model was trained on row %d of its test fold", k, i)
+			case f == k && domains[GroupKey(samples[i].URL)]:
+				t.Fatalf("fold %d's model was trained on the domain of test row %d", k, i)
+			case f != k && !trained[i]:
+				t.Fatalf("fold %d's model left out training row %d", k, i)
+			case f == k && m.scoreRow(rows, i) != oof[i]:
+				t.Fatalf("row %d of fold %d was not scored by its fold's model", i, k)
+			}
+		}
+	}
+}
+
+// TestThresholdsFromOutOfFoldScores: Train's thresholds and its CV report
+// come from the out-of-fold scores, never from the scores of a model on
+// its own training rows (which would set the block threshold where
+// memorised rows sit).
+func TestThresholdsFromOutOfFoldScores(t *testing.T) {
+	samples := domainLabelled(100, 8, 22)
+	m := Train(samples, testOptions)
+	oof := OutOfFold(samples, testOptions)
+	block, review := ChooseThresholds(oof, labels(samples))
+	if m.BlockThreshold != block || m.ReviewThreshold != review {
+		t.Errorf("thresholds block %v, review %v; the out-of-fold scores give %v, %v", m.BlockThreshold, m.ReviewThreshold, block, review)
+	}
+	if want := report(samples, oof, block, review); m.CV == nil || m.CV.BlockRecall != want.BlockRecall || m.CV.ReviewRecall != want.ReviewRecall {
+		t.Errorf("CV report %+v, want the out-of-fold one %+v", m.CV, want)
+	}
+	// Labels only a domain's name gives away: the out-of-fold report
+	// cannot catch 90% of them within 5% of benign rows.
+	if m.CV.ReviewRecall > 0.5 {
+		t.Errorf("CV review recall %.2f on domain-only labels: the report is not out-of-fold", m.CV.ReviewRecall)
 	}
 }
 
@@ -246,5 +418,69 @@ func TestReportFigures(t *testing.T) {
 	// At a 1% base rate: 0.01×0.5 / (0.01×0.5 + 0.99×0.25).
 	if got, want := r.BlockPrecisionAt1pct, 0.005/(0.005+0.2475); got < want-1e-12 || got > want+1e-12 {
 		t.Errorf("precision at 1%% = %v, want %v", got, want)
+	}
+}
+
+// TestStudy: every seed runs both models; the base model of a fold trains
+// only on the first rows; the summary spans the runs.
+func TestStudy(t *testing.T) {
+	samples := wordLabelled(60, 4, 12)
+	base := len(samples) / 2
+	_, models, _ := crossFit(samples, rowsOf(samples), testOptions.withDefaults(), func(i int) bool { return i < base })
+	for k, m := range models {
+		if len(m.trainedOn) == 0 || slices.Max(m.trainedOn) >= base {
+			t.Fatalf("fold %d's base model trained on rows %v, want only rows below %d", k, m.trainedOn, base)
+		}
+	}
+
+	st := RunStudy(samples, []uint64{1, 2}, base, testOptions)
+	if len(st.Runs) != 4 || len(st.Summary) != 2 || st.Summary[0].Model != "all" || st.Summary[1].Model != "base" {
+		t.Fatalf("runs %d, summaries %+v", len(st.Runs), st.Summary)
+	}
+	if st.Rows != len(samples) || st.Malicious+st.Benign != st.Rows || st.BlockBenignRows != atMost(st.Benign, BlockMaxBenignRate) {
+		t.Errorf("study counts %+v", st)
+	}
+	for _, s := range st.Summary {
+		var recalls []float64
+		for _, r := range st.Runs {
+			if r.Model == s.Model {
+				recalls = append(recalls, r.Report.BlockRecall)
+			}
+		}
+		if s.BlockRecall.Min != slices.Min(recalls) || s.BlockRecall.Max != slices.Max(recalls) ||
+			s.BlockRecall.Mean < s.BlockRecall.Min-1e-12 || s.BlockRecall.Mean > s.BlockRecall.Max+1e-12 {
+			t.Errorf("%s: block recall %+v over runs %v", s.Model, s.BlockRecall, recalls)
+		}
+		if len(s.RecallAt) != len(curveRates) {
+			t.Errorf("%s: curve of %d points", s.Model, len(s.RecallAt))
+		}
+	}
+	// The words generalise to unseen domains.
+	if all := st.Summary[0]; all.ReviewRecall.Mean < 0.6 {
+		t.Errorf("review recall %.2f on word-labelled rows", all.ReviewRecall.Mean)
+	}
+	var text bytes.Buffer
+	if err := st.WriteText(&text); err != nil || !strings.Contains(text.String(), "benign for 90%") {
+		t.Errorf("text %v\n%s", err, text.String())
+	}
+	if one := RunStudy(samples, []uint64{3}, 0, testOptions); len(one.Runs) != 1 || one.BaseRows != 0 {
+		t.Errorf("without base rows: %d runs, base %d", len(one.Runs), one.BaseRows)
+	}
+}
+
+func TestWilson(t *testing.T) {
+	// 21 of 21,000: the benign rows a 0.1% block threshold allows.
+	ci := wilson(21, 21000)
+	if !(ci[0] < 0.001 && 0.001 < ci[1]) || ci[0] < 0.0006 || ci[1] > 0.0016 {
+		t.Errorf("wilson(21, 21000) = %v", ci)
+	}
+	if ci := wilson(0, 50); ci[0] != 0 || ci[1] <= 0 || ci[1] > 0.1 {
+		t.Errorf("wilson(0, 50) = %v", ci)
+	}
+	if ci := wilson(50, 50); ci[1] != 1 || ci[0] < 0.9 {
+		t.Errorf("wilson(50, 50) = %v", ci)
+	}
+	if ci := wilson(0, 0); ci != [2]float64{0, 1} {
+		t.Errorf("wilson(0, 0) = %v", ci)
 	}
 }
