@@ -38,16 +38,10 @@ func TestMigrationShortensKeyPrefixes(t *testing.T) {
 // breakdowns; opening the store applies 00010, whose daily rollup of them
 // must give the same breakdowns.
 func TestMigrationAddsDailyBreakdowns(t *testing.T) {
-	ctx := t.Context()
 	dsn := newSchema(t)
 	pool := migratedTo(t, dsn, 9)
 	defer pool.Close()
-	for _, r := range storetest.OldClickDims() {
-		if _, err := pool.Exec(ctx, `INSERT INTO click_dims (link_id, hour, dim, value, humans, bots, previews) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			r.LinkID, r.Hour, r.Dim, r.Value, r.Humans, r.Bots, r.Previews); err != nil {
-			t.Fatal(err)
-		}
-	}
+	insertOldClickDims(t, pool)
 
 	storetest.CheckMigratedClickDims(t, openDSN(t, dsn))
 }
@@ -60,12 +54,7 @@ func TestMigrationRollsDays(t *testing.T) {
 	dsn := newSchema(t)
 	pool := migratedTo(t, dsn, 10)
 	defer pool.Close()
-	for _, r := range storetest.OldClickDims() {
-		if _, err := pool.Exec(ctx, `INSERT INTO click_dims (link_id, hour, dim, value, humans, bots, previews) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			r.LinkID, r.Hour, r.Dim, r.Value, r.Humans, r.Bots, r.Previews); err != nil {
-			t.Fatal(err)
-		}
-	}
+	insertOldClickDims(t, pool)
 	if _, err := pool.Exec(ctx, `INSERT INTO click_dims_daily (link_id, day, dim, value, humans, bots, previews)
 		SELECT link_id, (hour AT TIME ZONE 'UTC')::date, dim, value, sum(humans), sum(bots), sum(previews)
 		FROM click_dims GROUP BY 1, 2, 3, 4`); err != nil {
@@ -100,4 +89,15 @@ func migratedTo(t *testing.T, dsn string, version int64) *pgxpool.Pool {
 		t.Fatalf("migrating up to version %d: %v", version, err)
 	}
 	return pool
+}
+
+// insertOldClickDims inserts storetest.OldClickDims into click_dims.
+func insertOldClickDims(t *testing.T, pool *pgxpool.Pool) {
+	t.Helper()
+	for _, r := range storetest.OldClickDims() {
+		if _, err := pool.Exec(t.Context(), `INSERT INTO click_dims (link_id, hour, dim, value, humans, bots, previews) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			r.LinkID, r.Hour, r.Dim, r.Value, r.Humans, r.Bots, r.Previews); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
