@@ -42,6 +42,7 @@
 # Usage: bench/analytics.sh
 #   env: ROUNDS=3 DURATION=6s WARMUP=6s CONNECTIONS=8 LINKS=1000 PIN=1 PACE=50
 #        STEPS="50 60 70 80 90 100 110 120" TARGETS="fastmap off on" BASE_BIN=
+#        PORT_BASE=19300 (ports PORT_BASE+1..+5)
 #        STORE=sqlite PGURL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 # Needs wrk, jq, curl and taskset (installed with apt-get when missing, as root).
 set -euo pipefail
@@ -64,7 +65,8 @@ STORE=${STORE:-sqlite}
 PGURL=${PGURL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
 [ -n "$BASE_BIN" ] && TARGETS="$TARGETS base"
 KEY=bench-key-$RANDOM$RANDOM$RANDOM$RANDOM
-declare -A PORT=([fastmap]=19301 [off]=19302 [on]=19303 [base]=19304 [normal]=19305)
+PORT_BASE=${PORT_BASE:-19300}
+declare -A PORT=([fastmap]=$((PORT_BASE + 1)) [off]=$((PORT_BASE + 2)) [on]=$((PORT_BASE + 3)) [base]=$((PORT_BASE + 4)) [normal]=$((PORT_BASE + 5)))
 declare -A ARGS=([off]="--analytics=false" [on]="" [base]="" [normal]="--low-priority-background=false")
 # The targets that record clicks, and are checked for lost ones.
 RECORDING=$(tr ' ' '\n' <<<"$TARGETS" | grep -E '^(on|base|normal)$' | tr '\n' ' ')

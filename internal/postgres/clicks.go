@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"math"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -93,7 +94,19 @@ func (db *DB) RecordClicks(ctx context.Context, events []tiny.ClickEvent) error 
 		if len(agg.Events) == 0 {
 			return nil
 		}
-		_, err := tx.CopyFrom(ctx, pgx.Identifier{"clicks"}, clickColumns,
+		rolled, err := rollDays(ctx, tx, agg)
+		if err != nil {
+			return err
+		}
+		// Only the days already rolled take daily rows: a late click.
+		dayDims := agg.DayDims[:0:0]
+		for _, r := range agg.DayDims {
+			if r.Day < rolled {
+				dayDims = append(dayDims, r)
+			}
+		}
+		agg.DayDims = dayDims
+		_, err = tx.CopyFrom(ctx, pgx.Identifier{"clicks"}, clickColumns,
 			pgx.CopyFromSlice(len(agg.Events), func(i int) ([]any, error) {
 				e := &agg.Events[i]
 				return []any{e.LinkID, e.At, int64(e.Visitor), string(e.Kind),
@@ -129,6 +142,72 @@ func (db *DB) RecordClicks(ctx context.Context, events []tiny.ClickEvent) error 
 	})
 	return storeErr(err, "record clicks")
 }
+
+// rollLock is the key of the advisory lock that a batch that rolls days
+// up holds alone and every other batch holds shared: a batch then writes
+// its clicks of a day either before that day is rolled (hourly only, and
+// the roll adds them up) or after (hourly and daily), never half-way.
+const rollLock = 0x7469_6e79_726f_6c6c // "tinyroll"
+
+// rollDays returns the first day (unix milliseconds) whose breakdowns are
+// not in click_dims_daily, after rolling up, when b has a click of a later
+// day, the days before that day from click_dims: once a day, the first
+// batch of a new day rolls the day before, in b's transaction, so the roll
+// and the day it moves on to are committed together or not at all.
+func rollDays(ctx context.Context, tx pgx.Tx, b *rollup.Batch) (int64, error) {
+	last := int64(math.MinInt64)
+	for _, r := range b.Hourly {
+		last = max(last, rollup.DayOfMillis(r.Hour))
+	}
+	read := func() (int64, error) {
+		var day *time.Time // nil: no day rolled yet, none has daily rows
+		if err := tx.QueryRow(ctx, `SELECT (SELECT day FROM click_days_rolled)`).Scan(&day); err != nil {
+			return 0, err
+		}
+		if day == nil {
+			return math.MinInt64, nil
+		}
+		return day.UnixMilli(), nil
+	}
+	// The lock is taken before any row is written, so no batch waits on
+	// another while holding it; and shared or alone from the start, as a
+	// shared one cannot be upgraded without two rollers deadlocking.
+	rolled, err := read()
+	if err != nil {
+		return 0, err
+	}
+	if last <= rolled { // rolled only grows: no roll is due
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock_shared($1)`, int64(rollLock)); err != nil {
+			return 0, err
+		}
+		return read()
+	}
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(rollLock)); err != nil {
+		return 0, err
+	}
+	if rolled, err = read(); err != nil || last <= rolled {
+		return rolled, err
+	}
+	from, to := time.UnixMilli(max(rolled, minTime.UnixMilli())).UTC(), time.UnixMilli(last).UTC()
+	if _, err := tx.Exec(ctx, rollDims, from, to); err != nil {
+		return 0, err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO click_days_rolled (one, day) VALUES (true, $1)
+		ON CONFLICT (one) DO UPDATE SET day = excluded.day`, to); err != nil {
+		return 0, err
+	}
+	return last, nil
+}
+
+// rollDims adds the breakdowns of the hours [$1, $2), whole days, up by
+// day into click_dims_daily, which has no row of those days yet. It finds
+// their link-hours by click_hourly's index on the hour.
+const rollDims = `INSERT INTO click_dims_daily (link_id, day, dim, value, humans, bots, previews)
+	SELECT d.link_id, (d.hour AT TIME ZONE 'UTC')::date, d.dim, d.value,
+		sum(d.humans), sum(d.bots), sum(d.previews)
+	FROM click_hourly h JOIN click_dims d ON d.link_id = h.link_id AND d.hour = h.hour
+	WHERE h.hour >= $1 AND h.hour < $2
+	GROUP BY 1, 2, 3, 4`
 
 // counts holds the columns of the counts of some rows.
 type counts struct{ humans, bots, previews []int64 }
@@ -212,18 +291,22 @@ func queueVisitors(b *pgx.Batch, rows []rollup.Visitor) {
 // only previews (or bots, when they are left out) has no clicks, and is
 // left out. The hours [$2, $3) are read as the whole days [$8, $9) from
 // click_dims_daily and the hours before ($6) and after ($7) them from
-// click_dims (see rollup.Range): a year by hour is 20 times the rows.
-const statsDims = `SELECT dim, value, n FROM (
+// click_dims (see rollup.Range): a year by hour is 20 times the rows. Of
+// those days, the ones not rolled up yet (from click_days_rolled on) are
+// read by hour too.
+const statsDims = `WITH r AS (SELECT (SELECT day FROM click_days_rolled) AS day)
+SELECT dim, value, n FROM (
 	SELECT dim, value, n, row_number() OVER (PARTITION BY dim ORDER BY n DESC, value COLLATE "C") AS r
 	FROM (SELECT dim, value, sum(humans + $4 * bots)::bigint AS n
 		FROM (SELECT dim, value, humans, bots FROM click_dims
 				WHERE link_id = $1 AND hour >= $2 AND hour < $6
 			UNION ALL
 			SELECT dim, value, humans, bots FROM click_dims_daily
-				WHERE link_id = $1 AND day >= $8 AND day < $9
+				WHERE link_id = $1 AND day >= $8 AND day < $9 AND day < (SELECT coalesce(day, $8) FROM r)
 			UNION ALL
 			SELECT dim, value, humans, bots FROM click_dims
-				WHERE link_id = $1 AND hour >= $7 AND hour < $3) AS u
+				WHERE link_id = $1 AND hour < $3 AND hour >= least($7::timestamptz,
+					greatest($6::timestamptz, (SELECT coalesce(day::timestamp AT TIME ZONE 'UTC', $6) FROM r)))) AS u
 		GROUP BY dim, value) AS g
 	WHERE n > 0) AS d
 WHERE r <= $5 ORDER BY dim, r`

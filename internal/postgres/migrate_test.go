@@ -38,18 +38,34 @@ func TestMigrationShortensKeyPrefixes(t *testing.T) {
 // breakdowns; opening the store applies 00010, whose daily rollup of them
 // must give the same breakdowns.
 func TestMigrationAddsDailyBreakdowns(t *testing.T) {
-	ctx := t.Context()
 	dsn := newSchema(t)
 	pool := migratedTo(t, dsn, 9)
 	defer pool.Close()
-	for _, r := range storetest.OldClickDims() {
-		if _, err := pool.Exec(ctx, `INSERT INTO click_dims (link_id, hour, dim, value, humans, bots, previews) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			r.LinkID, r.Hour, r.Dim, r.Value, r.Humans, r.Bots, r.Previews); err != nil {
-			t.Fatal(err)
-		}
-	}
+	insertOldClickDims(t, pool)
 
 	storetest.CheckMigratedClickDims(t, openDSN(t, dsn))
+}
+
+// TestMigrationRollsDays fills a schema at version 10 with hourly
+// breakdowns and their daily rollup, as RecordClicks kept both before
+// 00012; opening the store applies 00012, which marks those days rolled.
+func TestMigrationRollsDays(t *testing.T) {
+	ctx := t.Context()
+	dsn := newSchema(t)
+	pool := migratedTo(t, dsn, 10)
+	defer pool.Close()
+	insertOldClickDims(t, pool)
+	if _, err := pool.Exec(ctx, `INSERT INTO click_dims_daily (link_id, day, dim, value, humans, bots, previews)
+		SELECT link_id, (hour AT TIME ZONE 'UTC')::date, dim, value, sum(humans), sum(bots), sum(previews)
+		FROM click_dims GROUP BY 1, 2, 3, 4`); err != nil {
+		t.Fatal(err)
+	}
+	// Every breakdown row had its hour's totals: the roll finds hours there.
+	if _, err := pool.Exec(ctx, `INSERT INTO click_hourly (link_id, hour, humans, bots, previews)
+		SELECT DISTINCT link_id, hour, 0, 0, 0 FROM click_dims`); err != nil {
+		t.Fatal(err)
+	}
+	storetest.CheckRolledDaysMigrated(t, openDSN(t, dsn))
 }
 
 // migratedTo applies the migrations up to version to the schema dsn names,
@@ -73,4 +89,15 @@ func migratedTo(t *testing.T, dsn string, version int64) *pgxpool.Pool {
 		t.Fatalf("migrating up to version %d: %v", version, err)
 	}
 	return pool
+}
+
+// insertOldClickDims inserts storetest.OldClickDims into click_dims.
+func insertOldClickDims(t *testing.T, pool *pgxpool.Pool) {
+	t.Helper()
+	for _, r := range storetest.OldClickDims() {
+		if _, err := pool.Exec(t.Context(), `INSERT INTO click_dims (link_id, hour, dim, value, humans, bots, previews) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			r.LinkID, r.Hour, r.Dim, r.Value, r.Humans, r.Bots, r.Previews); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -135,7 +135,7 @@ func TestOpenConcurrent(t *testing.T) {
 	// With the partitions of clicks for this month and the next, which
 	// Open creates.
 	month := rollup.MonthOf(time.Now())
-	want := []string{"aliases", "api_keys", "audit_log", "click_dims", "click_dims_daily", "click_hourly", "click_visitors", "clicks", "clicks_default",
+	want := []string{"aliases", "api_keys", "audit_log", "click_days_rolled", "click_dims", "click_dims_daily", "click_hourly", "click_visitors", "clicks", "clicks_default",
 		partitionName(month), partitionName(month.AddDate(0, 1, 0)), "destination_blocks",
 		"goose_db_version", "id_sequence", "import_checkpoints", "link_tags", "links", "recovery_codes", "sessions", "settings", "users"}
 	if !slices.Equal(tables, want) {

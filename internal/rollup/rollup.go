@@ -198,8 +198,8 @@ func Aggregate(events []tiny.ClickEvent, known func(linkID int64) bool) *Batch {
 		for _, d := range g.dims.entries {
 			b.Dims = append(b.Dims, Dim{LinkID: g.key.link, Hour: g.key.hour, Dim: dimNames[d.dim], Value: d.value, Counts: d.Counts})
 		}
-		link, today := g.key.link, dayOfMillis(g.key.hour)
-		if i > 0 && groups[i-1].key.link == link && dayOfMillis(groups[i-1].key.hour) == today {
+		link, today := g.key.link, DayOfMillis(g.key.hour)
+		if i > 0 && groups[i-1].key.link == link && DayOfMillis(groups[i-1].key.hour) == today {
 			for _, d := range g.dims.entries {
 				day.add(d.dim, d.value, d.Counts)
 			}
@@ -207,7 +207,7 @@ func Aggregate(events []tiny.ClickEvent, known func(linkID int64) bool) *Batch {
 			day = dimSet{entries: slices.Clone(g.dims.entries)}
 			day.reindex()
 		}
-		if i+1 == len(groups) || groups[i+1].key.link != link || dayOfMillis(groups[i+1].key.hour) != today {
+		if i+1 == len(groups) || groups[i+1].key.link != link || DayOfMillis(groups[i+1].key.hour) != today {
 			day.sort()
 			for _, d := range day.entries {
 				b.DayDims = append(b.DayDims, DayDim{LinkID: link, Day: today, Dim: dimNames[d.dim], Value: d.value, Counts: d.Counts})
@@ -368,8 +368,8 @@ func HourOf(t time.Time) time.Time { return t.UTC().Truncate(time.Hour) }
 // zero time, a UTC midnight, so a multiple of 24h is a UTC midnight.
 func DayOf(t time.Time) time.Time { return t.UTC().Truncate(24 * time.Hour) }
 
-// dayOfMillis returns the start of the UTC day of the unix millisecond ms.
-func dayOfMillis(ms int64) int64 {
+// DayOfMillis returns the start of the UTC day of the unix millisecond ms.
+func DayOfMillis(ms int64) int64 {
 	const day = 24 * 60 * 60 * 1000
 	return ms - ((ms%day)+day)%day
 }

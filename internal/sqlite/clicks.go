@@ -149,7 +149,8 @@ func (s *rowsStmt) exec(ctx context.Context, tx *sql.Tx, args []any) error {
 }
 
 // RecordClicks stores a batch in one transaction: the raw events, the
-// hourly totals, the breakdowns by hour and by day, the day's visitors of human clicks and the
+// hourly totals, the breakdowns by hour (and by day for the days already
+// rolled up, see rollDays), the day's visitors of human clicks and the
 // click counters of the links, each in a few multi-row statements after
 // the batch is aggregated in memory. Events of unknown links, and of a Kind
 // that is none of tiny's, are dropped.
@@ -179,10 +180,6 @@ func (db *DB) RecordClicks(ctx context.Context, events []tiny.ClickEvent) error 
 	for _, r := range b.Dims {
 		dims = append(dims, r.LinkID, r.Hour, r.Dim, r.Value, r.Humans, r.Bots, r.Previews)
 	}
-	dayDims := make([]any, 0, len(b.DayDims)*c.upsertDayDims.cols)
-	for _, r := range b.DayDims {
-		dayDims = append(dayDims, r.LinkID, r.Day, r.Dim, r.Value, r.Humans, r.Bots, r.Previews)
-	}
 	hourly := make([]any, 0, len(b.Hourly)*c.upsertHourly.cols)
 	for _, r := range b.Hourly {
 		hourly = append(hourly, r.LinkID, r.Hour, r.Humans, r.Bots, r.Previews)
@@ -196,6 +193,17 @@ func (db *DB) RecordClicks(ctx context.Context, events []tiny.ClickEvent) error 
 		counters = append(counters, r.LinkID, r.Clicks)
 	}
 	err = db.writeTx(ctx, func(tx *sql.Tx) error {
+		rolled, err := rollDays(ctx, tx, b)
+		if err != nil {
+			return err
+		}
+		// Only the days already rolled take daily rows: a late click.
+		var dayDims []any
+		for _, r := range b.DayDims {
+			if r.Day < rolled {
+				dayDims = append(dayDims, r.LinkID, r.Day, r.Dim, r.Value, r.Humans, r.Bots, r.Previews)
+			}
+		}
 		for _, w := range []struct {
 			stmt *rowsStmt
 			args []any
@@ -215,6 +223,45 @@ func (db *DB) RecordClicks(ctx context.Context, events []tiny.ClickEvent) error 
 	})
 	return storeErr(err, "record clicks", "")
 }
+
+// rollDays returns the first day (unix milliseconds) whose breakdowns are
+// not in click_dims_daily, after rolling up, when b has a click of a later
+// day, the days before that day from click_dims: once a day, the first
+// batch of a new day rolls the day before, in b's transaction, so the roll
+// and the day it moves on to are written together or not at all.
+func rollDays(ctx context.Context, tx *sql.Tx, b *rollup.Batch) (int64, error) {
+	// No row: no day is rolled yet, and none has daily rows.
+	rolled := int64(math.MinInt64)
+	if err := tx.QueryRowContext(ctx, `SELECT day FROM click_days_rolled`).Scan(&rolled); err != nil && err != sql.ErrNoRows {
+		return 0, err
+	}
+	last := rolled
+	for _, r := range b.Hourly {
+		last = max(last, rollup.DayOfMillis(r.Hour))
+	}
+	if last == rolled {
+		return rolled, nil
+	}
+	if _, err := tx.ExecContext(ctx, rollDims, rolled, last); err != nil {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO click_days_rolled (one, day) VALUES (1, ?)
+		ON CONFLICT (one) DO UPDATE SET day = excluded.day`, last); err != nil {
+		return 0, err
+	}
+	return last, nil
+}
+
+// rollDims adds the breakdowns of the hours [?1, ?2), whole days, up by
+// day into click_dims_daily, which has no row of those days yet. It finds
+// their link-hours by click_hourly's index on the hour. The modulo is
+// taken twice so that an hour before 1970 rounds down too.
+const rollDims = `INSERT INTO click_dims_daily (link_id, day, dim, value, humans, bots, previews)
+	SELECT d.link_id, d.hour - (d.hour % 86400000 + 86400000) % 86400000, d.dim, d.value,
+		sum(d.humans), sum(d.bots), sum(d.previews)
+	FROM click_hourly h JOIN click_dims d ON d.link_id = h.link_id AND d.hour = h.hour
+	WHERE h.hour >= ?1 AND h.hour < ?2
+	GROUP BY 1, 2, 3, 4`
 
 // knownLinks returns the set of the ids of events that are links.
 func (db *DB) knownLinks(ctx context.Context, events []tiny.ClickEvent) (map[int64]struct{}, error) {
@@ -260,18 +307,21 @@ const statsVisitors = `SELECT count(*) FROM click_visitors WHERE link_id = ?1 AN
 // they are left out) has no clicks, and is left out. The hours [?2, ?3) are
 // read as the whole days [?6, ?7) from click_dims_daily and the hours
 // before and after them from click_dims (see rollup.Range): a year by hour
-// is 20 times the rows.
-const statsDims = `SELECT dim, value, n FROM (
+// is 20 times the rows. Of those days, the ones not rolled up yet (from
+// click_days_rolled on, read in this statement, so from the snapshot of
+// the rest) are read by hour too: s is where the daily rows end.
+const statsDims = `WITH s AS (SELECT max(?6, min(?7, coalesce((SELECT day FROM click_days_rolled), ?6))) AS s)
+SELECT dim, value, n FROM (
 	SELECT dim, value, n, row_number() OVER (PARTITION BY dim ORDER BY n DESC, value) AS r
 	FROM (SELECT dim, value, sum(humans + ?4 * bots) AS n
 		FROM (SELECT dim, value, humans, bots FROM click_dims
 				WHERE link_id = ?1 AND hour >= ?2 AND hour < ?6
 			UNION ALL
 			SELECT dim, value, humans, bots FROM click_dims_daily
-				WHERE link_id = ?1 AND day >= ?6 AND day < ?7
+				WHERE link_id = ?1 AND day >= ?6 AND day < (SELECT s FROM s)
 			UNION ALL
 			SELECT dim, value, humans, bots FROM click_dims
-				WHERE link_id = ?1 AND hour >= ?7 AND hour < ?3)
+				WHERE link_id = ?1 AND hour >= (SELECT s FROM s) AND hour < ?3)
 		GROUP BY dim, value)
 	WHERE n > 0)
 WHERE r <= ?5 ORDER BY dim, r`

@@ -71,15 +71,42 @@ func openAtVersion(t *testing.T, path string, version int64) *sql.DB {
 // hourly breakdowns; opening it applies 00010, whose daily rollup of them
 // must give the same breakdowns.
 func TestMigrationAddsDailyBreakdowns(t *testing.T) {
-	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "tiny.db")
 	old := openAtVersion(t, path, 9)
 	defer old.Close()
+	insertOldClickDims(t, old)
+	storetest.CheckMigratedClickDims(t, reopenMigrated(t, old, path))
+}
+
+// TestMigrationRollsDays fills a store at schema version 10 with hourly
+// breakdowns and their daily rollup, as RecordClicks kept both before
+// 00012; opening it applies 00012, which marks those days rolled.
+func TestMigrationRollsDays(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "tiny.db")
+	old := openAtVersion(t, path, 10)
+	defer old.Close()
+	insertOldClickDims(t, old)
+	if _, err := old.ExecContext(ctx, `INSERT INTO click_dims_daily (link_id, day, dim, value, humans, bots, previews)
+		SELECT link_id, hour - (hour % 86400000 + 86400000) % 86400000, dim, value, sum(humans), sum(bots), sum(previews)
+		FROM click_dims GROUP BY 1, 2, 3, 4`); err != nil {
+		t.Fatal(err)
+	}
+	// Every breakdown row had its hour's totals: the roll finds hours there.
+	if _, err := old.ExecContext(ctx, `INSERT INTO click_hourly (link_id, hour, humans, bots, previews)
+		SELECT DISTINCT link_id, hour, 0, 0, 0 FROM click_dims`); err != nil {
+		t.Fatal(err)
+	}
+	storetest.CheckRolledDaysMigrated(t, reopenMigrated(t, old, path))
+}
+
+// insertOldClickDims inserts storetest.OldClickDims into click_dims.
+func insertOldClickDims(t *testing.T, db *sql.DB) {
+	t.Helper()
 	for _, r := range storetest.OldClickDims() {
-		if _, err := old.ExecContext(ctx, `INSERT INTO click_dims (link_id, hour, dim, value, humans, bots, previews) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		if _, err := db.ExecContext(t.Context(), `INSERT INTO click_dims (link_id, hour, dim, value, humans, bots, previews) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			r.LinkID, r.Hour.UnixMilli(), r.Dim, r.Value, r.Humans, r.Bots, r.Previews); err != nil {
 			t.Fatal(err)
 		}
 	}
-	storetest.CheckMigratedClickDims(t, reopenMigrated(t, old, path))
 }

@@ -505,6 +505,41 @@ func testClickStatsDays(t *testing.T, e *env) {
 	}
 }
 
+// testClickStatsRolledDays records clicks in time order, so that the
+// first batch of each new day rolls the days before it up by day, and
+// checks the breakdowns after every batch (exact before, across and after
+// each roll); then late clicks of days already rolled, which are added to
+// their days as well as to their hours.
+func testClickStatsRolledDays(t *testing.T, e *env) {
+	a := e.create(t, nil)
+	r := rand.New(rand.NewPCG(5, 6))
+	const days = 5
+	events := genClicks(r, 600, days*24, a.ID)
+	slices.SortStableFunc(events, func(x, y tiny.ClickEvent) int { return x.At.Compare(y.At) })
+	late := genClicks(r, 200, (days-1)*24, a.ID)
+	known := linkSet(a)
+	midnight := clickBase.Add(2 * time.Hour) // the first UTC midnight
+	at := func(day int, d time.Duration) time.Time { return midnight.Add(time.Duration(day)*24*time.Hour + d) }
+	check := func(recorded []tiny.ClickEvent, why string) {
+		t.Helper()
+		for _, rg := range [][2]time.Time{{}, {at(0, 0), at(days, 0)}, {at(0, 5*time.Hour), at(3, 7*time.Hour)}, {at(1, 0), at(2, 0)}} {
+			for _, link := range []int64{0, a.ID} {
+				q := tiny.StatsQuery{LinkID: link, From: rg[0], To: rg[1], IncludeBots: true}
+				if got, want := e.stats(t, q), wantStats(recorded, known, q); statsDiff(got, want) != "" {
+					t.Fatalf("ClickStats(%s) %s = %s, want %s\ndiff: %s", queryString(q), why,
+						statsString(got), statsString(want), statsDiff(got, want))
+				}
+			}
+		}
+	}
+	for i := 0; i < len(events); i += 40 {
+		e.record(t, 40, events[i:min(i+40, len(events))])
+		check(events[:min(i+40, len(events))], fmt.Sprintf("after %d clicks in time order", min(i+40, len(events))))
+	}
+	e.record(t, 50, late)
+	check(append(slices.Clone(events), late...), "after late clicks of rolled days")
+}
+
 func testUniqueVisitors(t *testing.T, e *env) {
 	a, b := e.create(t, nil), e.create(t, nil)
 	day1 := time.Date(2025, 3, 9, 0, 0, 0, 0, time.UTC)

@@ -132,3 +132,53 @@ func CheckMigratedClickDims(t *testing.T, s tiny.Store) {
 		}
 	}
 }
+
+// CheckRolledDaysMigrated checks a store that held OldClickDims in both
+// click_dims and click_dims_daily, as RecordClicks wrote them before
+// migration 00012 (the store test inserts them at version 10), once it is
+// migrated: the breakdowns are those of the hours, and stay exact when
+// clicks come in for a day of the old rows (written to both tables, as the
+// days up to the last old one count as rolled) and for a later day (whose
+// first batch rolls the days between up).
+func CheckRolledDaysMigrated(t *testing.T, s tiny.Store) {
+	t.Helper()
+	CheckMigratedClickDims(t, s)
+	ctx := t.Context()
+	id, err := s.LeaseIDs(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateLink(ctx, &tiny.Link{ID: id, Code: "migrated", URL: "https://example.com/", Redirect: 302, Status: tiny.StatusActive}); err != nil {
+		t.Fatal(err)
+	}
+	var events []tiny.ClickEvent
+	for _, at := range []time.Time{
+		time.Date(2025, 3, 11, 20, 0, 0, 0, time.UTC), // the last old day
+		time.Date(2025, 3, 10, 3, 0, 0, 0, time.UTC),  // an earlier one
+		time.Date(2025, 3, 14, 1, 0, 0, 0, time.UTC),  // rolls Mar 12 and 13
+		time.Date(2025, 3, 12, 9, 0, 0, 0, time.UTC),  // now a rolled day
+		time.Date(2025, 3, 14, 2, 0, 0, 0, time.UTC),  // not rolled yet
+	} {
+		e := click(id, at, tiny.VisitorHuman, 1)
+		events = append(events, e)
+		if err := s.RecordClicks(ctx, []tiny.ClickEvent{e}); err != nil {
+			t.Fatalf("RecordClicks(%s) after migration = %v, want nil", timeString(at), err)
+		}
+		for _, rg := range [][2]time.Time{{}, {time.Date(2025, 3, 10, 0, 0, 0, 0, time.UTC), time.Date(2025, 3, 15, 0, 0, 0, 0, time.UTC)}} {
+			q := tiny.StatsQuery{LinkID: id, From: rg[0], To: rg[1]}
+			if got, want := statsOf(t, s, q), wantStats(events, func(int64) bool { return true }, q); statsDiff(got, want) != "" {
+				t.Errorf("ClickStats(%s) after migration and %d clicks = %s, want %s", queryString(q), len(events), statsString(got), statsString(want))
+			}
+		}
+	}
+	CheckMigratedClickDims(t, s)
+}
+
+func statsOf(t *testing.T, s tiny.Store, q tiny.StatsQuery) *tiny.ClickStats {
+	t.Helper()
+	st, err := s.ClickStats(t.Context(), q)
+	if err != nil {
+		t.Fatalf("ClickStats(%s) = %v, want nil", queryString(q), err)
+	}
+	return st
+}

@@ -52,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) tiny.Store) {
 		{"RecordClicksTotals", testRecordClicksTotals},
 		{"ClickStatsQueries", testClickStatsQueries},
 		{"ClickStatsDays", testClickStatsDays},
+		{"ClickStatsRolledDays", testClickStatsRolledDays},
 		{"UniqueVisitors", testUniqueVisitors},
 		{"RecordClicksUnknownLinks", testRecordClicksUnknownLinks},
 		{"Clicks", testClicks},
