@@ -550,8 +550,10 @@ func listenerPIDOf(t *testing.T, a *DB, app, what string) int32 {
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
 		var pid int32
+		// Idle after its LISTEN, not merely connected: a fresh connection is
+		// idle too, and a change made before its LISTEN is never heard.
 		err := a.pool.QueryRow(t.Context(), `SELECT pid FROM pg_stat_activity
-			WHERE application_name = $1 AND state = 'idle'`, listenerName(app, what)).Scan(&pid)
+			WHERE application_name = $1 AND state = 'idle' AND query ILIKE 'LISTEN %'`, listenerName(app, what)).Scan(&pid)
 		if err == nil {
 			return pid
 		}
