@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"tiny/internal/nice"
 	"tiny/internal/rollup"
 	"tiny/internal/tiny"
 )
@@ -50,14 +51,14 @@ func (s *rowsStmt) query(n int) string {
 
 // clickStmts are the statements of RecordClicks.
 type clickStmts struct {
-	insertClicks, upsertHourly, upsertDims, upsertDayDims, insertVisitors, addCounts rowsStmt
+	insertPacks, upsertHourly, upsertDims, upsertDayDims, insertVisitors, addCounts rowsStmt
 }
 
 func newClickStmts() *clickStmts {
 	return &clickStmts{
-		insertClicks: rowsStmt{
-			head: `INSERT INTO clicks (link_id, at, kind, visitor, referrer, country, city, browser, os, device) VALUES `,
-			row:  `(?,?,?,?,?,?,?,?,?,?)`, cols: 10,
+		insertPacks: rowsStmt{
+			head: `INSERT INTO click_packs (link_id, first_at, last_at, n, events) VALUES `,
+			row:  `(?,?,?,?,?)`, cols: 5,
 		},
 		upsertHourly: rowsStmt{
 			head: `INSERT INTO click_hourly (link_id, hour, humans, bots, previews) VALUES `,
@@ -91,7 +92,7 @@ func newClickStmts() *clickStmts {
 }
 
 func (c *clickStmts) all() []*rowsStmt {
-	return []*rowsStmt{&c.insertClicks, &c.upsertHourly, &c.upsertDims, &c.upsertDayDims, &c.insertVisitors, &c.addCounts}
+	return []*rowsStmt{&c.insertPacks, &c.upsertHourly, &c.upsertDims, &c.upsertDayDims, &c.insertVisitors, &c.addCounts}
 }
 
 // prepare prepares every size of every statement on the writer.
@@ -143,13 +144,14 @@ func (s *rowsStmt) exec(ctx context.Context, tx *sql.Tx, args []any) error {
 		if _, err := bound[i].ExecContext(ctx, args[:size*s.cols]...); err != nil {
 			return err
 		}
+		nice.MaybeYield(ctx)
 		args, n = args[size*s.cols:], n-size
 	}
 	return nil
 }
 
-// RecordClicks stores a batch in one transaction: the raw events, the
-// hourly totals, the breakdowns by hour (and by day for the days already
+// RecordClicks stores a batch in one transaction: the raw events, in a
+// pack per link (see packEvents), the hourly totals, the breakdowns by hour (and by day for the days already
 // rolled up, see rollDays), the day's visitors of human clicks and the
 // click counters of the links, each in a few multi-row statements after
 // the batch is aggregated in memory. Events of unknown links, and of a Kind
@@ -165,16 +167,18 @@ func (db *DB) RecordClicks(ctx context.Context, events []tiny.ClickEvent) error 
 	if err != nil {
 		return storeErr(err, "record clicks", "")
 	}
+	nice.MaybeYield(ctx)
 	b := rollup.Aggregate(events, func(id int64) bool { _, ok := known[id]; return ok })
 	if len(b.Events) == 0 {
 		return nil
 	}
+	nice.MaybeYield(ctx)
 	// The arguments too are made before the writer is taken.
 	c := db.clicks
-	raw := make([]any, 0, len(b.Events)*c.insertClicks.cols)
-	for _, e := range b.Events {
-		raw = append(raw, e.LinkID, millis(e.At), string(e.Kind), int64(e.Visitor),
-			e.Referrer, e.Country, e.City, e.Browser, e.OS, e.Device)
+	packs := packEvents(b.Events)
+	raw := make([]any, 0, len(packs)*c.insertPacks.cols)
+	for _, p := range packs {
+		raw = append(raw, p.linkID, p.firstAt, p.lastAt, p.n, string(append(p.events, ']')))
 	}
 	dims := make([]any, 0, len(b.Dims)*c.upsertDims.cols)
 	for _, r := range b.Dims {
@@ -192,6 +196,7 @@ func (db *DB) RecordClicks(ctx context.Context, events []tiny.ClickEvent) error 
 	for _, r := range b.Counters {
 		counters = append(counters, r.LinkID, r.Clicks)
 	}
+	nice.MaybeYield(ctx)
 	err = db.writeTx(ctx, func(tx *sql.Tx) error {
 		rolled, err := rollDays(ctx, tx, b)
 		if err != nil {
@@ -208,7 +213,7 @@ func (db *DB) RecordClicks(ctx context.Context, events []tiny.ClickEvent) error 
 			stmt *rowsStmt
 			args []any
 		}{
-			{&c.insertClicks, raw},
+			{&c.insertPacks, raw},
 			{&c.upsertDims, dims},
 			{&c.upsertDayDims, dayDims},
 			{&c.upsertHourly, hourly},
@@ -443,9 +448,17 @@ func (db *DB) Clicks(ctx context.Context, linkID int64, from, to time.Time, f fu
 	return storeErr(rows.Err(), "clicks", "")
 }
 
-// selectClicks reads the events of link ?1 in [?2, ?3), oldest first.
-const selectClicks = `SELECT at, kind, visitor, referrer, country, city, browser, os, device
-	FROM clicks WHERE link_id = ?1 AND at >= ?2 AND at < ?3 ORDER BY at, rowid`
+// selectClicks reads the events of link ?1 in [?2, ?3), oldest first and,
+// at equal times, in the order they were recorded: by pack, then by place
+// in the pack. It finds the packs by (link_id, first_at) and sorts their
+// events, which a pack holds in the order they were queued, not strictly
+// by time.
+const selectClicks = `SELECT e.value ->> 0, e.value ->> 1, e.value ->> 2, e.value ->> 3, e.value ->> 4,
+		e.value ->> 5, e.value ->> 6, e.value ->> 7, e.value ->> 8
+	FROM click_packs p, json_each(p.events) e
+	WHERE p.link_id = ?1 AND p.first_at < ?3 AND p.last_at >= ?2
+		AND e.value ->> 0 >= ?2 AND e.value ->> 0 < ?3
+	ORDER BY e.value ->> 0, p.id, e.key`
 
 // ceilMillis returns the first stored time (unix milliseconds) that is not
 // before t: a stored time x is before t exactly when x < ceilMillis(t).
@@ -457,34 +470,86 @@ func ceilMillis(t time.Time) int64 {
 	return ms
 }
 
-// deleteClicks deletes at most ?2 events older than ?1.
-const deleteClicks = `DELETE FROM clicks WHERE rowid IN (SELECT rowid FROM clicks WHERE at < ?1 LIMIT ?2)`
+// deletePacks deletes at most ?2 packs whose events are all older than
+// ?1, returning each one's number of events.
+const deletePacks = `DELETE FROM click_packs WHERE id IN
+	(SELECT id FROM click_packs WHERE first_at < ?1 AND last_at < ?1 LIMIT ?2) RETURNING n`
 
-// deleteChunk is how many events each statement of DeleteClicksBefore
+// trimPacks drops the events older than ?1 from the packs that also hold
+// later ones, returning each one's number of events left.
+const trimPacks = `UPDATE click_packs SET
+		events = (SELECT json_group_array(json(e.value) ORDER BY e.key) FROM json_each(click_packs.events) e WHERE e.value ->> 0 >= ?1),
+		n = (SELECT count(*) FROM json_each(click_packs.events) e WHERE e.value ->> 0 >= ?1),
+		first_at = (SELECT min(e.value ->> 0) FROM json_each(click_packs.events) e WHERE e.value ->> 0 >= ?1)
+	WHERE first_at < ?1 AND last_at >= ?1 RETURNING n`
+
+// straddling counts the events of the packs that trimPacks trims.
+const straddling = `SELECT coalesce(sum(n), 0) FROM click_packs WHERE first_at < ?1 AND last_at >= ?1`
+
+// deleteChunk is how many packs each statement of DeleteClicksBefore
 // deletes.
-const deleteChunk = 10_000
+const deleteChunk = 1_000
 
-// DeleteClicksBefore deletes the raw events older than t, deleteChunk (10,000)
-// at a time, each chunk a transaction of its own, so that the writer is never
-// held for long and clicks and creates go on meanwhile. It returns how many
-// it deleted, also when it fails half-way. The rollups are kept.
+// DeleteClicksBefore deletes the raw events older than t: the packs wholly
+// before it, deleteChunk (1,000) at a time, each chunk a transaction of its
+// own, so that the writer is never held for long and clicks and creates go
+// on meanwhile; then the older events of the few packs that straddle t. It
+// returns how many events it deleted, also when it fails half-way. The
+// rollups are kept.
 func (db *DB) DeleteClicksBefore(ctx context.Context, t time.Time) (int64, error) {
 	before := ceilMillis(t)
 	var total int64
 	for {
-		res, err := db.writer.ExecContext(ctx, deleteClicks, before, db.deleteChunk)
+		var packs int
+		err := db.writeTx(ctx, func(tx *sql.Tx) error {
+			ns, err := sumRows(ctx, tx, deletePacks, before, db.deleteChunk)
+			total, packs = total+ns.sum, ns.rows
+			return err
+		})
 		if err != nil {
 			return total, storeErr(err, "delete clicks", "")
 		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return total, storeErr(err, "delete clicks", "")
-		}
-		total += n
-		if n < int64(db.deleteChunk) {
-			return total, nil
+		if packs < db.deleteChunk {
+			break
 		}
 	}
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		var had int64
+		if err := tx.QueryRowContext(ctx, straddling, before).Scan(&had); err != nil {
+			return err
+		}
+		left, err := sumRows(ctx, tx, trimPacks, before)
+		if err == nil {
+			total += had - left.sum
+		}
+		return err
+	})
+	return total, storeErr(err, "delete clicks", "")
+}
+
+// rowSum is the number of rows a statement returned and the sum of their
+// one integer column.
+type rowSum struct {
+	rows int
+	sum  int64
+}
+
+// sumRows runs a statement that returns one integer per row, and sums them.
+func sumRows(ctx context.Context, tx *sql.Tx, query string, args ...any) (rowSum, error) {
+	var r rowSum
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return r, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n int64
+		if err := rows.Scan(&n); err != nil {
+			return r, err
+		}
+		r.rows, r.sum = r.rows+1, r.sum+n
+	}
+	return r, rows.Err()
 }
 
 // DeleteSetting removes the setting name. Removing one that does not exist

@@ -65,7 +65,7 @@ type DB struct {
 	// The multi-row statements of RecordClicks and ImportLinks, on writer.
 	clicks  *clickStmts
 	imports *importStmts
-	// deleteChunk is how many events each statement of
+	// deleteChunk is how many packs of events each statement of
 	// DeleteClicksBefore deletes; tests make it small.
 	deleteChunk int
 
