@@ -150,90 +150,71 @@ func (s *rowsStmt) exec(ctx context.Context, tx *sql.Tx, args []any) error {
 	return nil
 }
 
-// RecordClicks stores a batch in one transaction: the raw events, in a
-// pack per link (see packEvents), the hourly totals, the breakdowns by hour (and by day for the days already
-// rolled up, see rollDays), the day's visitors of human clicks and the
-// click counters of the links, each in a few multi-row statements after
-// the batch is aggregated in memory. Events of unknown links, and of a Kind
-// that is none of tiny's, are dropped.
+// RecordClicks stores a batch: in one transaction, the raw events, in a
+// pack per link (see packEvents), and the click counters of the links.
+// Their rollups (hourly totals, breakdowns, visitors) are written later,
+// for many batches at once (see rollUp): the events stay in memory until
+// then, and the packs say which are not rolled up yet if the process dies
+// first. Events of unknown links, and of a Kind that is none of tiny's,
+// are dropped.
 func (db *DB) RecordClicks(ctx context.Context, events []tiny.ClickEvent) error {
 	if len(events) == 0 {
 		return nil
 	}
 	// Links are never removed, only marked deleted, so a link found before
-	// the transaction is still there in it: the lookup and the aggregation
-	// run on a read connection before the writer is taken.
+	// the transaction is still there in it: the lookup runs on a read
+	// connection before the writer is taken.
 	known, err := db.knownLinks(ctx, events)
 	if err != nil {
 		return storeErr(err, "record clicks", "")
 	}
-	nice.MaybeYield(ctx)
-	b := rollup.Aggregate(events, func(id int64) bool { _, ok := known[id]; return ok })
-	if len(b.Events) == 0 {
+	kept, counts := rollup.Keep(events, func(id int64) bool { _, ok := known[id]; return ok })
+	if len(kept) == 0 {
 		return nil
 	}
 	nice.MaybeYield(ctx)
 	// The arguments too are made before the writer is taken.
 	c := db.clicks
-	packs := packEvents(b.Events)
+	packs := packEvents(kept)
 	raw := make([]any, 0, len(packs)*c.insertPacks.cols)
 	for _, p := range packs {
 		raw = append(raw, p.linkID, p.firstAt, p.lastAt, p.n, string(append(p.events, ']')))
 	}
-	dims := make([]any, 0, len(b.Dims)*c.upsertDims.cols)
-	for _, r := range b.Dims {
-		dims = append(dims, r.LinkID, r.Hour, r.Dim, r.Value, r.Humans, r.Bots, r.Previews)
-	}
-	hourly := make([]any, 0, len(b.Hourly)*c.upsertHourly.cols)
-	for _, r := range b.Hourly {
-		hourly = append(hourly, r.LinkID, r.Hour, r.Humans, r.Bots, r.Previews)
-	}
-	visitors := make([]any, 0, len(b.Visitors)*c.insertVisitors.cols)
-	for _, r := range b.Visitors {
-		visitors = append(visitors, r.LinkID, r.Day, int64(r.Visitor))
-	}
-	counters := make([]any, 0, len(b.Counters)*c.addCounts.cols)
-	for _, r := range b.Counters {
+	counters := make([]any, 0, len(counts)*c.addCounts.cols)
+	for _, r := range counts {
 		counters = append(counters, r.LinkID, r.Clicks)
 	}
 	nice.MaybeYield(ctx)
+	var last int64
 	err = db.writeTx(ctx, func(tx *sql.Tx) error {
-		rolled, err := rollDays(ctx, tx, b)
-		if err != nil {
+		if err := c.insertPacks.exec(ctx, tx, raw); err != nil {
 			return err
 		}
-		// Only the days already rolled take daily rows: a late click.
-		var dayDims []any
-		for _, r := range b.DayDims {
-			if r.Day < rolled {
-				dayDims = append(dayDims, r.LinkID, r.Day, r.Dim, r.Value, r.Humans, r.Bots, r.Previews)
-			}
+		if err := c.addCounts.exec(ctx, tx, counters); err != nil {
+			return err
 		}
-		for _, w := range []struct {
-			stmt *rowsStmt
-			args []any
-		}{
-			{&c.insertPacks, raw},
-			{&c.upsertDims, dims},
-			{&c.upsertDayDims, dayDims},
-			{&c.upsertHourly, hourly},
-			{&c.insertVisitors, visitors},
-			{&c.addCounts, counters},
-		} {
-			if err := w.stmt.exec(ctx, tx, w.args); err != nil {
-				return err
-			}
-		}
-		return nil
+		// Ids only grow, and the writer is this transaction's alone: the
+		// packs just written are the last len(packs).
+		return tx.QueryRowContext(ctx, `SELECT max(id) FROM click_packs`).Scan(&last)
 	})
-	return storeErr(err, "record clicks", "")
+	if err != nil {
+		return storeErr(err, "record clicks", "")
+	}
+	if db.unrolled.add(packRange{last - int64(len(packs)) + 1, last}, kept, db.now()) {
+		// The batch is stored; a failed roll is retried with the next
+		// batch, and ClickStats, which rolls first, reports it.
+		nice.MaybeYield(ctx)
+		_ = db.rollUp(ctx)
+	}
+	return nil
 }
 
 // rollDays returns the first day (unix milliseconds) whose breakdowns are
 // not in click_dims_daily, after rolling up, when b has a click of a later
 // day, the days before that day from click_dims: once a day, the first
-// batch of a new day rolls the day before, in b's transaction, so the roll
-// and the day it moves on to are written together or not at all.
+// roll-up (rollPacks) of a new day rolls the day before, in its
+// transaction, so the roll and the day it moves on to are written together
+// or not at all.
 func rollDays(ctx context.Context, tx *sql.Tx, b *rollup.Batch) (int64, error) {
 	// No row: no day is rolled yet, and none has daily rows.
 	rolled := int64(math.MinInt64)
@@ -332,13 +313,17 @@ SELECT dim, value, n FROM (
 WHERE r <= ?5 ORDER BY dim, r`
 
 // ClickStats aggregates the clicks q selects from the rollups, in one read
-// transaction, so every figure comes from the same snapshot. A zero q.From
+// transaction, so every figure comes from the same snapshot. It first rolls
+// up the clicks stored and not rolled up yet, so every stored click counts. A zero q.From
 // or q.To leaves the range open on that side; q.Top <= 0 keeps every entry
 // of the breakdowns; a query whose range is empty gets zero statistics.
 func (db *DB) ClickStats(ctx context.Context, q tiny.StatsQuery) (*tiny.ClickStats, error) {
 	r, ok := rollup.RangeOf(q)
 	if !ok {
 		return &tiny.ClickStats{}, nil
+	}
+	if err := db.rollUpIfBehind(ctx); err != nil {
+		return nil, err
 	}
 	from, to := millis(r.From), millis(r.To)
 	// The series, the breakdowns and the visitors are three queries of

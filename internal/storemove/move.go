@@ -42,6 +42,9 @@ var sqliteOnly = map[string]string{
 	// click_packs holds SQLite's raw events in packs; its clicks view
 	// reads them as the rows of PostgreSQL's clicks, and takes inserts.
 	"click_packs": "clicks, through the SQLite view of that name",
+	// click_packs_rolled marks the packs whose rollups are written (after
+	// sqlite.Open, every one); PostgreSQL writes them with each batch.
+	"click_packs_rolled": "nothing: PostgreSQL's rollups are written with their clicks",
 }
 
 // sqliteViews are the SQLite views that stand for a PostgreSQL table, and
