@@ -69,8 +69,7 @@ type Recorder struct {
 	enqueued, dropped, written, failed atomic.Uint64
 	droppedSeen                        uint64 // dropped at the last batch; the worker's own
 	onBatch                            atomic.Pointer[func(n int, d time.Duration)]
-	lastBatch                          atomic.Int64  // nanoseconds the last write took
-	yielder                            *nice.Yielder // the worker's own; nil: never yields
+	lastBatch                          atomic.Int64 // nanoseconds the last write took
 }
 
 // NewRecorder returns a Recorder writing to store. Call Start to run it.
@@ -176,9 +175,6 @@ func (r *Recorder) run() {
 	defer close(r.done)
 	if r.cfg.LowPriority {
 		nice.Lowest()
-		// The worker's thread runs last, but redirects may also wait for
-		// the Go P it holds: it gives that back between steps of a batch.
-		r.yielder = nice.NewYielder()
 	}
 	ticker := time.NewTicker(r.cfg.FlushInterval)
 	defer ticker.Stop()
@@ -274,11 +270,8 @@ func (r *Recorder) flush(batch []Click) []Click {
 	for i, c := range batch {
 		events[i] = r.cfg.Enricher.Enrich(c)
 		batch[i] = Click{}
-		if i%64 == 63 {
-			r.yielder.Maybe()
-		}
 	}
-	ctx, cancel := context.WithTimeout(nice.WithYielder(context.Background(), r.yielder), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	err := r.store.RecordClicks(ctx, events)
 	cancel()
 	took := time.Since(start)

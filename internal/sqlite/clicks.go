@@ -11,7 +11,6 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"tiny/internal/nice"
 	"tiny/internal/rollup"
 	"tiny/internal/tiny"
 )
@@ -144,7 +143,6 @@ func (s *rowsStmt) exec(ctx context.Context, tx *sql.Tx, args []any) error {
 		if _, err := bound[i].ExecContext(ctx, args[:size*s.cols]...); err != nil {
 			return err
 		}
-		nice.MaybeYield(ctx)
 		args, n = args[size*s.cols:], n-size
 	}
 	return nil
@@ -172,7 +170,6 @@ func (db *DB) RecordClicks(ctx context.Context, events []tiny.ClickEvent) error 
 	if len(kept) == 0 {
 		return nil
 	}
-	nice.MaybeYield(ctx)
 	// The arguments too are made before the writer is taken.
 	c := db.clicks
 	packs := packEvents(kept)
@@ -184,7 +181,6 @@ func (db *DB) RecordClicks(ctx context.Context, events []tiny.ClickEvent) error 
 	for _, r := range counts {
 		counters = append(counters, r.LinkID, r.Clicks)
 	}
-	nice.MaybeYield(ctx)
 	var last int64
 	err = db.writeTx(ctx, func(tx *sql.Tx) error {
 		if err := c.insertPacks.exec(ctx, tx, raw); err != nil {
@@ -203,7 +199,6 @@ func (db *DB) RecordClicks(ctx context.Context, events []tiny.ClickEvent) error 
 	if db.unrolled.add(packRange{last - int64(len(packs)) + 1, last}, kept, db.now()) {
 		// The batch is stored; a failed roll is retried with the next
 		// batch, and ClickStats, which rolls first, reports it.
-		nice.MaybeYield(ctx)
 		_ = db.rollUp(ctx)
 	}
 	return nil

@@ -6,7 +6,6 @@ import (
 	"sync"
 	"time"
 
-	"tiny/internal/nice"
 	"tiny/internal/rollup"
 	"tiny/internal/tiny"
 )
@@ -161,7 +160,6 @@ func rollPacks(ctx context.Context, tx *sql.Tx, c *clickStmts, batches []unrolle
 		}
 		events = [][]tiny.ClickEvent{read}
 	}
-	nice.MaybeYield(ctx)
 	if err := writeRollups(ctx, tx, c, rollup.Rollups(events...)); err != nil {
 		return err
 	}
