@@ -141,12 +141,17 @@ TICK=$(getconf CLK_TCK)
 metric() { curl -s "http://127.0.0.1:${PORT[$1]}/metrics" | awk -v n="$2" '$1 == n {printf "%d", $2}'; }
 
 # settle V: waits until V has written (or failed to write) every click it
-# queued, at most 120 s, so that each run counts its own clicks and their
-# writing, and not the backlog of the run before.
+# queued, at most 120 s, then reads its statistics once, which makes a store
+# that rolls clicks up later than it writes them (SQLite) roll them up; so
+# each run counts its own clicks and all their writing, and not the backlog
+# of the run before.
 settle() {
   local i
   for i in $(seq 240); do
-    [ "$(metric "$1" tiny_clicks_enqueued_total)" = "$(($(metric "$1" tiny_clicks_written_total) + $(metric "$1" tiny_clicks_failed_total)))" ] && return
+    if [ "$(metric "$1" tiny_clicks_enqueued_total)" = "$(($(metric "$1" tiny_clicks_written_total) + $(metric "$1" tiny_clicks_failed_total)))" ]; then
+      curl -sf -o /dev/null -H "Authorization: Bearer $KEY" "http://127.0.0.1:${PORT[$1]}/api/v1/stats" || echo "$1: reading its statistics failed" >&2
+      return
+    fi
     sleep 0.5
   done
   echo "$1: clicks still queued after 120 s" >&2

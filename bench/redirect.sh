@@ -59,6 +59,10 @@
 #                      first seconds of clicks create the rollup rows later ones update
 #   PIN=0              1: each server on CPU 0, wrk on CPU 1 (taskset), nginx with one
 #                      worker; default: all share every CPU (1 with -P)
+#   SETTLE=1           before and after each run of a tiny target that records clicks, wait
+#                      until every queued click is written and read its statistics (which
+#                      makes SQLite roll them up); the CPU per request is read after it, so
+#                      it counts writing the run's clicks (0: read it when wrk stops)
 #   NGINX_WORKERS=auto nginx worker_processes (1 when PIN=1)
 #   BULK_BATCH=100     links per POST /api/v1/links/bulk
 #   TINY_EXPECT_STATUS=302   redirect status tiny (and tiny-base) must answer
@@ -112,6 +116,7 @@ NGINX_KA_PORT=${NGINX_KA_PORT:-18085}
 COOLDOWN=${COOLDOWN:-2}
 WARMUP=${WARMUP:-10s}
 PIN=${PIN:-0}
+SETTLE=${SETTLE:-1}
 NGINX_WORKERS=${NGINX_WORKERS:-}
 BULK_BATCH=${BULK_BATCH:-100}
 TINY_EXPECT_STATUS=${TINY_EXPECT_STATUS:-302}
@@ -529,12 +534,30 @@ click_counts() {
 		awk '$1 == "tiny_clicks_enqueued_total" {e = $2} $1 == "tiny_clicks_dropped_total" {d = $2} END {printf "%.0f %.0f", e, d}'
 }
 
+# settle_clicks NAME: for a tiny target that records clicks, waits (at most
+# 60 s) until it has written every click it queued, then reads its
+# statistics once, which makes a store that rolls clicks up later than it
+# writes them (SQLite) roll them up: the CPU read after it counts the
+# writing of the run's clicks, which goes on after wrk stops.
+settle_clicks() {
+	[[ $1 == tiny* ]] && ((STANDIN == 0 || $1 != tiny)) || return 0
+	local url=http://127.0.0.1:${PORT_OF[$1]} i m
+	for ((i = 0; i < 120; i++)); do
+		m=$(curl -s --max-time 5 "$url/metrics" | awk '$1 == "tiny_clicks_enqueued_total" {e = $2} $1 == "tiny_clicks_written_total" {w = $2} $1 == "tiny_clicks_failed_total" {f = $2} END {print (e == w + f) ? "settled" : "queued"}')
+		[[ $m == settled ]] && break
+		sleep 0.5
+	done
+	[[ $m == settled ]] || log "$1: clicks still queued after 60 s"
+	curl -sf -o /dev/null --max-time 30 -H "Authorization: Bearer $TINY_INITIAL_API_KEY" "$url/api/v1/stats" || log "$1: reading its statistics failed"
+}
+
 declare -A RPS=() P50=() P99=() P999=() CPU_US=() SRV_CPU=() WRK_CPU=() OTHER_CPU=() CLICKS=()
 run_one() {
 	local name=$1 round=$2 url=http://127.0.0.1:${PORT_OF[$1]} out=$TMP/wrk-$1-$2.txt
 	local t0 t1 srv0 srv1 m0 m1 c0 c1 wall wrk_s non23 sockerr requests
 	((QUIET_WAIT == 0)) || wait_quiet
 	log "round $round: $name"
+	settle_clicks "$name"
 	read -r -a c0 <<<"$(click_counts "$name")"
 	srv0=$(proc_ticks "${PID_OF[$name]}")
 	read -r -a m0 < <(machine_ticks)
@@ -546,7 +569,12 @@ run_one() {
 	} 2>"$out.time" || die "wrk failed against $name: $(cat "$out")"
 	t1=$(date +%s%N)
 	read -r -a m1 < <(machine_ticks)
-	srv1=$(proc_ticks "${PID_OF[$name]}")
+	srv1=$(proc_ticks "${PID_OF[$name]}") # the run's own, for the CPU % columns
+	local srv_settled=$srv1
+	if ((SETTLE)); then
+		settle_clicks "$name"
+		srv_settled=$(proc_ticks "${PID_OF[$name]}")
+	fi
 	kill -0 "${PID_OF[$name]}" 2>/dev/null || die "$name died during the run"
 	read -r -a c1 <<<"$(click_counts "$name")"
 	CLICKS[$name:$round]=""
@@ -569,7 +597,7 @@ run_one() {
 	[[ $requests =~ ^[1-9][0-9]*$ ]] || die "no request count in wrk output for $name: $(cat "$out")"
 	# The server's CPU time over the run, per completed request: what one
 	# redirect costs the server, whatever the load generator could drive.
-	CPU_US[$name:$round]=$(awk -v t="$((srv1 - srv0))" -v hz="$CLK_TCK" -v n="$requests" 'BEGIN {printf "%.1f", t / hz / n * 1e6}')
+	CPU_US[$name:$round]=$(awk -v t="$((srv_settled - srv0))" -v hz="$CLK_TCK" -v n="$requests" 'BEGIN {printf "%.1f", t / hz / n * 1e6}')
 	non23=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$out")
 	sockerr=$(awk '/Socket errors:/ {print}' "$out")
 	[[ -z $non23 ]] || die "$name answered $non23 non-2xx/3xx responses in round $round; the number is not valid"
@@ -684,7 +712,7 @@ report() {
 		done
 	done
 	echo
-	echo "server CPU µs/req: user + system time of the server process and its children (/proc) over the run, per request wrk completed. clicks queued: the share of the run's clicks tiny queued for writing rather than dropped at a full queue (off: click capture off); below 100% the CPU per request leaves out the dropped clicks' writes. CPU columns: server and wrk in % of one CPU; other load = everything else on the machine, in % of all $NPROC CPUs."
+	echo "server CPU µs/req: user + system time of the server process and its children (/proc) over the run$( ((SETTLE)) && echo " and, for tiny, until the run's queued clicks were written and rolled up"), per request wrk completed. clicks queued: the share of the run's clicks tiny queued for writing rather than dropped at a full queue (off: click capture off); below 100% the CPU per request leaves out the dropped clicks' writes. CPU columns: server and wrk in % of one CPU; other load = everything else on the machine, in % of all $NPROC CPUs."
 	noisy=0
 	for key in "${!OTHER_CPU[@]}"; do ((OTHER_CPU[$key] <= NOISY_PCT)) || noisy=$((noisy + 1)); done
 	if ((noisy > 0)); then

@@ -112,72 +112,103 @@ type Batch struct {
 // below saturation) a map of every row, its growth and a sort of all the
 // rows cost more than the store's writes of them.
 func Aggregate(events []tiny.ClickEvent, known func(linkID int64) bool) *Batch {
-	b := &Batch{Events: make([]tiny.ClickEvent, 0, len(events))}
-	type dayKey struct {
-		link, day int64
-		visitor   uint64
-	}
-	var groups []hourGroup
-	index := make(map[hourKey]int)
-	group := func(k hourKey) int {
-		i, ok := index[k]
-		if !ok {
-			i = len(groups)
-			index[k] = i
-			groups = append(groups, hourGroup{key: k})
-		}
-		return i
-	}
-	visitors := make(map[dayKey]struct{})
-	counters := make(map[int64]int64)
-	addVisitor := func(k dayKey) {
-		if _, ok := visitors[k]; !ok {
-			visitors[k] = struct{}{}
-			b.Visitors = append(b.Visitors, Visitor{k.link, k.day, k.visitor})
-		}
-	}
-
-	// The rows of the links first, from the events …
+	a := newAggregator()
+	a.b.Events = make([]tiny.ClickEvent, 0, len(events))
 	for _, e := range events {
-		var one Counts
-		switch e.Kind {
-		case tiny.VisitorHuman:
-			one.Humans = 1
-		case tiny.VisitorBot:
-			one.Bots = 1
-		case tiny.VisitorPreview:
-			one.Previews = 1
-		default:
+		one, ok := countsOf(e.Kind)
+		if !ok || e.LinkID == Instance || !known(e.LinkID) {
 			continue
 		}
-		if e.LinkID == Instance || !known(e.LinkID) {
-			continue
-		}
-		b.Events = append(b.Events, e)
-		g := &groups[group(hourKey{e.LinkID, HourOf(e.At).UnixMilli()})]
-		g.counts.plus(one)
-		g.dims.add(dimBrowser, e.Browser, one)
-		g.dims.add(dimCountry, e.Country, one)
-		g.dims.add(dimDevice, e.Device, one)
-		g.dims.add(dimOS, e.OS, one)
-		g.dims.add(dimReferrer, e.Referrer, one)
-		if e.Kind == tiny.VisitorHuman {
-			addVisitor(dayKey{e.LinkID, DayOf(e.At).UnixMilli(), e.Visitor})
-			if !e.Counted {
-				counters[e.LinkID]++
+		a.b.Events = append(a.b.Events, e)
+		a.add(e, one)
+	}
+	return a.finish()
+}
+
+// Rollups aggregates events that Keep kept, in several slices, into the
+// rows they add, like Aggregate but without Events and Counters: for a
+// store that wrote the events and their counters already.
+func Rollups(events ...[]tiny.ClickEvent) *Batch {
+	a := newAggregator()
+	for _, batch := range events {
+		for _, e := range batch {
+			if one, ok := countsOf(e.Kind); ok && e.LinkID != Instance {
+				a.add(e, one)
 			}
 		}
 	}
-	// … then the instance's, from the links' rows, which are fewer.
+	b := a.finish()
+	b.Counters = nil
+	return b
+}
+
+// aggregator gathers a batch's rows event by event.
+type aggregator struct {
+	b        *Batch
+	groups   []hourGroup
+	index    map[hourKey]int
+	visitors map[dayKey]struct{}
+	counters map[int64]int64
+}
+
+type dayKey struct {
+	link, day int64
+	visitor   uint64
+}
+
+func newAggregator() *aggregator {
+	return &aggregator{b: &Batch{}, index: make(map[hourKey]int), visitors: make(map[dayKey]struct{}), counters: make(map[int64]int64)}
+}
+
+func (a *aggregator) group(k hourKey) int {
+	i, ok := a.index[k]
+	if !ok {
+		i = len(a.groups)
+		a.index[k] = i
+		a.groups = append(a.groups, hourGroup{key: k})
+	}
+	return i
+}
+
+func (a *aggregator) addVisitor(k dayKey) {
+	if _, ok := a.visitors[k]; !ok {
+		a.visitors[k] = struct{}{}
+		a.b.Visitors = append(a.b.Visitors, Visitor{k.link, k.day, k.visitor})
+	}
+}
+
+// add adds the rows of a link's event, which counts one.
+func (a *aggregator) add(e tiny.ClickEvent, one Counts) {
+	g := &a.groups[a.group(hourKey{e.LinkID, HourOf(e.At).UnixMilli()})]
+	g.counts.plus(one)
+	g.dims.add(dimBrowser, e.Browser, one)
+	g.dims.add(dimCountry, e.Country, one)
+	g.dims.add(dimDevice, e.Device, one)
+	g.dims.add(dimOS, e.OS, one)
+	g.dims.add(dimReferrer, e.Referrer, one)
+	if e.Kind == tiny.VisitorHuman {
+		a.addVisitor(dayKey{e.LinkID, DayOf(e.At).UnixMilli(), e.Visitor})
+		if !e.Counted {
+			a.counters[e.LinkID]++
+		}
+	}
+}
+
+// finish adds the instance's rows and returns the batch, sorted.
+func (a *aggregator) finish() *Batch {
+	b, groups := a.b, a.groups
+	// The rows of the links come from the events; the instance's from
+	// the links' rows, which are fewer.
 	for i, n := 0, len(groups); i < n; i++ {
-		j := group(hourKey{Instance, groups[i].key.hour}) // may move groups
+		j := a.group(hourKey{Instance, groups[i].key.hour}) // may move groups
+		groups = a.groups
 		groups[j].counts.plus(groups[i].counts)
 		for _, d := range groups[i].dims.entries {
 			groups[j].dims.add(d.dim, d.value, d.Counts)
 		}
 	}
 	for _, r := range b.Visitors[:len(b.Visitors):len(b.Visitors)] {
-		addVisitor(dayKey{Instance, r.Day, r.Visitor})
+		a.addVisitor(dayKey{Instance, r.Day, r.Visitor})
 	}
 
 	// Sorted by link and hour, the groups give the hourly rows in order,
@@ -225,12 +256,49 @@ func Aggregate(events []tiny.ClickEvent, known func(linkID int64) bool) *Batch {
 		// int64 order, the order of the stores' signed columns.
 		return cmp.Compare(int64(x.Visitor), int64(y.Visitor))
 	})
-	b.Counters = make([]Counter, 0, len(counters))
-	for id, n := range counters {
-		b.Counters = append(b.Counters, Counter{id, n})
-	}
-	slices.SortFunc(b.Counters, func(x, y Counter) int { return cmp.Compare(x.LinkID, y.LinkID) })
+	b.Counters = sortedCounters(a.counters)
 	return b
+}
+
+// countsOf is the count one event of kind adds; false for a kind that is
+// none of tiny's.
+func countsOf(kind tiny.VisitorKind) (Counts, bool) {
+	switch kind {
+	case tiny.VisitorHuman:
+		return Counts{Humans: 1}, true
+	case tiny.VisitorBot:
+		return Counts{Bots: 1}, true
+	case tiny.VisitorPreview:
+		return Counts{Previews: 1}, true
+	}
+	return Counts{}, false
+}
+
+func sortedCounters(counters map[int64]int64) []Counter {
+	out := make([]Counter, 0, len(counters))
+	for id, n := range counters {
+		out = append(out, Counter{id, n})
+	}
+	slices.SortFunc(out, func(x, y Counter) int { return cmp.Compare(x.LinkID, y.LinkID) })
+	return out
+}
+
+// Keep returns the events Aggregate keeps and the Counters they add, and
+// nothing else: for a store that writes the events and counters with each
+// batch and aggregates the rest later, over many batches.
+func Keep(events []tiny.ClickEvent, known func(linkID int64) bool) ([]tiny.ClickEvent, []Counter) {
+	kept := make([]tiny.ClickEvent, 0, len(events))
+	counters := make(map[int64]int64)
+	for _, e := range events {
+		if _, ok := countsOf(e.Kind); !ok || e.LinkID == Instance || !known(e.LinkID) {
+			continue
+		}
+		kept = append(kept, e)
+		if e.Kind == tiny.VisitorHuman && !e.Counted {
+			counters[e.LinkID]++
+		}
+	}
+	return kept, sortedCounters(counters)
 }
 
 // hourKey is a link (or Instance) and the start of an hour.

@@ -2,6 +2,7 @@ package rollup
 
 import (
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -31,6 +32,15 @@ func TestAggregate(t *testing.T) {
 		event(0, h, tiny.VisitorHuman, 1, "a"), // the instance is no link
 	}
 	b := Aggregate(events, func(id int64) bool { return id == 1 || id == 2 })
+	kept, counters := Keep(events, func(id int64) bool { return id == 1 || id == 2 })
+	if !slices.Equal(kept, b.Events) || !slices.Equal(counters, b.Counters) {
+		t.Errorf("Keep = %v, %v; want Aggregate's events and counters %v, %v", kept, counters, b.Events, b.Counters)
+	}
+	// Rolled up later, in two parts, the kept events give the same rows.
+	later := Rollups(kept[:2], kept[2:])
+	if later.Events != nil || later.Counters != nil || !reflect.DeepEqual([]any{later.Hourly, later.Dims, later.DayDims, later.Visitors}, []any{b.Hourly, b.Dims, b.DayDims, b.Visitors}) {
+		t.Errorf("Rollups of the kept events = %+v, want Aggregate's rows without events and counters %+v", later, b)
+	}
 
 	if len(b.Events) != 5 {
 		t.Errorf("Aggregate kept %d events, want 5", len(b.Events))

@@ -50,14 +50,14 @@ func (s *rowsStmt) query(n int) string {
 
 // clickStmts are the statements of RecordClicks.
 type clickStmts struct {
-	insertClicks, upsertHourly, upsertDims, upsertDayDims, insertVisitors, addCounts rowsStmt
+	insertPacks, upsertHourly, upsertDims, upsertDayDims, insertVisitors, addCounts rowsStmt
 }
 
 func newClickStmts() *clickStmts {
 	return &clickStmts{
-		insertClicks: rowsStmt{
-			head: `INSERT INTO clicks (link_id, at, kind, visitor, referrer, country, city, browser, os, device) VALUES `,
-			row:  `(?,?,?,?,?,?,?,?,?,?)`, cols: 10,
+		insertPacks: rowsStmt{
+			head: `INSERT INTO click_packs (link_id, first_at, last_at, n, events) VALUES `,
+			row:  `(?,?,?,?,?)`, cols: 5,
 		},
 		upsertHourly: rowsStmt{
 			head: `INSERT INTO click_hourly (link_id, hour, humans, bots, previews) VALUES `,
@@ -91,7 +91,7 @@ func newClickStmts() *clickStmts {
 }
 
 func (c *clickStmts) all() []*rowsStmt {
-	return []*rowsStmt{&c.insertClicks, &c.upsertHourly, &c.upsertDims, &c.upsertDayDims, &c.insertVisitors, &c.addCounts}
+	return []*rowsStmt{&c.insertPacks, &c.upsertHourly, &c.upsertDims, &c.upsertDayDims, &c.insertVisitors, &c.addCounts}
 }
 
 // prepare prepares every size of every statement on the writer.
@@ -148,87 +148,68 @@ func (s *rowsStmt) exec(ctx context.Context, tx *sql.Tx, args []any) error {
 	return nil
 }
 
-// RecordClicks stores a batch in one transaction: the raw events, the
-// hourly totals, the breakdowns by hour (and by day for the days already
-// rolled up, see rollDays), the day's visitors of human clicks and the
-// click counters of the links, each in a few multi-row statements after
-// the batch is aggregated in memory. Events of unknown links, and of a Kind
-// that is none of tiny's, are dropped.
+// RecordClicks stores a batch: in one transaction, the raw events, in a
+// pack per link (see packEvents), and the click counters of the links.
+// Their rollups (hourly totals, breakdowns, visitors) are written later,
+// for many batches at once (see rollUp): the events stay in memory until
+// then, and the packs say which are not rolled up yet if the process dies
+// first. Events of unknown links, and of a Kind that is none of tiny's,
+// are dropped.
 func (db *DB) RecordClicks(ctx context.Context, events []tiny.ClickEvent) error {
 	if len(events) == 0 {
 		return nil
 	}
 	// Links are never removed, only marked deleted, so a link found before
-	// the transaction is still there in it: the lookup and the aggregation
-	// run on a read connection before the writer is taken.
+	// the transaction is still there in it: the lookup runs on a read
+	// connection before the writer is taken.
 	known, err := db.knownLinks(ctx, events)
 	if err != nil {
 		return storeErr(err, "record clicks", "")
 	}
-	b := rollup.Aggregate(events, func(id int64) bool { _, ok := known[id]; return ok })
-	if len(b.Events) == 0 {
+	kept, counts := rollup.Keep(events, func(id int64) bool { _, ok := known[id]; return ok })
+	if len(kept) == 0 {
 		return nil
 	}
 	// The arguments too are made before the writer is taken.
 	c := db.clicks
-	raw := make([]any, 0, len(b.Events)*c.insertClicks.cols)
-	for _, e := range b.Events {
-		raw = append(raw, e.LinkID, millis(e.At), string(e.Kind), int64(e.Visitor),
-			e.Referrer, e.Country, e.City, e.Browser, e.OS, e.Device)
+	packs := packEvents(kept)
+	raw := make([]any, 0, len(packs)*c.insertPacks.cols)
+	for _, p := range packs {
+		raw = append(raw, p.linkID, p.firstAt, p.lastAt, p.n, string(append(p.events, ']')))
 	}
-	dims := make([]any, 0, len(b.Dims)*c.upsertDims.cols)
-	for _, r := range b.Dims {
-		dims = append(dims, r.LinkID, r.Hour, r.Dim, r.Value, r.Humans, r.Bots, r.Previews)
-	}
-	hourly := make([]any, 0, len(b.Hourly)*c.upsertHourly.cols)
-	for _, r := range b.Hourly {
-		hourly = append(hourly, r.LinkID, r.Hour, r.Humans, r.Bots, r.Previews)
-	}
-	visitors := make([]any, 0, len(b.Visitors)*c.insertVisitors.cols)
-	for _, r := range b.Visitors {
-		visitors = append(visitors, r.LinkID, r.Day, int64(r.Visitor))
-	}
-	counters := make([]any, 0, len(b.Counters)*c.addCounts.cols)
-	for _, r := range b.Counters {
+	counters := make([]any, 0, len(counts)*c.addCounts.cols)
+	for _, r := range counts {
 		counters = append(counters, r.LinkID, r.Clicks)
 	}
+	var last int64
 	err = db.writeTx(ctx, func(tx *sql.Tx) error {
-		rolled, err := rollDays(ctx, tx, b)
-		if err != nil {
+		if err := c.insertPacks.exec(ctx, tx, raw); err != nil {
 			return err
 		}
-		// Only the days already rolled take daily rows: a late click.
-		var dayDims []any
-		for _, r := range b.DayDims {
-			if r.Day < rolled {
-				dayDims = append(dayDims, r.LinkID, r.Day, r.Dim, r.Value, r.Humans, r.Bots, r.Previews)
-			}
+		if err := c.addCounts.exec(ctx, tx, counters); err != nil {
+			return err
 		}
-		for _, w := range []struct {
-			stmt *rowsStmt
-			args []any
-		}{
-			{&c.insertClicks, raw},
-			{&c.upsertDims, dims},
-			{&c.upsertDayDims, dayDims},
-			{&c.upsertHourly, hourly},
-			{&c.insertVisitors, visitors},
-			{&c.addCounts, counters},
-		} {
-			if err := w.stmt.exec(ctx, tx, w.args); err != nil {
-				return err
-			}
-		}
-		return nil
+		// Ids only grow, and the writer is this transaction's alone: the
+		// packs just written are the last len(packs).
+		return tx.QueryRowContext(ctx, `SELECT max(id) FROM click_packs`).Scan(&last)
 	})
-	return storeErr(err, "record clicks", "")
+	if err != nil {
+		return storeErr(err, "record clicks", "")
+	}
+	if db.unrolled.add(packRange{last - int64(len(packs)) + 1, last}, kept, db.now()) {
+		// The batch is stored; a failed roll is retried with the next
+		// batch, and ClickStats, which rolls first, reports it.
+		_ = db.rollUp(ctx)
+	}
+	return nil
 }
 
 // rollDays returns the first day (unix milliseconds) whose breakdowns are
 // not in click_dims_daily, after rolling up, when b has a click of a later
 // day, the days before that day from click_dims: once a day, the first
-// batch of a new day rolls the day before, in b's transaction, so the roll
-// and the day it moves on to are written together or not at all.
+// roll-up (rollPacks) of a new day rolls the day before, in its
+// transaction, so the roll and the day it moves on to are written together
+// or not at all.
 func rollDays(ctx context.Context, tx *sql.Tx, b *rollup.Batch) (int64, error) {
 	// No row: no day is rolled yet, and none has daily rows.
 	rolled := int64(math.MinInt64)
@@ -327,13 +308,17 @@ SELECT dim, value, n FROM (
 WHERE r <= ?5 ORDER BY dim, r`
 
 // ClickStats aggregates the clicks q selects from the rollups, in one read
-// transaction, so every figure comes from the same snapshot. A zero q.From
+// transaction, so every figure comes from the same snapshot. It first rolls
+// up the clicks stored and not rolled up yet, so every stored click counts. A zero q.From
 // or q.To leaves the range open on that side; q.Top <= 0 keeps every entry
 // of the breakdowns; a query whose range is empty gets zero statistics.
 func (db *DB) ClickStats(ctx context.Context, q tiny.StatsQuery) (*tiny.ClickStats, error) {
 	r, ok := rollup.RangeOf(q)
 	if !ok {
 		return &tiny.ClickStats{}, nil
+	}
+	if err := db.rollUpIfBehind(ctx); err != nil {
+		return nil, err
 	}
 	from, to := millis(r.From), millis(r.To)
 	// The series, the breakdowns and the visitors are three queries of
@@ -443,9 +428,17 @@ func (db *DB) Clicks(ctx context.Context, linkID int64, from, to time.Time, f fu
 	return storeErr(rows.Err(), "clicks", "")
 }
 
-// selectClicks reads the events of link ?1 in [?2, ?3), oldest first.
-const selectClicks = `SELECT at, kind, visitor, referrer, country, city, browser, os, device
-	FROM clicks WHERE link_id = ?1 AND at >= ?2 AND at < ?3 ORDER BY at, rowid`
+// selectClicks reads the events of link ?1 in [?2, ?3), oldest first and,
+// at equal times, in the order they were recorded: by pack, then by place
+// in the pack. It finds the packs by (link_id, first_at) and sorts their
+// events, which a pack holds in the order they were queued, not strictly
+// by time.
+const selectClicks = `SELECT e.value ->> 0, e.value ->> 1, e.value ->> 2, e.value ->> 3, e.value ->> 4,
+		e.value ->> 5, e.value ->> 6, e.value ->> 7, e.value ->> 8
+	FROM click_packs p, json_each(p.events) e
+	WHERE p.link_id = ?1 AND p.first_at < ?3 AND p.last_at >= ?2
+		AND e.value ->> 0 >= ?2 AND e.value ->> 0 < ?3
+	ORDER BY e.value ->> 0, p.id, e.key`
 
 // ceilMillis returns the first stored time (unix milliseconds) that is not
 // before t: a stored time x is before t exactly when x < ceilMillis(t).
@@ -457,34 +450,86 @@ func ceilMillis(t time.Time) int64 {
 	return ms
 }
 
-// deleteClicks deletes at most ?2 events older than ?1.
-const deleteClicks = `DELETE FROM clicks WHERE rowid IN (SELECT rowid FROM clicks WHERE at < ?1 LIMIT ?2)`
+// deletePacks deletes at most ?2 packs whose events are all older than
+// ?1, returning each one's number of events.
+const deletePacks = `DELETE FROM click_packs WHERE id IN
+	(SELECT id FROM click_packs WHERE first_at < ?1 AND last_at < ?1 LIMIT ?2) RETURNING n`
 
-// deleteChunk is how many events each statement of DeleteClicksBefore
+// trimPacks drops the events older than ?1 from the packs that also hold
+// later ones, returning each one's number of events left.
+const trimPacks = `UPDATE click_packs SET
+		events = (SELECT json_group_array(json(e.value) ORDER BY e.key) FROM json_each(click_packs.events) e WHERE e.value ->> 0 >= ?1),
+		n = (SELECT count(*) FROM json_each(click_packs.events) e WHERE e.value ->> 0 >= ?1),
+		first_at = (SELECT min(e.value ->> 0) FROM json_each(click_packs.events) e WHERE e.value ->> 0 >= ?1)
+	WHERE first_at < ?1 AND last_at >= ?1 RETURNING n`
+
+// straddling counts the events of the packs that trimPacks trims.
+const straddling = `SELECT coalesce(sum(n), 0) FROM click_packs WHERE first_at < ?1 AND last_at >= ?1`
+
+// deleteChunk is how many packs each statement of DeleteClicksBefore
 // deletes.
-const deleteChunk = 10_000
+const deleteChunk = 1_000
 
-// DeleteClicksBefore deletes the raw events older than t, deleteChunk (10,000)
-// at a time, each chunk a transaction of its own, so that the writer is never
-// held for long and clicks and creates go on meanwhile. It returns how many
-// it deleted, also when it fails half-way. The rollups are kept.
+// DeleteClicksBefore deletes the raw events older than t: the packs wholly
+// before it, deleteChunk (1,000) at a time, each chunk a transaction of its
+// own, so that the writer is never held for long and clicks and creates go
+// on meanwhile; then the older events of the few packs that straddle t. It
+// returns how many events it deleted, also when it fails half-way. The
+// rollups are kept.
 func (db *DB) DeleteClicksBefore(ctx context.Context, t time.Time) (int64, error) {
 	before := ceilMillis(t)
 	var total int64
 	for {
-		res, err := db.writer.ExecContext(ctx, deleteClicks, before, db.deleteChunk)
+		var packs int
+		err := db.writeTx(ctx, func(tx *sql.Tx) error {
+			ns, err := sumRows(ctx, tx, deletePacks, before, db.deleteChunk)
+			total, packs = total+ns.sum, ns.rows
+			return err
+		})
 		if err != nil {
 			return total, storeErr(err, "delete clicks", "")
 		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return total, storeErr(err, "delete clicks", "")
-		}
-		total += n
-		if n < int64(db.deleteChunk) {
-			return total, nil
+		if packs < db.deleteChunk {
+			break
 		}
 	}
+	err := db.writeTx(ctx, func(tx *sql.Tx) error {
+		var had int64
+		if err := tx.QueryRowContext(ctx, straddling, before).Scan(&had); err != nil {
+			return err
+		}
+		left, err := sumRows(ctx, tx, trimPacks, before)
+		if err == nil {
+			total += had - left.sum
+		}
+		return err
+	})
+	return total, storeErr(err, "delete clicks", "")
+}
+
+// rowSum is the number of rows a statement returned and the sum of their
+// one integer column.
+type rowSum struct {
+	rows int
+	sum  int64
+}
+
+// sumRows runs a statement that returns one integer per row, and sums them.
+func sumRows(ctx context.Context, tx *sql.Tx, query string, args ...any) (rowSum, error) {
+	var r rowSum
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return r, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var n int64
+		if err := rows.Scan(&n); err != nil {
+			return r, err
+		}
+		r.rows, r.sum = r.rows+1, r.sum+n
+	}
+	return r, rows.Err()
 }
 
 // DeleteSetting removes the setting name. Removing one that does not exist

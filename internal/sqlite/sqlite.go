@@ -24,6 +24,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -65,7 +66,12 @@ type DB struct {
 	// The multi-row statements of RecordClicks and ImportLinks, on writer.
 	clicks  *clickStmts
 	imports *importStmts
-	// deleteChunk is how many events each statement of
+	// unrolled holds the events written and not rolled up yet; rollMu
+	// lets one roll run at a time (see rollups.go).
+	unrolled unrolled
+	rollMu   sync.Mutex
+
+	// deleteChunk is how many packs of events each statement of
 	// DeleteClicksBefore deletes; tests make it small.
 	deleteChunk int
 
@@ -109,7 +115,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: register %s: %w", lowerFunc, err)
 	}
 
-	db := &DB{now: time.Now, clicks: newClickStmts(), imports: newImportStmts(), deleteChunk: deleteChunk}
+	db := &DB{now: time.Now, clicks: newClickStmts(), imports: newImportStmts(), deleteChunk: deleteChunk,
+		unrolled: unrolled{every: rollEvery, max: rollMax}}
 	db.writer = sql.OpenDB(connector{drv, writerDSN(abs)})
 	db.writer.SetMaxOpenConns(1)
 	db.writer.SetMaxIdleConns(1)
@@ -135,6 +142,12 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	db.reader.SetConnMaxLifetime(0)
 	db.reader.SetConnMaxIdleTime(0)
 	if err := db.prepare(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	// Clicks stored but not rolled up when the last process stopped (a
+	// crash) are rolled up now, from their packs.
+	if err := db.rollUp(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -253,10 +266,17 @@ func (db *DB) prepare(ctx context.Context) error {
 	return db.clicks.prepare(ctx, db.writer)
 }
 
-// Close closes both connection pools. In WAL mode the last connection to
+// Close rolls up the clicks not rolled up yet and closes both connection
+// pools. In WAL mode the last connection to
 // close checkpoints the WAL into the database file.
 func (db *DB) Close() error {
 	var errs []error
+	if db.clicks.insertPacks.stmts != nil && !db.unrolled.empty() {
+		// Not rolling up loses nothing (the next Open does it) but time.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		errs = append(errs, db.rollUp(ctx))
+		cancel()
+	}
 	for _, s := range []*sql.Stmt{db.linkByID, db.linkByAlias, db.linkChecks, db.insertLink, db.insertTag, db.insertAlias} {
 		if s != nil {
 			errs = append(errs, s.Close())

@@ -30,6 +30,21 @@ func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) tiny.Store { return openTemp(t) })
 }
 
+// TestConformanceRollingUp runs the conformance suite again with the
+// clicks rolled up with every batch, from the batch in memory and from the
+// packs in the file (as after a crash), rather than by ClickStats.
+func TestConformanceRollingUp(t *testing.T) {
+	for _, forget := range []bool{false, true} {
+		t.Run(map[bool]string{false: "FromMemory", true: "FromPacks"}[forget], func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T) tiny.Store {
+				db := openTemp(t)
+				db.unrolled.every, db.unrolled.forget = 0, forget
+				return db
+			})
+		})
+	}
+}
+
 // migrationVersion returns the schema version goose recorded.
 func migrationVersion(t *testing.T, db *DB) int64 {
 	t.Helper()
@@ -67,7 +82,7 @@ func TestOpenMigratesAndReopenIsIdempotent(t *testing.T) {
 		tables = append(tables, name)
 	}
 	rows.Close()
-	for _, name := range []string{"aliases", "api_keys", "audit_log", "click_dims", "click_dims_daily", "click_hourly", "click_visitors", "clicks", "destination_blocks", "id_sequence", "link_tags", "links", "recovery_codes", "sessions", "settings", "users"} {
+	for _, name := range []string{"aliases", "api_keys", "audit_log", "click_dims", "click_dims_daily", "click_hourly", "click_packs", "click_visitors", "destination_blocks", "id_sequence", "link_tags", "links", "recovery_codes", "sessions", "settings", "users"} {
 		if !slices.Contains(tables, name) {
 			t.Errorf("tables after Open = %v, want %q among them", tables, name)
 		}
@@ -298,7 +313,7 @@ func TestKillChild(t *testing.T) {
 }
 
 // TestClickQueryPlans checks that the queries of clicks and their rollups
-// search an index for their range, and that Clicks needs no sort.
+// search an index for their range.
 func TestClickQueryPlans(t *testing.T) {
 	db := openTemp(t)
 	defer db.Close()
@@ -307,8 +322,9 @@ func TestClickQueryPlans(t *testing.T) {
 		args        []any
 		want        string
 	}{
-		{"Clicks", selectClicks, []any{1, 0, 1}, "SEARCH clicks USING INDEX clicks_link_id_at (link_id=? AND at>? AND at<?)"},
-		{"DeleteClicksBefore", deleteClicks, []any{1, 10}, "SEARCH clicks USING COVERING INDEX clicks_at (at<?)"},
+		{"Clicks", selectClicks, []any{1, 0, 1}, "SEARCH p USING INDEX click_packs_link_id_first_at (link_id=? AND first_at<?)"},
+		{"DeleteClicksBefore", deletePacks, []any{1, 10}, "SEARCH click_packs USING COVERING INDEX click_packs_first_at (first_at<?)"},
+		{"DeleteClicksBefore trims", trimPacks, []any{1}, "SEARCH click_packs USING COVERING INDEX click_packs_first_at (first_at<?)"},
 		{"ClickStats hourly", statsHourly, []any{1, 0, 1}, "SEARCH click_hourly USING PRIMARY KEY (link_id=? AND hour>? AND hour<?)"},
 		{"ClickStats breakdowns", statsDims, []any{1, 0, 1, 0, 10, 0, 1}, "SEARCH click_dims USING PRIMARY KEY (link_id=? AND hour>? AND hour<?)"},
 		{"ClickStats breakdowns by day", statsDims, []any{1, 0, 1, 0, 10, 0, 1}, "SEARCH click_dims_daily USING PRIMARY KEY (link_id=? AND day>? AND day<?)"},
@@ -319,15 +335,12 @@ func TestClickQueryPlans(t *testing.T) {
 		if !slices.Contains(plan, tt.want) {
 			t.Errorf("query plan of %s = %q, want step %q", tt.name, plan, tt.want)
 		}
-		if tt.name == "Clicks" && slices.Contains(plan, "USE TEMP B-TREE FOR ORDER BY") {
-			t.Errorf("query plan of Clicks = %q, want no sort: the index gives the order", plan)
-		}
 	}
 }
 
-// TestDeleteClicksBeforeChunks deletes in chunks smaller than the events
-// to delete: every old event goes, the others stay, and the count is
-// exact.
+// TestDeleteClicksBeforeChunks deletes in chunks smaller than the packs
+// to delete, with packs that straddle the time: every old event goes, the
+// others stay, and the count is exact.
 func TestDeleteClicksBeforeChunks(t *testing.T) {
 	ctx := t.Context()
 	db := openTemp(t)
@@ -338,14 +351,19 @@ func TestDeleteClicksBeforeChunks(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	var events []tiny.ClickEvent
-	for i := range 20 {
-		// Out of time order, as batches of several nodes' clocks can be.
-		at := start.Add(time.Duration((i*7)%20) * time.Minute)
-		events = append(events, tiny.ClickEvent{LinkID: 1, At: at, Kind: tiny.VisitorHuman, Referrer: "direct"})
-	}
-	if err := db.RecordClicks(ctx, events); err != nil {
-		t.Fatal(err)
+	var ats []time.Time
+	for batch := range 10 {
+		// Two events a batch, so a pack each, out of time order, as
+		// batches of several nodes' clocks can be.
+		var events []tiny.ClickEvent
+		for j := range 2 {
+			at := start.Add(time.Duration(((batch*2+j)*7)%20) * time.Minute)
+			ats = append(ats, at)
+			events = append(events, tiny.ClickEvent{LinkID: 1, At: at, Kind: tiny.VisitorHuman, Referrer: "direct", Visitor: uint64(batch*2 + j)})
+		}
+		if err := db.RecordClicks(ctx, events); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for _, tt := range []struct {
 		before time.Time
@@ -353,6 +371,20 @@ func TestDeleteClicksBeforeChunks(t *testing.T) {
 	}{{start.Add(6 * time.Minute), 6}, {start.Add(6 * time.Minute), 0}, {start.Add(15 * time.Minute), 9}, {start.Add(time.Hour), 5}} {
 		if n, err := db.DeleteClicksBefore(ctx, tt.before); err != nil || n != tt.want {
 			t.Errorf("DeleteClicksBefore(%v) = %d, %v; want %d, nil", tt.before, n, err, tt.want)
+		}
+		var left []time.Time
+		if err := db.Clicks(ctx, 1, time.Time{}, time.Time{}, func(e tiny.ClickEvent) error { left = append(left, e.At); return nil }); err != nil {
+			t.Fatal(err)
+		}
+		var want []time.Time
+		for _, at := range ats {
+			if !at.Before(tt.before) {
+				want = append(want, at)
+			}
+		}
+		slices.SortFunc(want, time.Time.Compare)
+		if !slices.EqualFunc(left, want, time.Time.Equal) {
+			t.Errorf("after DeleteClicksBefore(%v) the events are at %v, want %v", tt.before, left, want)
 		}
 	}
 }

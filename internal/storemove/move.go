@@ -16,9 +16,11 @@ package storemove
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,7 +39,17 @@ var sqliteOnly = map[string]string{
 	// user_ids is SQLite's counter of user ids; PostgreSQL's identity
 	// sequence on users takes its value (see resetSequences).
 	"user_ids": "the users id sequence",
+	// click_packs holds SQLite's raw events in packs; its clicks view
+	// reads them as the rows of PostgreSQL's clicks, and takes inserts.
+	"click_packs": "clicks, through the SQLite view of that name",
+	// click_packs_rolled marks the packs whose rollups are written (after
+	// sqlite.Open, every one); PostgreSQL writes them with each batch.
+	"click_packs_rolled": "nothing: PostgreSQL's rollups are written with their clicks",
 }
+
+// sqliteViews are the SQLite views that stand for a PostgreSQL table, and
+// the table each is cleared through.
+var sqliteViews = map[string]string{"clicks": "click_packs"}
 
 // derivedColumns are PostgreSQL columns SQLite does not keep, computed
 // from another column of the row, as the PostgreSQL store computes them.
@@ -332,8 +344,9 @@ func referencedFirst(ctx context.Context, pool *pgxpool.Pool, tables []table) ([
 func sqliteColumns(ctx context.Context, lite *sql.DB) (map[string][]string, error) {
 	rows, err := lite.QueryContext(ctx, `
 		SELECT m.name, p.name FROM sqlite_schema m, pragma_table_info(m.name) p
-		WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name <> 'goose_db_version'
-		ORDER BY m.name, p.cid`)
+		WHERE (m.type = 'table' OR m.type = 'view' AND m.name IN (SELECT value FROM json_each(?)))
+		  AND m.name NOT LIKE 'sqlite_%' AND m.name <> 'goose_db_version'
+		ORDER BY m.name, p.cid`, viewNames())
 	if err != nil {
 		return nil, fmt.Errorf("storemove: reading the SQLite schema: %w", err)
 	}
@@ -347,6 +360,12 @@ func sqliteColumns(ctx context.Context, lite *sql.DB) (map[string][]string, erro
 		out[t] = append(out[t], c)
 	}
 	return out, rows.Err()
+}
+
+// viewNames is sqliteViews' names as a JSON array.
+func viewNames() string {
+	names, _ := json.Marshal(slices.Sorted(maps.Keys(sqliteViews)))
+	return string(names)
 }
 
 // checkEmpty refuses a target that already holds an instance: links,

@@ -66,7 +66,11 @@ func ToSQLite(ctx context.Context, dsn, to string, progress Progress) (*Report, 
 // copyToSQLite writes one table's rows, read from PostgreSQL, into SQLite;
 // the columns SQLite derives at query time are left out.
 func copyToSQLite(ctx context.Context, pool *pgxpool.Pool, tx *sql.Tx, t table, progress Progress) (int64, error) {
-	if _, err := tx.ExecContext(ctx, "DELETE FROM "+strconv.Quote(t.name)); err != nil {
+	clear := t.name
+	if through, ok := sqliteViews[t.name]; ok {
+		clear = through
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM "+strconv.Quote(clear)); err != nil {
 		return 0, fmt.Errorf("storemove: clearing %s: %w", t.name, err)
 	}
 	marks := strings.TrimSuffix(strings.Repeat("?, ", len(t.columns)), ", ")

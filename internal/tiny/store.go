@@ -82,11 +82,13 @@ type LinkStore interface {
 // ClickStore keeps click events and their rollups.
 type ClickStore interface {
 	// RecordClicks stores a batch in one transaction: it appends the raw
-	// events, adds them to the hourly rollups (totals by kind, breakdowns by
-	// referrer, country, browser, OS and device, and the day's visitor
-	// hashes of human clicks), and adds the human events that are not
-	// Counted to their link's click counter. Events of unknown links are
-	// dropped.
+	// events and adds the human events that are not Counted to their
+	// link's click counter. It adds them to the hourly rollups (totals by
+	// kind, breakdowns by referrer, country, browser, OS and device, and
+	// the day's visitor hashes of human clicks) in the same transaction or,
+	// in a store that rolls many batches up together, later, but always
+	// before ClickStats reads them and never losing one to a crash. Events
+	// of unknown links are dropped.
 	RecordClicks(ctx context.Context, events []ClickEvent) error
 
 	// ClickStats aggregates the clicks that q selects, from the rollups.

@@ -1,0 +1,236 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+	"time"
+
+	"tiny/internal/rollup"
+	"tiny/internal/tiny"
+)
+
+// Writing a batch's rollups with the batch cost most of a click: a
+// breakdown row per link, hour, dimension and value, a visitor row and an
+// hourly row, for the few clicks of each link a batch has. The store
+// instead keeps the events of the batches it has written in memory, and
+// writes their rollups together once rollEvery has passed or rollMax
+// events are waiting, so a row adds up many more clicks. ClickStats rolls
+// first, so statistics are always exact; the packs are the record of what
+// is not rolled up yet (click_packs_rolled, migration 00013), so a crash
+// loses nothing: the next Open rolls those packs up from the file.
+const (
+	rollEvery = 10 * time.Second
+	rollMax   = 100_000
+)
+
+// packRange is the ids of the packs one batch wrote, first to last.
+type packRange struct{ first, last int64 }
+
+// unrolledBatch is a batch written to click_packs whose events are not in
+// the rollups yet.
+type unrolledBatch struct {
+	packs  packRange
+	events []tiny.ClickEvent
+}
+
+// unrolled is what this process wrote and has not rolled up.
+type unrolled struct {
+	mu      sync.Mutex
+	batches []unrolledBatch
+	events  int
+	since   time.Time // when the first of them was written
+	every   time.Duration
+	max     int
+	forget  bool // tests: keep no batch, so every roll reads the packs
+}
+
+// add keeps a written batch and reports whether its rollups are due.
+func (u *unrolled) add(packs packRange, events []tiny.ClickEvent, now time.Time) (due bool) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if len(u.batches) == 0 {
+		u.since = now
+	}
+	if u.forget {
+		return true
+	}
+	u.batches = append(u.batches, unrolledBatch{packs, events})
+	u.events += len(events)
+	return u.events >= u.max || now.Sub(u.since) >= u.every
+}
+
+// take empties u and returns what it held.
+func (u *unrolled) take() []unrolledBatch {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	b := u.batches
+	u.batches, u.events = nil, 0
+	return b
+}
+
+// giveBack puts batches taken by take in front of those added since.
+func (u *unrolled) giveBack(batches []unrolledBatch) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.batches = append(batches, u.batches...)
+	u.events = 0
+	for _, b := range u.batches {
+		u.events += len(b.events)
+	}
+}
+
+// empty reports whether u holds nothing.
+func (u *unrolled) empty() bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return len(u.batches) == 0
+}
+
+// rollUp writes the rollups of every pack not rolled up yet, in one
+// transaction with the mark of the last one. Only one runs at a time.
+func (db *DB) rollUp(ctx context.Context) error {
+	db.rollMu.Lock()
+	defer db.rollMu.Unlock()
+	batches := db.unrolled.take()
+	err := db.writeTx(ctx, func(tx *sql.Tx) error { return rollPacks(ctx, tx, db.clicks, batches) })
+	if err != nil {
+		db.unrolled.giveBack(batches)
+		return storeErr(err, "roll up clicks", "")
+	}
+	return nil
+}
+
+// rollUpIfBehind rolls up when this process or another left packs not
+// rolled up: ClickStats calls it first, so that the rollups it reads hold
+// every stored click.
+func (db *DB) rollUpIfBehind(ctx context.Context) error {
+	if db.unrolled.empty() {
+		var behind bool
+		err := db.reader.QueryRowContext(ctx, `SELECT coalesce((SELECT max(id) FROM click_packs), 0) > (SELECT id FROM click_packs_rolled)`).Scan(&behind)
+		if err != nil || !behind {
+			return storeErr(err, "roll up clicks", "")
+		}
+	}
+	return db.rollUp(ctx)
+}
+
+// rollPacks writes, in tx, the rollups of the packs after the last one
+// rolled up, and marks the last. It takes their events from batches when
+// those are exactly the packs to roll (the usual case: this process wrote
+// them), and otherwise reads them from the packs (after a crash, or when
+// another process rolled some or wrote others meanwhile).
+func rollPacks(ctx context.Context, tx *sql.Tx, c *clickStmts, batches []unrolledBatch) error {
+	var rolled, last int64
+	if err := tx.QueryRowContext(ctx, `SELECT id FROM click_packs_rolled`).Scan(&rolled); err != nil {
+		return err
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM click_packs`).Scan(&last); err != nil {
+		return err
+	}
+	if last <= rolled {
+		return nil
+	}
+	var (
+		events  [][]tiny.ClickEvent
+		covered int64
+		exact   = true
+	)
+	for _, b := range batches {
+		switch {
+		case b.packs.last <= rolled: // rolled up by another process
+		case b.packs.first <= rolled || b.packs.last > last:
+			exact = false
+		default:
+			covered += b.packs.last - b.packs.first + 1
+			events = append(events, b.events)
+		}
+	}
+	if exact {
+		var n int64
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM click_packs WHERE id > ?`, rolled).Scan(&n); err != nil {
+			return err
+		}
+		exact = n == covered
+	}
+	if !exact {
+		read, err := readPacks(ctx, tx, rolled)
+		if err != nil {
+			return err
+		}
+		events = [][]tiny.ClickEvent{read}
+	}
+	if err := writeRollups(ctx, tx, c, rollup.Rollups(events...)); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE click_packs_rolled SET id = ?`, last)
+	return err
+}
+
+// readPacks reads the events of the packs after the pack id after.
+func readPacks(ctx context.Context, tx *sql.Tx, after int64) ([]tiny.ClickEvent, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT p.link_id, e.value ->> 0, e.value ->> 1, e.value ->> 2, e.value ->> 3,
+			e.value ->> 4, e.value ->> 5, e.value ->> 6, e.value ->> 7, e.value ->> 8
+		FROM click_packs p, json_each(p.events) e WHERE p.id > ? ORDER BY p.id, e.key`, after)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var events []tiny.ClickEvent
+	for rows.Next() {
+		var (
+			e       tiny.ClickEvent
+			at, vis int64
+			kind    string
+		)
+		if err := rows.Scan(&e.LinkID, &at, &kind, &vis, &e.Referrer, &e.Country, &e.City, &e.Browser, &e.OS, &e.Device); err != nil {
+			return nil, err
+		}
+		e.At, e.Kind, e.Visitor = fromMillis(at), tiny.VisitorKind(kind), uint64(vis)
+		events = append(events, e)
+	}
+	return events, rows.Err()
+}
+
+// writeRollups adds b's hourly totals, breakdowns (by hour, and by day for
+// the days already rolled by day, see rollDays) and visitors, each in a few
+// multi-row statements.
+func writeRollups(ctx context.Context, tx *sql.Tx, c *clickStmts, b *rollup.Batch) error {
+	rolledDays, err := rollDays(ctx, tx, b)
+	if err != nil {
+		return err
+	}
+	dims := make([]any, 0, len(b.Dims)*c.upsertDims.cols)
+	for _, r := range b.Dims {
+		dims = append(dims, r.LinkID, r.Hour, r.Dim, r.Value, r.Humans, r.Bots, r.Previews)
+	}
+	// Only the days already rolled take daily rows: a late click.
+	var dayDims []any
+	for _, r := range b.DayDims {
+		if r.Day < rolledDays {
+			dayDims = append(dayDims, r.LinkID, r.Day, r.Dim, r.Value, r.Humans, r.Bots, r.Previews)
+		}
+	}
+	hourly := make([]any, 0, len(b.Hourly)*c.upsertHourly.cols)
+	for _, r := range b.Hourly {
+		hourly = append(hourly, r.LinkID, r.Hour, r.Humans, r.Bots, r.Previews)
+	}
+	visitors := make([]any, 0, len(b.Visitors)*c.insertVisitors.cols)
+	for _, r := range b.Visitors {
+		visitors = append(visitors, r.LinkID, r.Day, int64(r.Visitor))
+	}
+	for _, w := range []struct {
+		stmt *rowsStmt
+		args []any
+	}{
+		{&c.upsertDims, dims},
+		{&c.upsertDayDims, dayDims},
+		{&c.upsertHourly, hourly},
+		{&c.insertVisitors, visitors},
+	} {
+		if err := w.stmt.exec(ctx, tx, w.args); err != nil {
+			return err
+		}
+	}
+	return nil
+}
