@@ -25,8 +25,9 @@
 #    every request of the on node became a written click (its
 #    tiny_clicks_written_total rose by wrk's request count, and
 #    tiny_clicks_dropped_total not at all). Each run of a recording target
-#    starts and ends when its queue is empty and every queued click written,
-#    so it counts its own clicks and the CPU of writing them.
+#    starts and ends when its queue is empty, every queued click written and
+#    (after a statistics read, see settle) rolled up, so it counts its own
+#    clicks and the CPU of writing them.
 # 3. The first drop: the on (and base) node paced at each of STEPS% of that
 #    same saturated rate, in order, until one drops a click.
 #
