@@ -22,6 +22,19 @@ import (
 // when that subtest ends. open should fail t (t.Fatal) when it cannot
 // produce a store, or skip it (t.Skip) when the store's server is missing.
 func Run(t *testing.T, open func(t *testing.T) tiny.Store) {
+	run(t, open, func(string) bool { return true })
+}
+
+// RunClicks runs only the tests of clicks (RecordClicks, ClickStats,
+// Clicks, DeleteClicksBefore, unique visitors): for a store run again in
+// another mode of its click writing.
+func RunClicks(t *testing.T, open func(t *testing.T) tiny.Store) {
+	run(t, open, func(name string) bool {
+		return strings.Contains(name, "Clicks") || strings.HasPrefix(name, "ClickStats") || name == "UniqueVisitors"
+	})
+}
+
+func run(t *testing.T, open func(t *testing.T) tiny.Store, keep func(name string) bool) {
 	tests := []struct {
 		name string
 		fn   func(t *testing.T, e *env)
@@ -84,6 +97,9 @@ func Run(t *testing.T, open func(t *testing.T) tiny.Store) {
 	tests = append(tests, accountTests...)
 	tests = append(tests, importTests...)
 	for _, tt := range tests {
+		if !keep(tt.name) {
+			continue
+		}
 		t.Run(tt.name, func(t *testing.T) {
 			s := open(t)
 			t.Cleanup(func() {
