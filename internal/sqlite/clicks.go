@@ -412,15 +412,10 @@ func (db *DB) Clicks(ctx context.Context, linkID int64, from, to time.Time, f fu
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var (
-			e       = tiny.ClickEvent{LinkID: linkID}
-			at, vis int64
-			kind    string
-		)
-		if err := rows.Scan(&at, &kind, &vis, &e.Referrer, &e.Country, &e.City, &e.Browser, &e.OS, &e.Device); err != nil {
+		e := tiny.ClickEvent{LinkID: linkID}
+		if err := scanEvent(rows, &e); err != nil {
 			return storeErr(err, "clicks", "")
 		}
-		e.At, e.Kind, e.Visitor = fromMillis(at), tiny.VisitorKind(kind), uint64(vis)
 		if err := f(e); err != nil {
 			return err
 		}
@@ -428,13 +423,33 @@ func (db *DB) Clicks(ctx context.Context, linkID int64, from, to time.Time, f fu
 	return storeErr(rows.Err(), "clicks", "")
 }
 
+// eventColumns are the columns scanEvent reads, from a pack's event e (an
+// element of json_each over the pack's events), in the order appendEvent
+// writes them.
+const eventColumns = `e.value ->> 0, e.value ->> 1, e.value ->> 2, e.value ->> 3, e.value ->> 4,
+		e.value ->> 5, e.value ->> 6, e.value ->> 7, e.value ->> 8`
+
+// scanEvent reads eventColumns, the last columns of rows, into e; dest are
+// the columns before them.
+func scanEvent(rows *sql.Rows, e *tiny.ClickEvent, dest ...any) error {
+	var (
+		at, vis int64
+		kind    string
+	)
+	dest = append(dest, &at, &kind, &vis, &e.Referrer, &e.Country, &e.City, &e.Browser, &e.OS, &e.Device)
+	if err := rows.Scan(dest...); err != nil {
+		return err
+	}
+	e.At, e.Kind, e.Visitor = fromMillis(at), tiny.VisitorKind(kind), uint64(vis)
+	return nil
+}
+
 // selectClicks reads the events of link ?1 in [?2, ?3), oldest first and,
 // at equal times, in the order they were recorded: by pack, then by place
 // in the pack. It finds the packs by (link_id, first_at) and sorts their
 // events, which a pack holds in the order they were queued, not strictly
 // by time.
-const selectClicks = `SELECT e.value ->> 0, e.value ->> 1, e.value ->> 2, e.value ->> 3, e.value ->> 4,
-		e.value ->> 5, e.value ->> 6, e.value ->> 7, e.value ->> 8
+const selectClicks = `SELECT ` + eventColumns + `
 	FROM click_packs p, json_each(p.events) e
 	WHERE p.link_id = ?1 AND p.first_at < ?3 AND p.last_at >= ?2
 		AND e.value ->> 0 >= ?2 AND e.value ->> 0 < ?3

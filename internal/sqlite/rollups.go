@@ -169,8 +169,7 @@ func rollPacks(ctx context.Context, tx *sql.Tx, c *clickStmts, batches []unrolle
 
 // readPacks reads the events of the packs after the pack id after.
 func readPacks(ctx context.Context, tx *sql.Tx, after int64) ([]tiny.ClickEvent, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT p.link_id, e.value ->> 0, e.value ->> 1, e.value ->> 2, e.value ->> 3,
-			e.value ->> 4, e.value ->> 5, e.value ->> 6, e.value ->> 7, e.value ->> 8
+	rows, err := tx.QueryContext(ctx, `SELECT p.link_id, `+eventColumns+`
 		FROM click_packs p, json_each(p.events) e WHERE p.id > ? ORDER BY p.id, e.key`, after)
 	if err != nil {
 		return nil, err
@@ -178,15 +177,10 @@ func readPacks(ctx context.Context, tx *sql.Tx, after int64) ([]tiny.ClickEvent,
 	defer rows.Close()
 	var events []tiny.ClickEvent
 	for rows.Next() {
-		var (
-			e       tiny.ClickEvent
-			at, vis int64
-			kind    string
-		)
-		if err := rows.Scan(&e.LinkID, &at, &kind, &vis, &e.Referrer, &e.Country, &e.City, &e.Browser, &e.OS, &e.Device); err != nil {
+		var e tiny.ClickEvent
+		if err := scanEvent(rows, &e, &e.LinkID); err != nil {
 			return nil, err
 		}
-		e.At, e.Kind, e.Visitor = fromMillis(at), tiny.VisitorKind(kind), uint64(vis)
 		events = append(events, e)
 	}
 	return events, rows.Err()
