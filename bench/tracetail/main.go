@@ -59,13 +59,13 @@ type run struct {
 
 // report is what analyze gathers from a trace.
 type report struct {
-	span     time.Duration
-	waits    []time.Duration // runnable to running, every one
-	long     []run           // the waits themselves, [became runnable, ran]
-	runs     []run
-	names    map[trace.GoID]string
-	marks    []time.Duration // GC concurrent mark phases
-	stws     []time.Duration // stop-the-world pauses
+	span  time.Duration
+	waits []time.Duration // runnable to running, every one
+	long  []run           // the waits themselves, [became runnable, ran]
+	runs  []run
+	names map[trace.GoID]string
+	marks []time.Duration // GC concurrent mark phases
+	stws  []time.Duration // stop-the-world pauses
 }
 
 // analyze reads the trace in r.
