@@ -10,6 +10,9 @@
 #            `go build -o /tmp/x/tiny ./cmd/tiny` there
 #   normal   (when listed in TARGETS) tiny with the click worker at normal OS
 #            priority (--low-priority-background=false)
+#   inline   (when listed in TARGETS) tiny writing its clicks in its own
+#            process (--click-process=false), as before the click writer
+#            process
 #
 # Every server runs pinned to CPU 0 and wrk to CPU 1 (PIN=1, taskset), and
 # the server's CPU time is read from /proc/PID/stat (utime + stime) before
@@ -43,7 +46,7 @@
 # Usage: bench/analytics.sh
 #   env: ROUNDS=3 DURATION=6s WARMUP=6s CONNECTIONS=8 LINKS=1000 PIN=1 PACE=50
 #        STEPS="50 60 70 80 90 100 110 120" TARGETS="fastmap off on" BASE_BIN=
-#        PORT_BASE=19300 (ports PORT_BASE+1..+5)
+#        PORT_BASE=19300 (ports PORT_BASE+1..+6)
 #        STORE=sqlite PGURL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 # Needs wrk, jq, curl and taskset (installed with apt-get when missing, as root).
 set -euo pipefail
@@ -67,10 +70,10 @@ PGURL=${PGURL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
 [ -n "$BASE_BIN" ] && TARGETS="$TARGETS base"
 KEY=bench-key-$RANDOM$RANDOM$RANDOM$RANDOM
 PORT_BASE=${PORT_BASE:-19300}
-declare -A PORT=([fastmap]=$((PORT_BASE + 1)) [off]=$((PORT_BASE + 2)) [on]=$((PORT_BASE + 3)) [base]=$((PORT_BASE + 4)) [normal]=$((PORT_BASE + 5)))
-declare -A ARGS=([off]="--analytics=false" [on]="" [base]="" [normal]="--low-priority-background=false")
+declare -A PORT=([fastmap]=$((PORT_BASE + 1)) [off]=$((PORT_BASE + 2)) [on]=$((PORT_BASE + 3)) [base]=$((PORT_BASE + 4)) [normal]=$((PORT_BASE + 5)) [inline]=$((PORT_BASE + 6)))
+declare -A ARGS=([off]="--analytics=false" [on]="" [base]="" [normal]="--low-priority-background=false" [inline]="--click-process=false")
 # The targets that record clicks, and are checked for lost ones.
-RECORDING=$(tr ' ' '\n' <<<"$TARGETS" | grep -E '^(on|base|normal)$' | tr '\n' ' ')
+RECORDING=$(tr ' ' '\n' <<<"$TARGETS" | grep -E '^(on|base|normal|inline)$' | tr '\n' ' ')
 
 for tool in wrk jq curl bc; do
   command -v "$tool" >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk jq curl bc >/dev/null; }
@@ -98,7 +101,7 @@ go build -o "$TMP/mapserver" ./bench/mapserver
 for v in $TARGETS; do
   case $v in
     fastmap) "${SERVER[@]}" "$TMP/mapserver" -engine fasthttp -addr "127.0.0.1:${PORT[$v]}" -codes "$LINKS" >>"$TMP/$v.log" 2>&1 & ;;
-    on | off | normal | base)
+    on | off | normal | base | inline)
       bin=$TMP/tiny; [ "$v" = base ] && bin=$BASE_BIN
       database=$TMP/$v.db
       if [ "$STORE" = postgres ]; then
@@ -129,11 +132,11 @@ done
 
 # backends V: the pids of the PostgreSQL backends of V's database.
 backends() { [ -n "${DB[$1]:-}" ] && psql "$PGURL" -Atc "SELECT pid FROM pg_stat_activity WHERE datname = '${DB[$1]}'" || true; }
-# cpu_ticks V: utime + stime of V's server, and of its PostgreSQL backends,
-# in clock ticks.
+# cpu_ticks V: utime + stime of V's server, of its child processes (tiny's
+# click writer), and of its PostgreSQL backends, in clock ticks.
 cpu_ticks() {
   local pids
-  pids="${PID[$1]} $(backends "$1" | tr '\n' ' ')"
+  pids="${PID[$1]} $( (pgrep -P "${PID[$1]}" || true) | tr '\n' ' ') $(backends "$1" | tr '\n' ' ')"
   # shellcheck disable=SC2086 # one file per pid
   (cd /proc && cat $(printf '%s/stat ' $pids) 2>/dev/null) | awk '{t += $14 + $15} END {print t}'
 }

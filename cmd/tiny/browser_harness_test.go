@@ -402,6 +402,10 @@ func (tb *tab) setWidth(width int) {
 		return err
 	})
 	tb.width = width
+	// The charts follow their box's width from a ResizeObserver, whose
+	// callbacks run before the next frame is painted: two frames later the
+	// page is laid out at the new width.
+	_ = eval[bool](tb, `new Promise(function (done) { requestAnimationFrame(function () { requestAnimationFrame(function () { done(true); }); }); })`)
 }
 
 // axe-core, vendored for the tests (not embedded in the binary).

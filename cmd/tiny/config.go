@@ -43,6 +43,7 @@ type Config struct {
 	ClickRetention        time.Duration
 	Analytics             bool
 	BackgroundLowPriority bool
+	ClickProcess          bool
 	DebugAddr             string
 	Redis                 string
 	RateIP                limitFlag
@@ -109,6 +110,7 @@ func DefaultConfig() Config {
 		ClickRetention:        90 * 24 * time.Hour,
 		Analytics:             true,
 		BackgroundLowPriority: true,
+		ClickProcess:          true,
 		RateIP:                limitFlag{Rate: 1200, Period: time.Minute, Burst: 300},
 		RateKey:               limitFlag{Rate: 1200, Period: time.Minute, Burst: 300},
 		RateCreate:            limitFlag{Rate: 600, Period: time.Minute, Burst: 1000},
@@ -148,6 +150,7 @@ func (c *Config) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.ClickRetention, "click-retention", c.ClickRetention, "how long raw click events are kept; statistics are kept for good (0 keeps everything)")
 	fs.BoolVar(&c.Analytics, "analytics", c.Analytics, "record clicks; false turns click capture off")
 	fs.BoolVar(&c.BackgroundLowPriority, "low-priority-background", c.BackgroundLowPriority, "run click writes and blocklist rescans on threads of the lowest OS priority, with CPU time redirects leave (Linux)")
+	fs.BoolVar(&c.ClickProcess, "click-process", c.ClickProcess, "on SQLite, write clicks from a child process (at the lowest OS priority with --low-priority-background), so that writing them never holds up a redirect; false writes them in this process")
 	fs.StringVar(&c.DebugAddr, "debug-addr", c.DebugAddr, "address for Go's profiler (/debug/pprof/); keep it private (default off)")
 	fs.Var(&c.TrustProxy, "trust-proxy", "addresses or CIDR networks of the proxies in front (comma-separated, repeatable): from them, the client is the rightmost X-Forwarded-For address not in this list (default none: the socket's address)")
 	fs.Var(&c.IPv6Prefix, "ipv6-prefix", "prefix length an IPv6 client is rate-limited and counted as a visitor on: one network of this size is one client (32..128)")

@@ -77,7 +77,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		c.GroupID = "offline"
 		root.AddCommand(c)
 	}
-	root.AddCommand(versionCommand(std), healthcheckCommand(std))
+	root.AddCommand(versionCommand(std), healthcheckCommand(std), clickWriterCommand(std))
 	markStart(root, &started)
 	cmd, err := root.ExecuteContextC(ctx)
 	if ue := (usageError{}); err != nil && (!started || errors.As(err, &ue)) {

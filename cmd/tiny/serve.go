@@ -28,6 +28,7 @@ import (
 	"tiny/internal/abuse/urlscore"
 	"tiny/internal/accounts"
 	"tiny/internal/analytics"
+	"tiny/internal/clickpipe"
 	"tiny/internal/ratelimit"
 	"tiny/internal/shortener"
 	"tiny/internal/tiny"
@@ -51,6 +52,11 @@ func serveCommand(std streams) *cobra.Command {
 			defer stop()
 			m := NewMain(cfg, std.stdout, std.stderr)
 			m.fixed = fixed
+			// Only the program itself can start its click writer;
+			// tests that run a Main in their own process write inline.
+			if exe, err := os.Executable(); err == nil {
+				m.executable = exe
+			}
 			if err := m.Run(ctx); err != nil {
 				m.Close()
 				return err
@@ -86,12 +92,19 @@ type Main struct {
 	accounts *accounts.Service
 	signIns  *accounts.SignIns
 	clicks   *analytics.Recorder
-	server   *web.Server
-	listener net.Listener
-	serveErr chan error
-	enricher *analytics.Enricher
-	debug    *http.Server
-	redis    *redis.Client
+	// clickWriter is the child process that writes the clicks of an
+	// SQLite file (clickwriter.go); nil when they are written inline.
+	clickWriter *clickpipe.Writer
+	// executable is this program, which can be started as the click
+	// writer; empty in tests that run a Main in their own process.
+	executable string
+	stderr     io.Writer
+	server     *web.Server
+	listener   net.Listener
+	serveErr   chan error
+	enricher   *analytics.Enricher
+	debug      *http.Server
+	redis      *redis.Client
 
 	// background is the work Run starts besides serving (the change feed,
 	// raw-click retention, rescans, feed reloads, SIGHUP); Close cancels it
@@ -124,7 +137,7 @@ type Main struct {
 // to stdout.
 func NewMain(cfg Config, stdout, stderr io.Writer) *Main {
 	level := new(slog.LevelVar)
-	return &Main{Config: cfg, stdout: stdout, logger: newLogger(cfg, stderr, level), level: level, serveErr: make(chan error, 1)}
+	return &Main{Config: cfg, stdout: stdout, stderr: stderr, logger: newLogger(cfg, stderr, level), level: level, serveErr: make(chan error, 1)}
 }
 
 // newLogger returns the logger of cfg, which sets level to cfg.LogLevel;
@@ -283,9 +296,34 @@ func (m *Main) startAnalytics() error {
 	if err != nil {
 		return fmt.Errorf("--geoip-db: %w", err)
 	}
-	m.clicks = analytics.NewRecorder(m.store, analytics.Config{
+	var writer analytics.ClickWriter = m.store
+	lowPriority := cfg.BackgroundLowPriority
+	if cfg.Analytics && cfg.ClickProcess && m.executable != "" && !isPostgresURL(cfg.Database) {
+		w, err := startClickWriter(context.Background(), m.executable, cfg, m.stderr)
+		if err != nil {
+			m.logger.Warn("the click writer process did not start; writing clicks in this process", "err", err)
+		} else {
+			m.clickWriter, writer = w, w
+			// Statistics ask the child to roll up what it holds, rather
+			// than read its clicks back from the file here.
+			if d, ok := m.store.(interface {
+				DelegateRollUps(func(context.Context) error)
+			}); ok {
+				d.DelegateRollUps(func(ctx context.Context) error {
+					ctx, cancel := context.WithTimeout(ctx, clickWriterRollUpTimeout)
+					defer cancel()
+					return w.RollUp(ctx)
+				})
+			}
+			// The child has the lowest priority; this side only enriches
+			// and hands batches over, and must not hold a P on a thread
+			// the kernel puts behind the child's.
+			lowPriority = false
+		}
+	}
+	m.clicks = analytics.NewRecorder(writer, analytics.Config{
 		QueueSize: cfg.ClickQueue, BatchSize: cfg.ClickBatch, FlushInterval: cfg.ClickFlush, Logger: m.logger,
-		Enricher: m.enricher, Off: !cfg.Analytics, LowPriority: cfg.BackgroundLowPriority,
+		Enricher: m.enricher, Off: !cfg.Analytics, LowPriority: lowPriority,
 	})
 	m.clicks.Start()
 	return nil
@@ -440,6 +478,11 @@ func (m *Main) close() error {
 	}
 	if m.clicks != nil {
 		errs = append(errs, m.clicks.Close(ctx))
+	}
+	if m.clickWriter != nil {
+		// After the recorder's last batch, before the store: the child
+		// rolls up and closes its connection to the file first.
+		errs = append(errs, m.clickWriter.Close(ctx))
 	}
 	if m.stopBackground != nil {
 		m.stopBackground()

@@ -70,6 +70,9 @@ type Recorder struct {
 	droppedSeen                        uint64 // dropped at the last batch; the worker's own
 	onBatch                            atomic.Pointer[func(n int, d time.Duration)]
 	lastBatch                          atomic.Int64 // nanoseconds the last write took
+	// yielder lets redirects in between the enrichments of a batch, which
+	// are Go code that would otherwise hold a P for the whole batch.
+	yielder *nice.Yielder
 }
 
 // NewRecorder returns a Recorder writing to store. Call Start to run it.
@@ -92,13 +95,15 @@ func NewRecorder(store ClickWriter, cfg Config) *Recorder {
 	if cfg.OverloadRest == 0 {
 		cfg.OverloadRest = 9
 	}
-	return &Recorder{
+	r := &Recorder{
 		queue: make(chan Click, cfg.QueueSize),
 		store: store,
 		cfg:   cfg,
 		stop:  make(chan struct{}),
 		done:  make(chan struct{}),
 	}
+	r.yielder = nice.NewYielder(func() uint64 { return r.enqueued.Load() + r.dropped.Load() })
+	return r
 }
 
 // ObserveBatches makes the worker report the size and write time of every
@@ -268,6 +273,9 @@ func (r *Recorder) flush(batch []Click) []Click {
 	start := time.Now()
 	events := make([]tiny.ClickEvent, len(batch))
 	for i, c := range batch {
+		if i%64 == 63 {
+			r.yielder.Yield()
+		}
 		events[i] = r.cfg.Enricher.Enrich(c)
 		batch[i] = Click{}
 	}

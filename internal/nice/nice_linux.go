@@ -1,7 +1,9 @@
 package nice
 
 import (
+	"os"
 	"runtime"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 )
@@ -25,4 +27,32 @@ func Lowest() bool {
 	}
 	// setpriority(PRIO_PROCESS, tid) sets one thread's nice value on Linux.
 	return unix.Setpriority(unix.PRIO_PROCESS, tid, 19) == nil
+}
+
+// LowestProcess puts every thread of the process in the SCHED_IDLE class
+// (falling back to nice 19), as Lowest does for one; threads started later
+// inherit the class from the thread that starts them. For a process that
+// does only background work (the click writer, cmd/tiny click-writer). It
+// reports whether every thread was lowered.
+func LowestProcess() bool {
+	ok := true
+	// Twice: a thread the runtime starts during the first pass is caught
+	// by the second.
+	for range 2 {
+		tasks, err := os.ReadDir("/proc/self/task")
+		if err != nil {
+			return false
+		}
+		for _, t := range tasks {
+			tid, err := strconv.Atoi(t.Name())
+			if err != nil {
+				continue
+			}
+			attr := &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_IDLE}
+			if unix.SchedSetAttr(tid, attr, 0) != nil && unix.Setpriority(unix.PRIO_PROCESS, tid, 19) != nil {
+				ok = false
+			}
+		}
+	}
+	return ok
 }

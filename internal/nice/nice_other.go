@@ -4,3 +4,6 @@ package nice
 
 // Lowest does nothing where a thread's priority cannot be set alone.
 func Lowest() bool { return false }
+
+// LowestProcess does nothing where a thread's priority cannot be set alone.
+func LowestProcess() bool { return false }

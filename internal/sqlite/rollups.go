@@ -106,14 +106,41 @@ func (db *DB) rollUp(ctx context.Context) error {
 // every stored click.
 func (db *DB) rollUpIfBehind(ctx context.Context) error {
 	if db.unrolled.empty() {
-		var behind bool
-		err := db.reader.QueryRowContext(ctx, `SELECT coalesce((SELECT max(id) FROM click_packs), 0) > (SELECT id FROM click_packs_rolled)`).Scan(&behind)
+		behind, err := db.behind(ctx)
 		if err != nil || !behind {
 			return storeErr(err, "roll up clicks", "")
+		}
+		// The process that wrote the packs holds their events, and rolls
+		// them up from memory far cheaper than this one can from the
+		// packs; what it leaves (a batch written meanwhile), or all if it
+		// cannot, is rolled here.
+		if f := db.delegate.Load(); f != nil && (*f)(ctx) == nil {
+			if behind, err := db.behind(ctx); err != nil || !behind {
+				return storeErr(err, "roll up clicks", "")
+			}
 		}
 	}
 	return db.rollUp(ctx)
 }
+
+// behind reports whether the file holds packs not rolled up yet.
+func (db *DB) behind(ctx context.Context) (bool, error) {
+	var behind bool
+	err := db.reader.QueryRowContext(ctx, `SELECT coalesce((SELECT max(id) FROM click_packs), 0) > (SELECT id FROM click_packs_rolled)`).Scan(&behind)
+	return behind, err
+}
+
+// RollUp writes the rollups of every pack not rolled up yet. The click
+// writer process (internal/clickpipe) runs it when the serving process is
+// about to read statistics.
+func (db *DB) RollUp(ctx context.Context) error { return db.rollUp(ctx) }
+
+// DelegateRollUps makes ClickStats, when this process holds no unrolled
+// clicks but the file has some, ask rollUp to roll them up first: the
+// process that wrote them (tiny serve's click writer process) holds their
+// events in memory. When rollUp fails, or leaves some, ClickStats rolls
+// them up from the packs itself.
+func (db *DB) DelegateRollUps(rollUp func(context.Context) error) { db.delegate.Store(&rollUp) }
 
 // rollPacks writes, in tx, the rollups of the packs after the last one
 // rolled up, and marks the last. It takes their events from batches when

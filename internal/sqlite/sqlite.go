@@ -25,6 +25,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -70,6 +71,9 @@ type DB struct {
 	// lets one roll run at a time (see rollups.go).
 	unrolled unrolled
 	rollMu   sync.Mutex
+	// delegate, if set, rolls up what another process wrote (see
+	// DelegateRollUps).
+	delegate atomic.Pointer[func(context.Context) error]
 
 	// deleteChunk is how many packs of events each statement of
 	// DeleteClicksBefore deletes; tests make it small.
