@@ -19,6 +19,7 @@ type Yielder struct {
 	arrivals func() uint64
 	next     time.Time
 	seen     uint64
+	parks    int // how many times it parked, for tests
 }
 
 // NewYielder returns a Yielder that pauses only while arrivals (a count of
@@ -36,6 +37,7 @@ func (y *Yielder) Yield() {
 	}
 	if n := y.arrivals(); n != y.seen {
 		y.seen = n
+		y.parks++
 		time.Sleep(yieldPause)
 		now = time.Now()
 	}

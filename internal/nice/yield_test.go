@@ -1,0 +1,37 @@
+package nice
+
+import (
+	"testing"
+	"time"
+)
+
+// A Yielder parks only when its slice of work is used up and something
+// arrived meanwhile.
+func TestYielderParksOnlyWhileWorkArrives(t *testing.T) {
+	var arrived uint64
+	y := NewYielder(func() uint64 { return arrived })
+	y.Yield() // starts the first slice
+	for range 5 {
+		time.Sleep(yieldEvery + 50*time.Microsecond)
+		y.Yield()
+	}
+	if y.parks != 0 {
+		t.Fatalf("parked %d times with nothing arriving, want 0", y.parks)
+	}
+	for range 5 {
+		arrived++
+		time.Sleep(yieldEvery + 50*time.Microsecond)
+		y.Yield()
+	}
+	if y.parks != 5 {
+		t.Fatalf("parked %d times in 5 used-up slices with arrivals, want 5", y.parks)
+	}
+	// Within a slice, arrivals or not, it does not park.
+	arrived++
+	for range 100 {
+		y.Yield()
+	}
+	if y.parks > 6 {
+		t.Fatalf("parked %d times within one slice, want at most one more", y.parks-5)
+	}
+}
