@@ -348,3 +348,24 @@ func TestWriterRollUp(t *testing.T) {
 		t.Errorf("ClickStats asked the child %d times (want 1), rolled up: %v", asked, rolledUp(t, path))
 	}
 }
+
+// A call without a deadline after one with a deadline waits as long as it
+// takes: the earlier deadline does not linger on the pipes.
+func TestWriterDeadlineDoesNotLinger(t *testing.T) {
+	path, id := newStore(t)
+	w := startChild(t, path)
+	defer w.Close(context.Background())
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	if err := w.RecordClicks(ctx, sampleEvents(id, 5, time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	time.Sleep(100 * time.Millisecond) // past that deadline
+	first := w.child
+	if err := w.RecordClicks(context.Background(), sampleEvents(id, 5, time.Now())); err != nil {
+		t.Fatalf("a call without a deadline after the first's passed: %v", err)
+	}
+	if w.child != first {
+		t.Error("the child was replaced")
+	}
+}

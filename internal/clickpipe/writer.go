@@ -96,11 +96,8 @@ func (w *Writer) start(ctx context.Context) (*child, error) {
 
 // answer reads the child's answer to the last frame, by ctx's deadline.
 func (c *child) answer(ctx context.Context) error {
-	if d, ok := ctx.Deadline(); ok {
-		c.out.SetReadDeadline(d)
-	} else {
-		c.out.SetReadDeadline(time.Time{})
-	}
+	d, _ := ctx.Deadline() // zero: none, and none left from a call before
+	c.out.SetReadDeadline(d)
 	var err error
 	c.buf, err = readFrame(c.read, c.buf)
 	if err != nil {
@@ -151,9 +148,8 @@ func (w *Writer) call(ctx context.Context) error {
 	}
 	c := w.child
 	err := func() error {
-		if d, ok := ctx.Deadline(); ok {
-			c.in.SetWriteDeadline(d)
-		}
+		d, _ := ctx.Deadline() // zero: none, and none left from a call before
+		c.in.SetWriteDeadline(d)
 		if _, err := c.in.Write(w.buf); err != nil {
 			return err
 		}
