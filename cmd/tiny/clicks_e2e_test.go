@@ -95,14 +95,8 @@ func TestGracefulShutdownWritesEveryClick(t *testing.T) {
 	p := startTinyWith(t, addr, []string{"--database", db, "--click-flush", "1h"}, "TINY_INITIAL_API_KEY="+testKey)
 	code, _, _ := createLink(addr, testKey, "https://example.com/flushed")
 	const n = 200
-	for i := 0; i < n; i++ {
-		req, _ := http.NewRequest("GET", "http://"+addr+"/"+code, nil)
-		req.Header.Set("User-Agent", "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15")
-		resp, err := noRedirect.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
+	if got := visit(t, addr, code, n); got != n {
+		t.Fatalf("%d of %d visits redirected", got, n)
 	}
 	_ = p.cmd.Process.Signal(syscall.SIGTERM)
 	if err := <-p.done; err != nil {

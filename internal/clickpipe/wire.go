@@ -107,16 +107,13 @@ func (d *decoder) uvarint() uint64 {
 	return v
 }
 
+// varint undoes binary.AppendVarint: a uvarint of the zig-zag encoding.
 func (d *decoder) varint() int64 {
-	if d.err != nil {
-		return 0
+	u := d.uvarint()
+	v := int64(u >> 1)
+	if u&1 != 0 {
+		v = ^v
 	}
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.err = errCorrupt
-		return 0
-	}
-	d.b = d.b[n:]
 	return v
 }
 
@@ -200,16 +197,17 @@ func appendAnswer(b []byte, err error) []byte {
 	return b
 }
 
-// decodeAnswer turns an answer's payload back into nil or an error with
-// its code.
-func decodeAnswer(payload []byte) error {
+// decodeAnswer turns an answer's payload back into the store's result: nil
+// or an error with its code. err is errCorrupt for a payload that is
+// neither.
+func decodeAnswer(payload []byte) (result, err error) {
 	if len(payload) == 0 {
-		return nil
+		return nil, nil
 	}
 	d := &decoder{b: payload, strings: make(map[string]string)}
 	code, msg := d.string(), d.string()
 	if d.err != nil || len(d.b) != 0 {
-		return errCorrupt
+		return nil, errCorrupt
 	}
-	return &tiny.Error{Code: tiny.ErrorCode(code), Message: "click writer: " + msg}
+	return &tiny.Error{Code: tiny.ErrorCode(code), Message: "click writer: " + msg}, nil
 }

@@ -87,21 +87,20 @@ func (w *Writer) start(ctx context.Context) (*child, error) {
 	// The child answers an empty frame once the store is open.
 	ctx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
-	if err := c.answer(ctx); err != nil {
+	if result, err := c.answer(ctx); err != nil || result != nil {
 		c.kill()
-		return nil, fmt.Errorf("the click writer did not start: %w", err)
+		return nil, fmt.Errorf("the click writer did not start: %w", errors.Join(err, result))
 	}
 	return c, nil
 }
 
-// answer reads the child's answer to the last frame, by ctx's deadline.
-func (c *child) answer(ctx context.Context) error {
+// answer reads the child's answer to the last frame, by ctx's deadline:
+// result is the store's outcome, err a failure of the stream.
+func (c *child) answer(ctx context.Context) (result, err error) {
 	d, _ := ctx.Deadline() // zero: none, and none left from a call before
 	c.out.SetReadDeadline(d)
-	var err error
-	c.buf, err = readFrame(c.read, c.buf)
-	if err != nil {
-		return err
+	if c.buf, err = readFrame(c.read, c.buf); err != nil {
+		return nil, err
 	}
 	return decodeAnswer(c.buf)
 }
@@ -147,28 +146,14 @@ func (w *Writer) call(ctx context.Context) error {
 		w.child = c
 	}
 	c := w.child
-	err := func() error {
-		d, _ := ctx.Deadline() // zero: none, and none left from a call before
-		c.in.SetWriteDeadline(d)
-		if _, err := c.in.Write(w.buf); err != nil {
-			return err
-		}
-		var answered *tiny.Error
-		if err := c.answer(ctx); err != nil && !errors.As(err, &answered) {
-			return err
-		} else if err != nil {
-			return &written{err}
-		}
-		return nil
-	}()
-	var failed *written
-	switch {
-	case err == nil:
-		return nil
-	case errors.As(err, &failed):
-		// The child answered: the store's own error.
-		return failed.err
-	default:
+	d, _ := ctx.Deadline() // zero: none, and none left from a call before
+	c.in.SetWriteDeadline(d)
+	_, err := c.in.Write(w.buf)
+	var result error
+	if err == nil {
+		result, err = c.answer(ctx)
+	}
+	if err != nil {
 		// The stream is broken or out of step: whether the child wrote
 		// this batch is unknown, and its next answer could be this
 		// batch's. A new child starts with the next batch.
@@ -176,13 +161,8 @@ func (w *Writer) call(ctx context.Context) error {
 		w.child = nil
 		return &tiny.Error{Code: tiny.Unavailable, Message: "click writer: " + err.Error()}
 	}
+	return result
 }
-
-// written carries an error the child answered with, as opposed to one of
-// the stream.
-type written struct{ err error }
-
-func (e *written) Error() string { return e.err.Error() }
 
 // Close ends the child: it writes what it was given, closes the store and
 // exits. If ctx ends first, the child is killed.
