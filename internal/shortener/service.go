@@ -66,6 +66,9 @@ type Service struct {
 	cfg       Config
 
 	storeErrors atomic.Uint64
+	// probeMisses counts the misses of Cached that ResolveMissed then
+	// looked up, which the cache's statistics hold twice.
+	probeMisses atomic.Uint64
 }
 
 // CodeKeySetting is the name under which the short-code key is stored, so
@@ -152,7 +155,7 @@ func (s *Service) Stats() Stats {
 	cs := s.cache.Stats()
 	return Stats{
 		CacheHits:   cs.Hits,
-		CacheMisses: cs.Misses,
+		CacheMisses: cs.Misses - min(cs.Misses, s.probeMisses.Load()),
 		CacheSize:   s.cache.EstimatedSize(),
 		StoreErrors: s.storeErrors.Load(),
 	}
@@ -624,6 +627,13 @@ func (s *Service) ResolveLive(ctx context.Context, name string) (*Target, error)
 		return nil, unavailable(s.storeErr(err))
 	}
 	return newTarget(l), nil
+}
+
+// ResolveMissed is Resolve for a name Cached has just missed. The cache
+// counts both calls as misses; Stats counts the pair as one.
+func (s *Service) ResolveMissed(ctx context.Context, name string) (*Target, error) {
+	s.probeMisses.Add(1)
+	return s.Resolve(ctx, name)
 }
 
 // Cached returns the cached target of name without touching the store.

@@ -40,7 +40,7 @@ func (s *Server) serveFast(ctx *fasthttp.RequestCtx) {
 			return
 		}
 		var err error
-		t, err = s.links.Resolve(context.WithoutCancel(ctx), strings.Clone(name))
+		t, err = s.links.ResolveMissed(context.WithoutCancel(ctx), strings.Clone(name))
 		if err != nil {
 			s.slow(ctx) // renders 404 or 503 from the same lookup rules
 			return

@@ -71,3 +71,23 @@ func unlockPassword(t *testing.T, e *env) response {
 	resp.Body.Close()
 	return response{status: resp.StatusCode, header: resp.Header}
 }
+
+// TestCacheStatsCountAMissOnce visits a link twice on a node that has not
+// cached it: the cache's statistics, which /metrics exports and the hit
+// ratio is read from, count one miss and one hit. The fast path probes the
+// cache before it loads; the probe and the load are one lookup.
+func TestCacheStatsCountAMissOnce(t *testing.T) {
+	e := newEnv(t)
+	code := e.create(e.adminKey, map[string]any{"url": "https://example.com/counted"})["code"].(string)
+	n := e.secondNode()
+	before := n.links.Stats()
+	for range 2 {
+		if r := n.visit("GET", "/"+code); r.status != 302 {
+			t.Fatalf("GET /%s = %d, want 302", code, r.status)
+		}
+	}
+	after := n.links.Stats()
+	if misses, hits := after.CacheMisses-before.CacheMisses, after.CacheHits-before.CacheHits; misses != 1 || hits != 1 {
+		t.Errorf("two visits counted %d misses and %d hits, want 1 and 1", misses, hits)
+	}
+}
