@@ -13,7 +13,10 @@
 #     over all LINKS codes (bench/zipf.lua, exponent ZIPF_S), against tiny on
 #     a 1000-link file (uniform choice, as in bench/redirect.sh), interleaved
 #     for ROUNDS rounds: target within 10% (big / small >= 0.90); the cache hit
-#     ratio during the big runs is reported with it
+#     ratio during the big runs is reported with it, beside what the same
+#     draws leave any cache (bench/zipfbound: the share of the measured
+#     requests that ask for a link never asked for before, and the hit ratio
+#     of a cache holding exactly the most requested links)
 #   - cache memory per link: tiny with --analytics=false (so no click queue
 #     or writer state is counted) on the big file: live heap (after a forced
 #     GC, via the profiler's /debug/pprof/heap?gc=1) after WARMUP of the Zipf
@@ -109,6 +112,7 @@ done
 log "building tiny and seedlinks"
 go build -o "$TMP/tiny" ./cmd/tiny
 go build -o "$TMP/seedlinks" ./bench/seedlinks
+go build -o "$TMP/zipfbound" ./bench/zipfbound
 
 # --- the seeded files --------------------------------------------------------
 
@@ -196,13 +200,14 @@ drain() {
 	log "warning: click queue on :$1 not empty after 60 s"
 }
 
-# wrk_run NAME PORT SCRIPT CODES [ARG] DURATION: one wrk run; sets W_RPS, W_P99, W_P999.
+# wrk_run NAME PORT SCRIPT CODES [ARG] DURATION: one wrk run; sets W_RPS, W_REQ (requests completed), W_P99, W_P999.
 wrk_run() {
 	local name=$1 port=$2 script=$3 codes=$4 arg=$5 dur=$6 out=$TMP/wrk-$1-$RANDOM.txt
 	wrk -t"$THREADS" -c"$CONNECTIONS" -d"$dur" --latency -s "$ROOT/bench/$script" "http://127.0.0.1:$port" -- "$codes" $arg >"$out" 2>&1 ||
 		die "wrk failed against $name: $(cat "$out")"
 	! grep -q 'Non-2xx or 3xx' "$out" || die "$name answered non-2xx/3xx: $(grep 'Non-2xx' "$out")"
 	W_RPS=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$out")
+	W_REQ=$(awk '/ requests in / {print $1}' "$out")
 	W_P99=$(awk '$1 == "99%" {print $2}' "$out")
 	W_P999=$(awk '$1 == "p99.9" {printf "%.2fms", $2 / 1000}' "$out")
 }
@@ -219,6 +224,7 @@ heap0=$(live_heap "$BIG_DEBUG_PORT" "$BIG_PORT")
 log "warm-up: Zipf($ZIPF_S) on big, uniform on small, $WARMUP each"
 wrk_run big "$BIG_PORT" zipf.lua "$BIG_CODES" "$ZIPF_S" "$WARMUP"
 log "warm-up big: $W_RPS req/s"
+big_warm_req=$W_REQ big_req=0
 wrk_run small "$SMALL_PORT" zipf.lua "$SMALL_CODES" 0 "$WARMUP"
 log "warm-up small: $W_RPS req/s"
 drain "$BIG_PORT"
@@ -235,6 +241,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	m1=$(metric "$BIG_PORT" tiny_cache_misses_total)
 	hit=$(awk -v h=$((h1 - h0)) -v m=$((m1 - m0)) 'BEGIN {printf "%.1f%%", h / (h + m > 0 ? h + m : 1) * 100}')
 	BIG_RPS+=("$W_RPS")
+	big_req=$((big_req + W_REQ))
 	ROWS+=("| $r | $LINKS links, Zipf s=$ZIPF_S | $W_RPS | $W_P99 | $W_P999 | $hit |")
 	log "round $r big: $W_RPS req/s, hit ratio $hit"
 	sleep 2
@@ -253,6 +260,8 @@ heap1=$(live_heap "$BIG_DEBUG_PORT" "$BIG_PORT")
 size1=$(($(stat -c %s "$WORK_DB") + $(stat -c %s "$WORK_DB-wal" 2>/dev/null || echo 0)))
 stop big
 stop small
+read -r _ unseen < <("$TMP/zipfbound" -n "$LINKS" -s "$ZIPF_S" -warmup "$big_warm_req" -measured "$big_req" -cache 0 | grep '^unseen')
+read -r _ top < <("$TMP/zipfbound" -n "$LINKS" -s "$ZIPF_S" -measured 1 -cache "$entries" | grep '^top')
 
 log "uncached: --cache-size=1, exponent $UNCACHED_S"
 serve uncached "$BIG_PORT" "$WORK_DB" --cache-size=1 --debug-addr "127.0.0.1:$BIG_DEBUG_PORT"
@@ -312,6 +321,8 @@ report() {
 	echo "| cold start to ready (\`tiny serve\` to /readyz 200, file in page cache) | $cold_ms ms | < 5000 ms | $cold_verdict |"
 	echo "| median uncached redirects/s (--cache-size=1, $([[ $UNCACHED_S == 0 ]] && echo "uniform over $LINKS" || echo "Zipf s=$UNCACHED_S")) | $unc_med | | |"
 	echo "| cache entries after the Zipf runs | $entries | | |"
+	echo "| share of the measured Zipf requests that ask for a link not asked for before ($big_warm_req requests of warm-up, $big_req measured; bench/zipfbound): no cache answers them | $(div "$unseen" 0.01 %.1f)% | | |"
+	echo "| hit ratio of a cache holding exactly the $entries most requested links (bench/zipfbound) | $(div "$top" 0.01 %.1f)% | | |"
 	echo "| cache memory per link (--analytics=false: (live heap after $WARMUP of Zipf load − at ready) / $mem_entries entries) | $(div "$((mem1 - mem0))" "$mem_entries" %.0f) B | | |"
 	echo "| live heap of the default tiny: at ready / after the Zipf runs ($entries cached links, $queued clicks still queued) | $((heap0 / 1048576)) / $((heap1 / 1048576)) MiB | | |"
 	echo "| store bytes per link (seeded file / links; $SMALL_LINKS-link file: $(div "$small_bytes" "$SMALL_LINKS" %.0f) B) | $(div "$big_bytes" "$LINKS" %.0f) B | | |"
