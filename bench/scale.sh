@@ -260,8 +260,9 @@ heap1=$(live_heap "$BIG_DEBUG_PORT" "$BIG_PORT")
 size1=$(($(stat -c %s "$WORK_DB") + $(stat -c %s "$WORK_DB-wal" 2>/dev/null || echo 0)))
 stop big
 stop small
-read -r _ unseen < <("$TMP/zipfbound" -n "$LINKS" -s "$ZIPF_S" -warmup "$big_warm_req" -measured "$big_req" -cache 0 | grep '^unseen')
-read -r _ top < <("$TMP/zipfbound" -n "$LINKS" -s "$ZIPF_S" -measured 1 -cache "$entries" | grep '^top')
+bound=$("$TMP/zipfbound" -n "$LINKS" -s "$ZIPF_S" -warmup "$big_warm_req" -measured "$big_req" -cache "$entries")
+unseen=$(awk '$1 == "unseen" {print $2}' <<<"$bound")
+top=$(awk '$1 == "top" {print $2}' <<<"$bound")
 
 log "uncached: --cache-size=1, exponent $UNCACHED_S"
 serve uncached "$BIG_PORT" "$WORK_DB" --cache-size=1 --debug-addr "127.0.0.1:$BIG_DEBUG_PORT"
