@@ -43,7 +43,18 @@ func (s *Server) fastClientIP(ctx *fasthttp.RequestCtx) netip.Addr {
 
 // remoteAddr returns the peer of a fasthttp request without allocating.
 func remoteAddr(ctx *fasthttp.RequestCtx) netip.Addr {
-	if a, ok := ctx.RemoteAddr().(*net.TCPAddr); ok {
+	if c, ok := ctx.Conn().(*coarseConn); ok {
+		return c.peer
+	}
+	return peerOf(ctx.Conn())
+}
+
+// peerOf returns the remote address of a TCP connection (zero for others).
+func peerOf(c net.Conn) netip.Addr {
+	if c == nil {
+		return netip.Addr{}
+	}
+	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
 		return a.AddrPort().Addr()
 	}
 	return netip.Addr{}

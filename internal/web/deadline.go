@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net"
+	"net/netip"
 	"sync"
 	"syscall"
 	"time"
@@ -55,7 +56,7 @@ func (l *coarseListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	cc := &coarseConn{Conn: c, owner: l}
+	cc := &coarseConn{Conn: c, owner: l, peer: peerOf(c)}
 	l.mu.Lock()
 	if l.closed {
 		// Accepted as Close ran: the sweeper may be gone, so it is not served.
@@ -109,6 +110,9 @@ func (l *coarseListener) sweepOnce(now time.Time, conns []*coarseConn) ([]*coars
 type coarseConn struct {
 	net.Conn
 	owner *coarseListener
+	// peer is the remote address, read once: converting the socket's
+	// address on every request cost a redirect about 2% of its CPU.
+	peer netip.Addr
 
 	mu        sync.Mutex
 	deadlines [2]deadline // indexed by reading and writing

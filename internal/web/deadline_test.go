@@ -153,3 +153,20 @@ func TestCoarseDeadlinesOutliveTheListener(t *testing.T) {
 	go func() { _, err := server.Read(make([]byte, 1)); done <- err }()
 	wantDeadlineError(t, done, "a Read after the listener closed")
 }
+
+// The peer read once at Accept is the client's address, as the socket
+// reports it.
+func TestCoarseConnKnowsItsPeer(t *testing.T) {
+	server, client, _ := coarsePair(t, 20*time.Millisecond)
+	want := client.LocalAddr().(*net.TCPAddr).AddrPort().Addr()
+	got := server.(*coarseConn).peer
+	if got != want || !got.IsValid() {
+		t.Fatalf("peer = %v, want %v", got, want)
+	}
+	if p := peerOf(server); p != want {
+		t.Fatalf("peerOf(conn) = %v, want %v", p, want)
+	}
+	if p := peerOf(nil); p.IsValid() {
+		t.Fatalf("peerOf(nil) = %v, want the zero address", p)
+	}
+}
