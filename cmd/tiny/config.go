@@ -99,7 +99,6 @@ func DefaultConfig() Config {
 		CacheTTL:              10 * time.Minute,
 		IDBlockSize:           1000,
 		ClickQueue:            1 << 16,
-		ClickBatch:            10_000,
 		ClickFlush:            time.Second,
 		ReadTimeout:           30 * time.Second,
 		WriteTimeout:          30 * time.Second,
@@ -139,7 +138,7 @@ func (c *Config) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&c.CacheTTL, "cache-ttl", c.CacheTTL, "how long a link stays in the redirect cache")
 	fs.Int64Var(&c.IDBlockSize, "id-block", c.IDBlockSize, "link ids leased from the store at a time")
 	fs.IntVar(&c.ClickQueue, "click-queue", c.ClickQueue, "clicks queued in memory at most; more are dropped and counted")
-	fs.IntVar(&c.ClickBatch, "click-batch", c.ClickBatch, "clicks written per batch at most")
+	fs.IntVar(&c.ClickBatch, "click-batch", c.ClickBatch, "clicks written per batch at most (0: 50000 through the click writer process, 10000 in this process)")
 	fs.DurationVar(&c.ClickFlush, "click-flush", c.ClickFlush, "longest a click waits before it is written; a crash loses at most this much")
 	fs.DurationVar(&c.ReadTimeout, "read-timeout", c.ReadTimeout, "time to read a whole request")
 	fs.DurationVar(&c.WriteTimeout, "write-timeout", c.WriteTimeout, "time to write a response; also the most a bulk create or a password hash may work")

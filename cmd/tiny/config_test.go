@@ -101,3 +101,26 @@ func TestShortDuration(t *testing.T) {
 		}
 	}
 }
+
+// --click-batch 0 picks the batch by where clicks are written: big through
+// the child process, small where a batch would hold a serving P.
+func TestClickBatchDefault(t *testing.T) {
+	for _, c := range []struct {
+		flag  int
+		child bool
+		want  int
+	}{
+		{0, true, 50_000},
+		{0, false, 10_000},
+		{-1, false, 10_000},
+		{250, true, 250},
+		{250, false, 250},
+	} {
+		if got := clickBatch(c.flag, c.child); got != c.want {
+			t.Errorf("clickBatch(%d, child %v) = %d, want %d", c.flag, c.child, got, c.want)
+		}
+	}
+	if d := DefaultConfig().ClickBatch; d != 0 {
+		t.Errorf("default --click-batch = %d, want 0 (chosen by the writer)", d)
+	}
+}
