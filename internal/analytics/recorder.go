@@ -279,7 +279,9 @@ func (r *Recorder) flush(batch []Click) []Click {
 		events[i] = r.cfg.Enricher.Enrich(c)
 		batch[i] = Click{}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// The writer's own work on the batch (the click writer process's
+	// encoding) gives way to redirects as the enrichment above does.
+	ctx, cancel := context.WithTimeout(nice.WithYielder(context.Background(), r.yielder), 10*time.Second)
 	err := r.store.RecordClicks(ctx, events)
 	cancel()
 	took := time.Since(start)

@@ -73,7 +73,7 @@ func sampleEvents(linkID int64, n int, at time.Time) []tiny.ClickEvent {
 func TestBatchRoundTrip(t *testing.T) {
 	at := time.Date(2026, 12, 6, 10, 0, 0, 123456789, time.UTC)
 	for _, events := range [][]tiny.ClickEvent{nil, sampleEvents(7, 1, at), sampleEvents(-3, 500, at)} {
-		frame := appendBatch(nil, events)
+		frame := appendBatch(nil, events, nil)
 		payload, err := readFrame(bufio.NewReader(bytes.NewReader(frame)), nil)
 		if err != nil {
 			t.Fatal(err)
@@ -92,7 +92,7 @@ func TestBatchRoundTrip(t *testing.T) {
 }
 
 func TestDecodeBatchRejectsCorruptFrames(t *testing.T) {
-	frame := appendBatch(nil, sampleEvents(1, 3, time.Now()))
+	frame := appendBatch(nil, sampleEvents(1, 3, time.Now()), nil)
 	payload := frame[5:]
 	for name, bad := range map[string][]byte{
 		"empty":           {},
@@ -114,7 +114,7 @@ func TestDecodeBatchRejectsCorruptFrames(t *testing.T) {
 // FuzzDecodeBatch: no input panics or allocates beyond its claims, and what
 // decodes encodes back to a frame that decodes to the same events.
 func FuzzDecodeBatch(f *testing.F) {
-	f.Add(appendBatch(nil, sampleEvents(1, 2, time.Unix(0, 0)))[5:])
+	f.Add(appendBatch(nil, sampleEvents(1, 2, time.Unix(0, 0)), nil)[5:])
 	f.Add([]byte{0})
 	f.Add([]byte{1, 2, 3})
 	f.Fuzz(func(t *testing.T, payload []byte) {
@@ -122,7 +122,7 @@ func FuzzDecodeBatch(f *testing.F) {
 		if err != nil {
 			return
 		}
-		again, err := decodeBatch(appendBatch(nil, events)[5:])
+		again, err := decodeBatch(appendBatch(nil, events, nil)[5:])
 		if err != nil {
 			t.Fatalf("re-encoded batch does not decode: %v", err)
 		}
@@ -367,5 +367,19 @@ func TestWriterDeadlineDoesNotLinger(t *testing.T) {
 	}
 	if w.child != first {
 		t.Error("the child was replaced")
+	}
+}
+
+// Encoding a batch pauses every 256 events, and the pauses change nothing
+// in the frame.
+func TestAppendBatchPauses(t *testing.T) {
+	events := sampleEvents(3, 1000, time.Unix(1_700_000_000, 0))
+	pauses := 0
+	frame := appendBatch(nil, events, func() { pauses++ })
+	if pauses != 1000/256 {
+		t.Fatalf("paused %d times over 1000 events, want %d", pauses, 1000/256)
+	}
+	if !bytes.Equal(frame, appendBatch(nil, events, nil)) {
+		t.Fatal("the frame encoded with pauses differs from the one without")
 	}
 }

@@ -32,13 +32,17 @@ func appendRollUp(b []byte) []byte {
 	return append(b, 0, 0, 0, 1, kindRollUp)
 }
 
-// appendBatch appends the frame of events to b.
-func appendBatch(b []byte, events []tiny.ClickEvent) []byte {
+// appendBatch appends the frame of events to b, calling pause (if not nil)
+// every 256 events: a batch of 50,000 takes milliseconds to encode.
+func appendBatch(b []byte, events []tiny.ClickEvent, pause func()) []byte {
 	start := len(b)
 	b = append(b, 0, 0, 0, 0) // the length, set below
 	b = append(b, kindBatch)
 	b = binary.AppendUvarint(b, uint64(len(events)))
 	for i := range events {
+		if i%256 == 255 && pause != nil {
+			pause()
+		}
 		e := &events[i]
 		b = binary.AppendVarint(b, e.LinkID)
 		b = binary.AppendVarint(b, e.At.UnixNano())

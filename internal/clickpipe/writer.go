@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"tiny/internal/nice"
 	"tiny/internal/tiny"
 )
 
@@ -121,7 +122,7 @@ func (w *Writer) RecordClicks(ctx context.Context, events []tiny.ClickEvent) err
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.buf = appendBatch(w.buf[:0], events)
+	w.buf = appendBatch(w.buf[:0], events, func() { nice.YieldIn(ctx) })
 	return w.call(ctx)
 }
 

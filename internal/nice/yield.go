@@ -1,6 +1,9 @@
 package nice
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // yieldEvery is the most work a Yielder lets pass between two pauses, and
 // yieldPause how long it parks.
@@ -42,4 +45,20 @@ func (y *Yielder) Yield() {
 		now = time.Now()
 	}
 	y.next = now.Add(yieldEvery)
+}
+
+type yielderKey struct{}
+
+// WithYielder returns ctx carrying y, so that code doing long work for the
+// caller (encoding the caller's batch, say) gives way as the caller would:
+// with YieldIn, on the caller's goroutine.
+func WithYielder(ctx context.Context, y *Yielder) context.Context {
+	return context.WithValue(ctx, yielderKey{}, y)
+}
+
+// YieldIn calls Yield on ctx's Yielder, and does nothing when it has none.
+func YieldIn(ctx context.Context) {
+	if y, _ := ctx.Value(yielderKey{}).(*Yielder); y != nil {
+		y.Yield()
+	}
 }

@@ -1,6 +1,7 @@
 package nice
 
 import (
+	"context"
 	"testing"
 	"time"
 )
@@ -33,5 +34,20 @@ func TestYielderParksOnlyWhileWorkArrives(t *testing.T) {
 	}
 	if y.parks > 6 {
 		t.Fatalf("parked %d times within one slice, want at most one more", y.parks-5)
+	}
+}
+
+// YieldIn reaches the Yielder a context carries, and is harmless without one.
+func TestYieldInUsesTheContextsYielder(t *testing.T) {
+	YieldIn(context.Background()) // none: must not panic
+	var arrived uint64
+	y := NewYielder(func() uint64 { return arrived })
+	ctx := WithYielder(context.Background(), y)
+	YieldIn(ctx) // starts the first slice
+	arrived++
+	time.Sleep(yieldEvery + 50*time.Microsecond)
+	YieldIn(ctx)
+	if y.parks != 1 {
+		t.Fatalf("parked %d times through the context, want 1", y.parks)
 	}
 }
