@@ -228,9 +228,13 @@ func (r *Recorder) run() {
 }
 
 // drain moves queued clicks into batch until it is full or the queue is
-// empty.
+// empty. A full queue is tens of thousands of clicks, milliseconds of
+// receives, so it gives way to redirects as it goes.
 func (r *Recorder) drain(batch []Click) []Click {
 	for len(batch) < r.cfg.BatchSize {
+		if len(batch)%256 == 255 {
+			r.yielder.Yield()
+		}
 		select {
 		case c := <-r.queue:
 			batch = append(batch, c)
