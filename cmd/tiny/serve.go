@@ -333,7 +333,7 @@ func (m *Main) startAnalytics() error {
 // of Go's Ps while SQLite works, so it stays small; the child process holds
 // none of the server's, and there a bigger batch writes fewer packs and
 // commits per click (about a quarter of the child's CPU per click at 16,000
-// clicks/s, docs/benchmarks.md).
+// clicks/s, docs/decisions.md).
 const (
 	clickBatchInProcess = 10_000
 	clickBatchChild     = 50_000
