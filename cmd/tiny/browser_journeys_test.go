@@ -6,6 +6,7 @@ import (
 	"image"
 	"image/png"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -273,6 +274,71 @@ func TestBrowserMemberIsolation(t *testing.T) {
 		if max.exists(`form[action^="/app/admin"]`) || !strings.Contains(max.text("main"), "Error 40") {
 			t.Errorf("max opening %s sees %q, want the error page", path, max.text("main"))
 		}
+	}
+}
+
+// TestBrowserImportPageUpdatesInPlace: a member imports from a Kutt
+// server that answers slowly. The running job's page takes in the news
+// without reloading, so the focus stays on its cancel button; when the job
+// ends, the page says so and the focus goes to that news, not to the top.
+func TestBrowserImportPageUpdatesInPlace(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	kutt := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+			return
+		}
+		page := "kutt_page2.json"
+		if r.URL.Query().Get("skip") == "0" {
+			page = "kutt_page1.json"
+		}
+		http.ServeFile(w, r, importFixture(page))
+	}))
+	t.Cleanup(kutt.Close)
+	env := startBrowserEnv(t)
+	env.addUser(t, "mia@example.com", "member")
+	c := newChrome(t, env.base)
+	mia := c.newTab("mia")
+	mia.signIn("mia@example.com", e2ePassword)
+
+	mia.open("/app/links/import")
+	mia.fill(`#import-format`, "kutt-api")
+	mia.fill(`#import-url`, kutt.URL)
+	mia.fill(`#import-token`, "kutt-key")
+	mia.clickAndWait(`form.import-form button[type=submit]`)
+	if !mia.exists(`.import-job[data-refresh]`) {
+		close(release)
+		t.Fatalf("after starting the import %s is on %s, want the running job's page: %s", mia.name, mia.path(), mia.text("main"))
+	}
+	_ = eval[bool](mia, `window.__samePage = true; document.querySelector("label[for=import-progress]").dataset.old = "1"; true`)
+	mia.do(chromedp.Focus(chromedp.CSS(`.import-job form button`)))
+	mia.waitFor("the figures of the running job to be fetched again", `!document.querySelector("label[for=import-progress]").dataset.old`)
+	if !eval[bool](mia, `window.__samePage === true`) {
+		t.Errorf("the running job's page reloaded")
+	}
+	if !eval[bool](mia, `document.activeElement.matches(".import-job form button")`) {
+		t.Errorf("the focus left the cancel button while the job ran")
+	}
+
+	close(release)
+	mia.waitFor("the job to end", `!document.querySelector(".import-job[data-refresh]")`)
+	mia.checkProblems()
+	if !eval[bool](mia, `window.__samePage === true`) {
+		t.Errorf("the page reloaded when the job ended")
+	}
+	if got := mia.text(".import-state .badge"); got != "Done" {
+		t.Errorf("the ended job's state = %q, want Done: %s", got, mia.text("main"))
+	}
+	if got := mia.text(".figures .figure .number"); got != "2" {
+		t.Errorf("the ended job shows %q imported, want 2: %s", got, mia.text("main"))
+	}
+	if !mia.exists(`#skipped`) || !mia.exists(`main a.button[href="/app/links"]`) || mia.exists(`.import-job form`) {
+		t.Errorf("the ended job's page lacks its skipped list or its link to the links, or still offers to cancel: %s", mia.text("main"))
+	}
+	if !eval[bool](mia, `document.activeElement.matches(".import-state")`) {
+		t.Errorf("after the cancel button went, the focus is on %s, want the job's state", eval[string](mia, `document.activeElement.outerHTML.slice(0, 80)`))
 	}
 }
 

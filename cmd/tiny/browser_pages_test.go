@@ -250,6 +250,8 @@ var pages = []pageCase{
 		tb.fill(`#import-format`, "shlink-csv")
 		tb.do(chromedp.SetUploadFiles(chromedp.CSS(`#import-file`), []string{file}))
 		tb.clickAndWait(`form.import-form button[type=submit]`)
+		// The page changes when the job ends; it is checked as it stays.
+		tb.waitFor("the import to end", `!document.querySelector(".import-job[data-refresh]")`)
 	}, shows: `#import-progress`},
 	{name: "report", as: "visitor", path: "/app/report", status: 200},
 	{name: "report-refused", as: "visitor", path: "/app/report", status: 200, then: func(tb *tab) {

@@ -120,7 +120,7 @@ type importJobView struct {
 	// There counts the records found imported already, by this job's
 	// checkpoint or by their slug.
 	There int64
-	// Refresh is whether the page reloads itself: while the job runs.
+	// Refresh is whether the page updates itself (imports.js): while the job runs.
 	Refresh bool
 }
 
