@@ -176,7 +176,7 @@ func (c *Config) registerScreening(fs *pflag.FlagSet) {
 	fs.BoolVar(&c.Safety, "safety", c.Safety, "score every new link and refuse or flag unsafe ones; false turns the check off")
 	fs.Float64Var(&c.BlockThreshold, "block-threshold", c.BlockThreshold, "score at or above which a new link is refused (default the model's, see docs/safety.md)")
 	fs.Float64Var(&c.ReviewThreshold, "review-threshold", c.ReviewThreshold, "score at or above which a new link is flagged for review (default the model's)")
-	fs.BoolVar(&c.AllowPrivateDestinations, "allow-private-destinations", c.AllowPrivateDestinations, "accept links to loopback, private and link-local hosts, for intranet links (cloud metadata addresses stay refused)")
+	fs.BoolVar(&c.AllowPrivateDestinations, "allow-private-destinations", c.AllowPrivateDestinations, "accept links to (and API imports from) loopback, private and link-local hosts, for intranets (cloud metadata addresses stay refused)")
 }
 
 // registerSignIn registers the flags of sign-in and sessions.

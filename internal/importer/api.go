@@ -6,11 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"tiny/internal/tiny"
 )
 
 // APIConfig is what the API readers share.
@@ -51,6 +54,19 @@ func newAPI(cfg APIConfig, auth func(h http.Header, token string)) (*api, error)
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{Timeout: 30 * time.Second}
 	}
+	// The token goes only to the base's host: a redirect elsewhere would
+	// carry it along (http.Client forwards headers such as X-Api-Key).
+	client := *cfg.Client
+	client.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if req.URL.Scheme != base.Scheme || req.URL.Host != base.Host {
+			return fmt.Errorf("the API redirected to another host (%s); not following it with the token", req.URL.Host)
+		}
+		if len(via) >= 5 {
+			return errors.New("the API redirected 5 times")
+		}
+		return nil
+	}
+	cfg.Client = &client
 	if cfg.Retries <= 0 {
 		cfg.Retries = 3
 	}
@@ -58,6 +74,23 @@ func newAPI(cfg APIConfig, auth func(h http.Header, token string)) (*api, error)
 		cfg.Wait = sleep
 	}
 	return &api{cfg: cfg, base: base, auth: func(h http.Header) { auth(h, cfg.Token) }}, nil
+}
+
+// OutboundClient is the client of a server's API readers: it connects
+// only where rule lets links lead, checking each address it dials (after
+// DNS, so a name rebound to a private address is refused too), and never
+// through the environment's proxy, which would dial where it likes.
+func OutboundClient(rule tiny.DestinationRule) *http.Client {
+	dialer := &net.Dialer{Timeout: 10 * time.Second, Control: rule.DialControl}
+	return &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{
+		Proxy:                 nil,
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: 30 * time.Second,
+		MaxIdleConns:          4,
+		IdleConnTimeout:       30 * time.Second,
+	}}
 }
 
 func sleep(ctx context.Context, d time.Duration) error {

@@ -168,6 +168,25 @@ func TestBitlyAPINextElsewhere(t *testing.T) {
 	}
 }
 
+// TestAPIRedirectElsewhere: a redirect to another host is not followed,
+// so the key a header carries never reaches it.
+func TestAPIRedirectElsewhere(t *testing.T) {
+	other := newFakeAPI(t, func(*http.Request) (int, string) { return http.StatusOK, "kutt_page1.json" })
+	api := httptest.NewServer(http.RedirectHandler(other.URL+"/api/v2/links", http.StatusFound))
+	t.Cleanup(api.Close)
+	r, err := OpenAPI("kutt-api", APIConfig{BaseURL: api.URL, Token: apiToken, Wait: (&waits{}).wait})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = readUntilError(r)
+	if err == nil || !strings.Contains(err.Error(), "redirected to another host") || strings.Contains(err.Error(), apiToken) {
+		t.Errorf("reading through a redirect elsewhere = %v, want an error about another host, without the key", err)
+	}
+	if n := len(other.asked()); n != 0 {
+		t.Errorf("the other host got %d requests, want 0", n)
+	}
+}
+
 func mustRead(t *testing.T, name string) string {
 	t.Helper()
 	b, err := os.ReadFile("testdata/" + name)

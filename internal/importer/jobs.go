@@ -64,7 +64,12 @@ type JobsConfig struct {
 	MaxRunning int
 	// Keep is how long an ended job stays listed (24h).
 	Keep time.Duration
-	// Client makes the API readers' requests (their default).
+	// Destinations is where an API import may connect (nil: where the
+	// link service lets links lead). A member names the address, and must
+	// not reach the server's own network with it.
+	Destinations *tiny.DestinationRule
+	// Client makes the API readers' requests (an OutboundClient of
+	// Destinations).
 	Client *APIConfig
 	Logger *slog.Logger
 	Now    func() time.Time
@@ -108,6 +113,18 @@ func NewJobs(links *shortener.Service, cfg JobsConfig) *Jobs {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.Destinations == nil {
+		rule := links.DestinationRule()
+		cfg.Destinations = &rule
+	}
+	if cfg.Client == nil {
+		cfg.Client = &APIConfig{}
+	}
+	if cfg.Client.Client == nil {
+		c := *cfg.Client
+		c.Client = OutboundClient(*cfg.Destinations)
+		cfg.Client = &c
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Jobs{links: links, cfg: cfg, ctx: ctx, cancel: cancel, jobs: map[string]*job{}}
@@ -161,13 +178,18 @@ func (js *Jobs) StartAPI(p *accounts.Principal, src APISource) (*Job, error) {
 	if strings.TrimSpace(src.Token) == "" {
 		return nil, tiny.FieldErrorf(tiny.Invalid, "token", "give the API token or key of the other service")
 	}
-	cfg := APIConfig{BaseURL: strings.TrimSpace(src.BaseURL), Token: src.Token}
-	if js.cfg.Client != nil {
-		cfg.Client, cfg.Retries, cfg.Wait = js.cfg.Client.Client, js.cfg.Client.Retries, js.cfg.Client.Wait
-	}
+	cfg := APIConfig{BaseURL: strings.TrimSpace(src.BaseURL), Token: src.Token,
+		Client: js.cfg.Client.Client, Retries: js.cfg.Client.Retries, Wait: js.cfg.Client.Wait}
 	r, err := OpenAPI(src.Format, cfg)
 	if err != nil {
 		return nil, err
+	}
+	// The client refuses such an address when it dials; a host named as
+	// one is refused here, with the field to mend.
+	if u, err := url.Parse(cfg.BaseURL); err == nil {
+		if d := tiny.ClassifyHost(u.Hostname()); !js.cfg.Destinations.Allows(d.Class) {
+			return nil, tiny.FieldErrorf(tiny.Invalid, "url", "%s is %s; this server imports only from public hosts", u.Hostname(), tiny.WithArticle(d.Kind))
+		}
 	}
 	source := cfg.BaseURL
 	if u, err := url.Parse(cfg.BaseURL); err == nil {

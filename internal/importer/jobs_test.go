@@ -15,6 +15,10 @@ import (
 	"tiny/internal/tiny"
 )
 
+// localAPIs lets jobs reach the test's own servers on 127.0.0.1, as
+// --allow-private-destinations does.
+var localAPIs = &tiny.DestinationRule{AllowPrivate: true}
+
 func newJobs(t *testing.T, e *env, cfg JobsConfig) *Jobs {
 	t.Helper()
 	js := NewJobs(e.links, cfg)
@@ -132,7 +136,7 @@ func TestJobsRefuseBadStarts(t *testing.T) {
 
 func TestJobsOnePerUserCancelAndNoToken(t *testing.T) {
 	e := newEnv(t)
-	js := newJobs(t, e, JobsConfig{MaxRunning: 2})
+	js := newJobs(t, e, JobsConfig{MaxRunning: 2, Destinations: localAPIs})
 	srv, keys := hangingAPI(t)
 	const token = "s3cret-token-value"
 	started, err := js.StartAPI(e.p, APISource{Format: "shlink-api", BaseURL: srv.URL + "/?sig=q", Token: token})
@@ -181,7 +185,7 @@ func TestJobsOnePerUserCancelAndNoToken(t *testing.T) {
 
 func TestJobsNodeLimitAndClose(t *testing.T) {
 	e := newEnv(t)
-	js := NewJobs(e.links, JobsConfig{MaxRunning: 1})
+	js := NewJobs(e.links, JobsConfig{MaxRunning: 1, Destinations: localAPIs})
 	srv, keys := hangingAPI(t)
 	started, err := js.StartAPI(e.p, APISource{Format: "shlink-api", BaseURL: srv.URL, Token: "t"})
 	if err != nil {
@@ -207,7 +211,7 @@ func TestJobsNodeLimitAndClose(t *testing.T) {
 
 func TestJobsFailureHidesToken(t *testing.T) {
 	e := newEnv(t)
-	js := newJobs(t, e, JobsConfig{Client: &APIConfig{Retries: 1, Wait: func(context.Context, time.Duration) error { return nil }}})
+	js := newJobs(t, e, JobsConfig{Destinations: localAPIs, Client: &APIConfig{Retries: 1, Wait: func(context.Context, time.Duration) error { return nil }}})
 	const token = "tok-123456"
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad key "+token, http.StatusUnauthorized)
@@ -251,5 +255,44 @@ func TestJobsForgetOldJobs(t *testing.T) {
 	now = now.Add(2 * time.Hour)
 	if n := len(js.List(e.p)); n != 0 {
 		t.Errorf("%d jobs listed after Keep, want none", n)
+	}
+}
+
+// TestJobsRefusePrivateAPIs: by default an API import reaches public
+// hosts only. A private or metadata host is refused before the job starts,
+// with the field to mend; the client refuses a private address when it
+// dials, whatever name led there; metadata stays refused when private
+// hosts are allowed.
+func TestJobsRefusePrivateAPIs(t *testing.T) {
+	e := newEnv(t)
+	js := newJobs(t, e, JobsConfig{})
+	srv, keys := hangingAPI(t)
+	for _, base := range []string{srv.URL, "http://localhost:8080", "http://[::1]/", "http://10.0.0.7", "http://169.254.169.254/latest"} {
+		_, err := js.StartAPI(e.p, APISource{Format: "shlink-api", BaseURL: base, Token: "t"})
+		if tiny.ErrorCodeOf(err) != tiny.Invalid || tiny.ErrorFieldOf(err) != "url" || !strings.Contains(err.Error(), "public hosts") {
+			t.Errorf("importing from %s = %v, want it refused on the url field", base, err)
+		}
+	}
+	select {
+	case <-keys:
+		t.Errorf("the refused import still reached the local server")
+	default:
+	}
+
+	allowing := newJobs(t, e, JobsConfig{Destinations: localAPIs})
+	if _, err := allowing.StartAPI(e.p, APISource{Format: "shlink-api", BaseURL: "http://169.254.169.254/latest", Token: "t"}); tiny.ErrorCodeOf(err) != tiny.Invalid {
+		t.Errorf("importing from the metadata service with private hosts allowed = %v, want it refused", err)
+	}
+
+	// A name that resolves to a private address passes the first check;
+	// the dialer refuses it.
+	byName := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
+	resp, err := OutboundClient(tiny.DestinationRule{}).Get(byName)
+	if err == nil {
+		resp.Body.Close()
+		t.Fatalf("the guarded client reached %s", byName)
+	}
+	if !strings.Contains(err.Error(), "not connecting to") || !strings.Contains(err.Error(), "it is a loopback address") {
+		t.Errorf("the guarded client's refusal = %v, want it to name the loopback address", err)
 	}
 }

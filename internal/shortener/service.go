@@ -663,6 +663,12 @@ func unavailable(err error) error {
 	return err
 }
 
+// DestinationRule is where the service lets links lead; tiny's own
+// connections on a person's word follow it too.
+func (s *Service) DestinationRule() tiny.DestinationRule {
+	return s.cfg.URLPolicy.Destinations
+}
+
 // Invalidate drops the cached targets of the given names ("" is ignored).
 func (s *Service) Invalidate(names ...string) {
 	for _, n := range names {

@@ -1,9 +1,11 @@
 package tiny
 
 import (
+	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
+	"syscall"
 )
 
 // DestinationClass sorts destination hosts by the network they reach.
@@ -69,10 +71,7 @@ func (r DestinationRule) check(d Destination, host string) error {
 	if r.Allows(d.Class) {
 		return nil
 	}
-	what := "a " + d.Kind
-	if strings.ContainsRune("aeiou", rune(d.Kind[0])) {
-		what = "an " + d.Kind
-	}
+	what := WithArticle(d.Kind)
 	switch d.Class {
 	case MetadataDestination:
 		return FieldErrorf(Invalid, "url", "url leads to %s (%s); links there are never allowed", what, host)
@@ -81,6 +80,30 @@ func (r DestinationRule) check(d Destination, host string) error {
 	default:
 		return FieldErrorf(Invalid, "url", "url leads to %s (%s); links must lead to public hosts", what, host)
 	}
+}
+
+// DialControl is a net.Dialer Control for the connections tiny makes on a
+// person's word (an import from another shortener's API): it refuses an
+// address the rule refuses links to lead to. It runs on the address about
+// to be dialled, after any DNS lookup, so a name that resolves (or is
+// rebound) to a private address is refused as a literal one is.
+func (r DestinationRule) DialControl(_, address string, _ syscall.RawConn) error {
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return fmt.Errorf("not connecting to %q: not an address", address)
+	}
+	if d := ClassifyAddr(ap.Addr()); !r.Allows(d.Class) {
+		return fmt.Errorf("not connecting to %s: it is %s", ap.Addr(), WithArticle(d.Kind))
+	}
+	return nil
+}
+
+// WithArticle puts "a" or "an" before kind.
+func WithArticle(kind string) string {
+	if kind != "" && strings.ContainsRune("aeiou", rune(kind[0])) {
+		return "an " + kind
+	}
+	return "a " + kind
 }
 
 // IsPrivateDestination reports whether a is anything but a public address:

@@ -153,6 +153,8 @@ func TestClassifyHost(t *testing.T) {
 // TestDestinationRule checks every class against the rule, with and
 // without AllowPrivate: metadata and reserved hosts are refused whatever
 // the operator allows.
+// TestDestinationRule checks hosts, and addresses as a dialer meets them,
+// against both settings of the rule.
 func TestDestinationRule(t *testing.T) {
 	tests := []struct {
 		host         string
@@ -190,6 +192,13 @@ func TestDestinationRule(t *testing.T) {
 			want := tt.strict
 			if rule.AllowPrivate {
 				want = tt.open
+			}
+			// The dialer's check on the address it connects to agrees.
+			if a, perr := netip.ParseAddr(strings.Trim(tt.host, "[]")); perr == nil {
+				derr := rule.DialControl("tcp", netip.AddrPortFrom(a, 443).String(), nil)
+				if (derr == nil) != want {
+					t.Errorf("%+v.DialControl(%s) = %v, want allowed %v", rule, a, derr, want)
+				}
 			}
 			err := rule.CheckHost(tt.host)
 			if (err == nil) != want {

@@ -218,6 +218,12 @@ func TestImportsAPIHidesOthersJobs(t *testing.T) {
 	}
 }
 
+// importsFromLocalAPIs lets imports reach the test's own servers on
+// 127.0.0.1, as --allow-private-destinations does.
+func importsFromLocalAPIs(c *Config) {
+	c.ImportDestinations = &tiny.DestinationRule{AllowPrivate: true}
+}
+
 func TestImportsAPIRefusesBadRequests(t *testing.T) {
 	// A server body limit far under the file lets the upload through all
 	// the same: the import routes have their own.
@@ -228,6 +234,12 @@ func TestImportsAPIRefusesBadRequests(t *testing.T) {
 	}
 	if r := e.doRaw("POST", "/api/v1/imports", key, map[string]any{"format": "kutt-api", "url": "https://kutt.example"}); r.status != http.StatusBadRequest || r.errorField() != "token" {
 		t.Errorf("no token = %d %s, want 400 on token", r.status, r.body)
+	}
+	// A member names the address; the server's own network is not theirs to reach.
+	for _, u := range []string{e.base, "http://169.254.169.254/latest/meta-data"} {
+		if r := e.doRaw("POST", "/api/v1/imports", key, map[string]any{"format": "shlink-api", "url": u, "token": "t"}); r.status != http.StatusBadRequest || r.errorField() != "url" {
+			t.Errorf("an import from %s = %d %s, want 400 on url", u, r.status, r.body)
+		}
 	}
 	if r := e.doRaw("POST", "/api/v1/imports", key, "url\n", "Content-Type", "text/csv"); r.status != http.StatusUnsupportedMediaType && r.status != http.StatusBadRequest {
 		t.Errorf("a text/csv body = %d %s, want 415", r.status, r.body)
@@ -283,7 +295,7 @@ func (e *env) announceBody(path, key string, length int) (int, string) {
 }
 
 func TestImportsAPICancelsAndKeepsTheTokenOut(t *testing.T) {
-	e := newEnv(t)
+	e := newEnv(t, importsFromLocalAPIs)
 	key := e.newKey("mover", tiny.RoleMember)
 	const token = "never-show-this-token"
 	seen := make(chan string, 4)

@@ -139,7 +139,7 @@ func TestAppImportsJobIsTheOwners(t *testing.T) {
 }
 
 func TestAppImportsCancel(t *testing.T) {
-	e := newEnv(t, signInsOf(t))
+	e := newEnv(t, signInsOf(t), importsFromLocalAPIs)
 	rd := e.newReader("mover", tiny.RoleMember)
 	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
 	defer hang.Close()

@@ -226,7 +226,7 @@ var publicOps = []string{
 // of caller, over HTTP to a running server, and checks each answer's
 // class against the matrix.
 func TestAuthorizationMatrix(t *testing.T) {
-	e := newEnv(t, signInsOf(t))
+	e := newEnv(t, signInsOf(t), importsFromLocalAPIs)
 	for _, gap := range matrixGaps(e.checker.Operations()) {
 		t.Error(gap)
 	}

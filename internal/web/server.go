@@ -75,6 +75,9 @@ type Config struct {
 	SignIns *accounts.SignIns
 	// Settings are the effective settings the admin page shows.
 	Settings []app.Setting
+	// ImportDestinations is where an import from another shortener's API
+	// may connect; nil: where links may lead.
+	ImportDestinations *tiny.DestinationRule
 }
 
 // Server serves tiny over HTTP.
@@ -167,7 +170,7 @@ func NewServer(cfg Config, links *shortener.Service, store tiny.Store, clicks *a
 		interned:        newInternTable(),
 		agents:          analytics.NewAgentNamer(),
 		redirectHeaders: newFastRedirectHeaders(),
-		imports:         importer.NewJobs(links, importer.JobsConfig{Logger: cfg.Logger}),
+		imports:         importer.NewJobs(links, importer.JobsConfig{Logger: cfg.Logger, Destinations: cfg.ImportDestinations}),
 	}
 	s.webApp, err = app.New(app.Config{
 		BaseURL: cfg.BaseURL, Links: links, Accounts: cfg.Accounts, SignIns: cfg.SignIns, Store: store,
