@@ -217,6 +217,26 @@ func (db *DB) LinkByID(ctx context.Context, id int64) (*tiny.Link, error) {
 	return l, nil
 }
 
+// LinkTargetByID returns what a redirect reads of the link with that id,
+// deleted ones included: one row by primary key, six columns. NotFound
+// when there is none.
+func (db *DB) LinkTargetByID(ctx context.Context, id int64) (tiny.LinkTarget, error) {
+	var (
+		t            tiny.LinkTarget
+		cacheSeconds *int32
+	)
+	err := db.pool.QueryRow(ctx, `SELECT code, url, redirect, cache_seconds, forward_query, `+tiny.PlainLinkSQL+`
+		FROM links WHERE id = $1`, id).Scan(&t.Code, &t.URL, &t.Redirect, &cacheSeconds, &t.ForwardQuery, &t.Plain)
+	if err != nil {
+		return tiny.LinkTarget{}, storeErr(err, "link target by id")
+	}
+	if cacheSeconds != nil {
+		s := int(*cacheSeconds)
+		t.CacheSeconds = &s
+	}
+	return t, nil
+}
+
 // LinkByAlias returns the link that alias names, deleted ones included.
 // NotFound when there is none.
 func (db *DB) LinkByAlias(ctx context.Context, alias string) (*tiny.Link, error) {

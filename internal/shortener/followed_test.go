@@ -57,8 +57,8 @@ func TestFlagByTheSystem(t *testing.T) {
 	svc := newService(t, store, shortener.Config{})
 	owner := newUser(t, store, "owner", tiny.RoleMember)
 	l := create(t, svc, owner, shortener.CreateInput{URL: "https://example.com/a"})
-	if tg, err := svc.Resolve(t.Context(), l.Code); err != nil || tg.Link.Status != tiny.StatusActive {
-		t.Fatalf("Resolve before the flag = %v, %v", tg, err)
+	if tg, err := svc.Resolve(t.Context(), l.Code); err != nil || !tg.Fast {
+		t.Fatalf("Resolve before the flag = %v, %v; want the active link, redirected at once", tg, err)
 	}
 	if _, err := svc.Flag(t.Context(), l.ID, 0.7, "landing page: password field"); err != nil {
 		t.Fatal(err)

@@ -3,6 +3,7 @@ package shortener_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"tiny/internal/accounts"
 	"tiny/internal/shortener"
@@ -12,7 +13,8 @@ import (
 // TestResolveLive uses up a one-time link through one service while it is
 // cached in two on the same store: ResolveLive sees the new count in both,
 // where the cache still holds the old one, and reads the store for
-// click-limited links only.
+// click-limited links and for the whole of a plain link, which the cache
+// holds only what a redirect needs of.
 func TestResolveLive(t *testing.T) {
 	ctx := context.Background()
 	store := &countingStore{Store: openStore(t)}
@@ -21,8 +23,9 @@ func TestResolveLive(t *testing.T) {
 	owner := newUser(t, store, "alice", tiny.RoleUser)
 	once := create(t, a, owner, shortener.CreateInput{URL: "https://example.com/once", MaxClicks: ptr(int64(1))})
 	plain := create(t, a, owner, shortener.CreateInput{URL: "https://example.com/plain"})
+	expiring := create(t, a, owner, shortener.CreateInput{URL: "https://example.com/expiring", ExpiresAt: ptr(time.Now().Add(time.Hour))})
 	for _, svc := range []*shortener.Service{a, b} {
-		for _, name := range []string{once.Code, plain.Code} {
+		for _, name := range []string{once.Code, plain.Code, expiring.Code} {
 			if _, err := svc.Resolve(ctx, name); err != nil {
 				t.Fatalf("Resolve(%s) = %v", name, err)
 			}
@@ -41,11 +44,26 @@ func TestResolveLive(t *testing.T) {
 			t.Errorf("service %d: ResolveLive(%s) = %+v, %v, want 1 click", i, once.Code, live, err)
 		}
 		reads := store.reads.Load()
-		if live, err := svc.ResolveLive(ctx, plain.Code); err != nil || live.Link.URL != plain.URL {
-			t.Errorf("service %d: ResolveLive(%s) = %+v, %v, want the link", i, plain.Code, live, err)
+		if live, err := svc.ResolveLive(ctx, expiring.Code); err != nil || live.Link == nil || live.Link.URL != expiring.URL {
+			t.Errorf("service %d: ResolveLive(%s) = %+v, %v, want the link", i, expiring.Code, live, err)
 		}
 		if n := store.reads.Load() - reads; n != 0 {
 			t.Errorf("service %d: ResolveLive of a cached link without a limit read the store %d times, want 0", i, n)
+		}
+		// A plain link is cached from its redirect read alone: the
+		// redirect reads nothing more, the pages read it whole.
+		reads = store.reads.Load()
+		if cached, err := svc.Resolve(ctx, plain.Code); err != nil || !cached.Fast || cached.Location("") != plain.URL {
+			t.Errorf("service %d: Resolve(%s) = %+v, %v, want the plain link's redirect", i, plain.Code, cached, err)
+		}
+		if n := store.reads.Load() - reads; n != 0 {
+			t.Errorf("service %d: Resolve of a cached plain link read the store %d times, want 0", i, n)
+		}
+		if live, err := svc.ResolveLive(ctx, plain.Code); err != nil || live.Link == nil || live.Link.URL != plain.URL || live.Link.OwnerID != owner.ID {
+			t.Errorf("service %d: ResolveLive(%s) = %+v, %v, want the whole link", i, plain.Code, live, err)
+		}
+		if n := store.reads.Load() - reads; n != 1 {
+			t.Errorf("service %d: ResolveLive of a cached plain link read the store %d times, want 1 (the whole link)", i, n)
 		}
 	}
 }

@@ -614,9 +614,11 @@ func (s *Service) Resolve(ctx context.Context, name string) (*Target, error) {
 // without a limit are answered from the cache as by Resolve.
 func (s *Service) ResolveLive(ctx context.Context, name string) (*Target, error) {
 	t, err := s.Resolve(ctx, name)
-	if err != nil || t.Link.MaxClicks == 0 {
+	if err != nil || t.Link != nil && t.Link.MaxClicks == 0 {
 		return t, err
 	}
+	// A click-limited link, or a plain one cached without the rest of its
+	// row, which the pages of this path show.
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.LookupTimeout)
 	defer cancel()
 	l, err := s.store.LinkByID(ctx, t.ID())
@@ -644,6 +646,17 @@ func (s *Service) Cached(name string) (*Target, bool) { return s.cache.GetIfPres
 func (s *Service) load(ctx context.Context, name string) (*Target, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.LookupTimeout)
 	defer cancel()
+	// A plain link's code is redirected from its redirect read alone;
+	// anything else is read whole, as the pages and checks need it.
+	if id, ok := s.codec.Decode(name); ok {
+		lt, err := s.store.LinkTargetByID(ctx, id)
+		if err == nil && lt.Plain && lt.Code == name {
+			return newPlainTarget(id, lt), nil
+		}
+		if err != nil && !tiny.IsCode(err, tiny.NotFound) {
+			return nil, unavailable(s.storeErr(err))
+		}
+	}
 	l, err := s.lookup(ctx, name)
 	if tiny.IsCode(err, tiny.NotFound) {
 		return nil, otter.ErrNotFound

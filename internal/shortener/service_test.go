@@ -22,17 +22,28 @@ import (
 var testKey = []byte("0123456789abcdef")
 
 // countingStore is a real store that counts the reads and leases the
-// service makes, and can hold LinkByID until a gate is closed.
+// service makes, and can hold its reads by id until a gate is closed.
 type countingStore struct {
 	tiny.Store
 	reads  atomic.Int64
 	leases atomic.Int64
-	// When gate is not nil, LinkByID signals entered and waits for gate.
+	// When gate is not nil, a read by id signals entered and waits for gate.
 	gate    chan struct{}
 	entered chan struct{}
 }
 
 func (s *countingStore) LinkByID(ctx context.Context, id int64) (*tiny.Link, error) {
+	s.read()
+	return s.Store.LinkByID(ctx, id)
+}
+
+func (s *countingStore) LinkTargetByID(ctx context.Context, id int64) (tiny.LinkTarget, error) {
+	s.read()
+	return s.Store.LinkTargetByID(ctx, id)
+}
+
+// read counts a read by id, and holds it while there is a gate.
+func (s *countingStore) read() {
 	s.reads.Add(1)
 	if s.gate != nil {
 		select {
@@ -41,7 +52,6 @@ func (s *countingStore) LinkByID(ctx context.Context, id int64) (*tiny.Link, err
 		}
 		<-s.gate
 	}
-	return s.Store.LinkByID(ctx, id)
 }
 
 func (s *countingStore) LeaseIDs(ctx context.Context, n int64) (int64, error) {
@@ -365,11 +375,11 @@ func TestCreateSkipsCodeThatIsAnAlias(t *testing.T) {
 		t.Errorf("LinkByID(%d) = %v, want not_found: the id must stay unused", skipID, err)
 	}
 	target, err := svc.Resolve(ctx, shadow)
-	if err != nil || target.Link.ID != aliased.ID || target.Link.URL != "https://example.com/aliased" {
+	if err != nil || target.ID() != aliased.ID || target.Location("") != "https://example.com/aliased" {
 		t.Errorf("Resolve(%q) = %+v, %v, want the aliased link %d", shadow, target, err, aliased.ID)
 	}
 	target, err = svc.Resolve(ctx, third.Code)
-	if err != nil || target.Link.ID != third.ID {
+	if err != nil || target.ID() != third.ID {
 		t.Errorf("Resolve(%q) = %+v, %v, want link %d", third.Code, target, err, third.ID)
 	}
 }
@@ -505,7 +515,7 @@ func TestUpdateInvalidatesCache(t *testing.T) {
 	l := create(t, svc, owner, shortener.CreateInput{URL: "https://example.com/before", Alias: "edited"})
 
 	for _, name := range []string{l.Code, l.Alias} {
-		if target, err := svc.Resolve(ctx, name); err != nil || target.Link.URL != "https://example.com/before" {
+		if target, err := svc.Resolve(ctx, name); err != nil || target.Location("") != "https://example.com/before" {
 			t.Fatalf("Resolve(%q) = %+v, %v, want the link", name, target, err)
 		}
 		if _, ok := svc.Cached(name); !ok {
@@ -517,7 +527,7 @@ func TestUpdateInvalidatesCache(t *testing.T) {
 	}
 	for _, name := range []string{l.Code, l.Alias} {
 		target, err := svc.Resolve(ctx, name)
-		if err != nil || target.Link.URL != "https://example.com/after" || target.Fast {
+		if err != nil || target.Location("") != "https://example.com/after" || target.Fast {
 			t.Errorf("Resolve(%q) after Update = %+v, %v, want the new URL, not fast (max_clicks)", name, target, err)
 		}
 	}
@@ -540,7 +550,7 @@ func TestDelete(t *testing.T) {
 	}
 	for _, name := range []string{l.Code, l.Alias} {
 		target, err := svc.Resolve(ctx, name)
-		if err != nil || target.Link.ID != l.ID || target.Link.DeletedAt == nil || target.Fast {
+		if err != nil || target.ID() != l.ID || target.Link == nil || target.Link.DeletedAt == nil || target.Fast {
 			t.Errorf("Resolve(%q) after Delete = %+v, %v, want the link with DeletedAt set, not fast", name, target, err)
 		}
 		if _, err := svc.Get(ctx, accounts.As(owner), name); !tiny.IsCode(err, tiny.NotFound) {
@@ -684,7 +694,7 @@ func TestResolveCoalesces(t *testing.T) {
 		t.Errorf("%d concurrent Resolve(%q) made %d store reads, want 1", callers, l.Code, got)
 	}
 	for i := range targets {
-		if errs[i] != nil || targets[i] == nil || targets[i].Link.ID != l.ID {
+		if errs[i] != nil || targets[i] == nil || targets[i].ID() != l.ID {
 			t.Fatalf("Resolve(%q) #%d = %+v, %v, want link %d", l.Code, i, targets[i], errs[i], l.ID)
 		}
 	}
@@ -722,7 +732,7 @@ func TestResolveUnknown(t *testing.T) {
 		t.Fatalf("Resolve(%q) = %v, want not_found", name, err)
 	}
 	create(t, svc, owner, shortener.CreateInput{URL: "https://example.com/later", Alias: name})
-	if target, err := svc.Resolve(ctx, name); err != nil || target.Link.URL != "https://example.com/later" {
+	if target, err := svc.Resolve(ctx, name); err != nil || target.Location("") != "https://example.com/later" {
 		t.Errorf("Resolve(%q) after Create = %+v, %v, want the new link", name, target, err)
 	}
 }

@@ -25,7 +25,22 @@ type Target struct {
 	// checked per request.
 	Fast bool
 
+	// Link is the whole link; nil in a target loaded from the redirect
+	// read alone (a plain link), which a redirect needs nothing more of.
+	// ResolveLive always returns it.
 	Link *tiny.Link
+}
+
+// newPlainTarget is the target of a plain link from its redirect read.
+func newPlainTarget(id int64, lt tiny.LinkTarget) *Target {
+	return &Target{
+		id:           id,
+		url:          lt.URL,
+		redirect:     lt.Redirect,
+		forwardQuery: lt.ForwardQuery,
+		cacheControl: (&tiny.Link{Redirect: lt.Redirect, CacheSeconds: lt.CacheSeconds}).CacheControl(time.Time{}),
+		Fast:         true,
+	}
 }
 
 func newTarget(l *tiny.Link) *Target {

@@ -58,6 +58,7 @@ type DB struct {
 	// Prepared statements of the hot paths: the redirect's read on a cache
 	// miss, and the create.
 	linkByID    *sql.Stmt // on reader
+	linkTarget  *sql.Stmt // on reader
 	linkByAlias *sql.Stmt // on reader
 	linkChecks  *sql.Stmt // on writer
 	insertLink  *sql.Stmt // on writer
@@ -252,6 +253,7 @@ func (db *DB) prepare(ctx context.Context) error {
 		query string
 	}{
 		{&db.linkByID, db.reader, selectLink + ` WHERE l.id = ?`},
+		{&db.linkTarget, db.reader, selectLinkTarget},
 		{&db.linkByAlias, db.reader, selectLinkByAlias},
 		{&db.linkChecks, db.writer, linkChecks},
 		{&db.insertLink, db.writer, insertLink},
@@ -281,7 +283,7 @@ func (db *DB) Close() error {
 		errs = append(errs, db.rollUp(ctx))
 		cancel()
 	}
-	for _, s := range []*sql.Stmt{db.linkByID, db.linkByAlias, db.linkChecks, db.insertLink, db.insertTag, db.insertAlias} {
+	for _, s := range []*sql.Stmt{db.linkByID, db.linkTarget, db.linkByAlias, db.linkChecks, db.insertLink, db.insertTag, db.insertAlias} {
 		if s != nil {
 			errs = append(errs, s.Close())
 		}

@@ -43,6 +43,7 @@ func run(t *testing.T, open func(t *testing.T) tiny.Store, keep func(name string
 		{"CreateLinkMinimal", testCreateLinkMinimal},
 		{"LinkByAlias", testLinkByAlias},
 		{"NotFound", testLinkNotFound},
+		{"LinkTargetByID", testLinkTargetByID},
 		{"CreateLinkConflicts", testCreateLinkConflicts},
 		{"UpdateLink", testUpdateLink},
 		{"UpdateLinkNotFound", testUpdateLinkNotFound},
@@ -414,6 +415,49 @@ func testLinkNotFound(t *testing.T, e *env) {
 	wantCode(t, `LinkByAlias("missing")`, err, tiny.NotFound, "")
 	if l != nil {
 		t.Errorf(`LinkByAlias("missing") = %s, want nil link with the error`, linkString(l))
+	}
+}
+
+// testLinkTargetByID reads what a redirect needs of links of every kind:
+// only an active, live link without a password, click limit or expiry is
+// plain.
+func testLinkTargetByID(t *testing.T, e *env) {
+	ctx := t.Context()
+	plain := e.create(t, func(l *tiny.Link) {
+		l.Alias, l.Title, l.Tags = "plain-alias", "A title", []string{"x"}
+		l.Redirect, l.CacheSeconds, l.ForwardQuery = 308, ptr(600), true
+	})
+	got, err := e.s.LinkTargetByID(ctx, plain.ID)
+	want := tiny.LinkTarget{Code: plain.Code, URL: plain.URL, Redirect: 308, CacheSeconds: ptr(600), ForwardQuery: true, Plain: true}
+	if err != nil || got.Code != want.Code || got.URL != want.URL || got.Redirect != want.Redirect ||
+		got.CacheSeconds == nil || *got.CacheSeconds != 600 || got.ForwardQuery != want.ForwardQuery || !got.Plain {
+		t.Errorf("LinkTargetByID(%d) = %+v, %v, want %+v", plain.ID, got, err, want)
+	}
+	if got, err := e.s.LinkTargetByID(ctx, e.create(t, nil).ID); err != nil || got.CacheSeconds != nil || got.ForwardQuery || !got.Plain {
+		t.Errorf("LinkTargetByID of a minimal link = %+v, %v, want plain without cache seconds", got, err)
+	}
+	for what, mod := range map[string]func(l *tiny.Link){
+		"a password":    func(l *tiny.Link) { l.PasswordHash = "$2a$10$abcdefghijklmnopqrstuv" },
+		"a click limit": func(l *tiny.Link) { l.MaxClicks = 1 },
+		"an expiry":     func(l *tiny.Link) { l.ExpiresAt = ptr(ms(2031, 5, 6, 789)) },
+		"flagged":       func(l *tiny.Link) { l.Status = tiny.StatusFlagged },
+		"blocked":       func(l *tiny.Link) { l.Status = tiny.StatusBlocked },
+	} {
+		l := e.create(t, mod)
+		if got, err := e.s.LinkTargetByID(ctx, l.ID); err != nil || got.Plain || got.URL != l.URL {
+			t.Errorf("LinkTargetByID of a link with %s = %+v, %v, want it not plain", what, got, err)
+		}
+	}
+	deleted := e.create(t, nil)
+	if err := e.s.DeleteLink(ctx, deleted.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := e.s.LinkTargetByID(ctx, deleted.ID); err != nil || got.Plain {
+		t.Errorf("LinkTargetByID of a deleted link = %+v, %v, want it found, not plain", got, err)
+	}
+	for _, id := range []int64{0, 1000, tiny.MaxID} {
+		_, err := e.s.LinkTargetByID(ctx, id)
+		wantCode(t, fmt.Sprintf("LinkTargetByID(%d)", id), err, tiny.NotFound, "")
 	}
 }
 

@@ -138,3 +138,20 @@ type LinkFilter struct {
 	AfterClicks int64
 	Limit       int
 }
+
+// LinkTarget is what a redirect reads of a link (Store.LinkTargetByID).
+// Only a Plain link is redirected from it; any other is read whole.
+type LinkTarget struct {
+	Code         string
+	URL          string
+	Redirect     int
+	CacheSeconds *int
+	ForwardQuery bool
+	// Plain is true when the redirect needs nothing more: the link is
+	// active, not deleted, and has no password, click limit or expiry.
+	Plain bool
+}
+
+// PlainLinkSQL is the SQL condition on a links row of LinkTarget.Plain,
+// for both stores.
+const PlainLinkSQL = `status = 'active' AND deleted_at IS NULL AND password_hash = '' AND max_clicks = 0 AND expires_at IS NULL`

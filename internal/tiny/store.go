@@ -52,6 +52,11 @@ type LinkStore interface {
 	// NotFound when there is none.
 	LinkByID(ctx context.Context, id int64) (*Link, error)
 
+	// LinkTargetByID returns what a redirect reads of the link with that
+	// id, deleted ones included: the read behind a redirect cache miss,
+	// a fraction of LinkByID's cost. NotFound when there is none.
+	LinkTargetByID(ctx context.Context, id int64) (LinkTarget, error)
+
 	// LinkByAlias returns the link that alias names, deleted ones included.
 	// NotFound when there is none.
 	LinkByAlias(ctx context.Context, alias string) (*Link, error)
