@@ -27,6 +27,12 @@
 #     drawn with exponent UNCACHED_S (0: uniform over all LINKS, every lookup
 #     a B-tree descent that may leave the page cache)
 #
+# With BASE_REF set, tiny built from that git ref serves a copy of its own of
+# the big file beside the tree's build: its Zipf and uncached rounds are
+# interleaved with the tree's in the same run, and the report adds its
+# medians and the tree / base ratios, which the noise of a shared machine
+# spoils less than figures from two runs.
+#
 # Only SQLite: PostgreSQL side by side is bench/stores.sh. The report is
 # printed and appended to bench/out/scale-<UTC date>.md.
 #
@@ -40,7 +46,8 @@
 #   UNCACHED_S=0       exponent of the uncached runs (0: uniform)
 #   DURATION=10s ROUNDS=3 THREADS=2 CONNECTIONS=64   wrk settings, as bench/redirect.sh
 #   WARMUP=30s         Zipf load before the measured rounds, to fill the cache (not counted)
-#   BIG_PORT=18091 SMALL_PORT=18092 BIG_DEBUG_PORT=18093
+#   BASE_REF=""        git ref to build tiny-base from (none: no base)
+#   BIG_PORT=18091 SMALL_PORT=18092 BIG_DEBUG_PORT=18093 BASE_PORT=18094
 #   TINY_EXTRA_ARGS="" extra words for every `tiny serve`
 #   RESULT_FILE=""     append here instead of bench/out/scale-<date>.md
 #   KEEP_TMP=0         1: keep the temp dir (logs, wrk output)
@@ -63,6 +70,8 @@ WARMUP=${WARMUP:-30s}
 BIG_PORT=${BIG_PORT:-18091}
 SMALL_PORT=${SMALL_PORT:-18092}
 BIG_DEBUG_PORT=${BIG_DEBUG_PORT:-18093}
+BASE_PORT=${BASE_PORT:-18094}
+BASE_REF=${BASE_REF:-}
 TINY_EXTRA_ARGS=${TINY_EXTRA_ARGS:-}
 RESULT_FILE=${RESULT_FILE:-}
 KEEP_TMP=${KEEP_TMP:-0}
@@ -70,7 +79,7 @@ KEEP_TMP=${KEEP_TMP:-0}
 log() { printf '[%s] %s\n' "$(date -u +%T)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-for v in LINKS SMALL_LINKS ROUNDS THREADS CONNECTIONS BIG_PORT SMALL_PORT BIG_DEBUG_PORT; do
+for v in LINKS SMALL_LINKS ROUNDS THREADS CONNECTIONS BIG_PORT SMALL_PORT BIG_DEBUG_PORT BASE_PORT; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer, got '${!v}'"
 done
 for v in ZIPF_S UNCACHED_S; do
@@ -85,6 +94,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 [[ -z $(git status --porcelain -- . ':!bench/out' 2>/dev/null) ]] || commit="$commit + uncommitted changes"
+if [[ -n $BASE_REF ]]; then
+	base_commit=$(git rev-parse --verify --quiet "$BASE_REF^{commit}") || die "BASE_REF '$BASE_REF' is not a commit here"
+	base_desc=$(git rev-parse --short "$base_commit")
+fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/tiny-scale.XXXXXX")
 PIDS=()
@@ -96,7 +109,7 @@ cleanup() {
 	if ((rc != 0)); then
 		for f in "$TMP"/*.log; do [[ -s $f ]] && { log "last lines of $f:"; tail -n 20 "$f" >&2; }; done
 	fi
-	rm -f "$SCALE_DIR/work.db" "$SCALE_DIR/work.db-wal" "$SCALE_DIR/work.db-shm"
+	rm -f "$SCALE_DIR"/work.db "$SCALE_DIR"/work.db-wal "$SCALE_DIR"/work.db-shm "$SCALE_DIR"/base.db "$SCALE_DIR"/base.db-wal "$SCALE_DIR"/base.db-shm
 	if [[ $KEEP_TMP == 1 ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
 	exit "$rc"
 }
@@ -105,7 +118,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for p in "$BIG_PORT" "$SMALL_PORT" "$BIG_DEBUG_PORT"; do
+for p in "$BIG_PORT" "$SMALL_PORT" "$BIG_DEBUG_PORT" "$BASE_PORT"; do
 	port_in_use "$p" && die "port $p is already in use; something else would be measured"
 done
 
@@ -113,6 +126,14 @@ log "building tiny and seedlinks"
 go build -o "$TMP/tiny" ./cmd/tiny
 go build -o "$TMP/seedlinks" ./bench/seedlinks
 go build -o "$TMP/zipfbound" ./bench/zipfbound
+if [[ -n $BASE_REF ]]; then
+	# git archive, not a worktree: nothing is added to the repository.
+	log "building tiny-base from $BASE_REF ($base_desc)"
+	mkdir -p "$TMP/base-src"
+	git archive "$base_commit" | tar -x -C "$TMP/base-src" || die "git archive $BASE_REF failed"
+	(cd "$TMP/base-src" && go build -o "$TMP/tiny-base" ./cmd/tiny) || die "go build ./cmd/tiny of $BASE_REF failed"
+	rm -rf "$TMP/base-src"
+fi
 
 # --- the seeded files --------------------------------------------------------
 
@@ -144,6 +165,8 @@ small_bytes=$(stat -c %s "$SMALL_DB")
 log "copying $BIG_DB ($((big_bytes / 1048576)) MB) for this run"
 WORK_DB=$SCALE_DIR/work.db
 cp "$BIG_DB" "$WORK_DB"
+BASE_DB=$SCALE_DIR/base.db
+[[ -z $BASE_REF ]] || cp "$BIG_DB" "$BASE_DB"
 
 # --- servers -----------------------------------------------------------------
 
@@ -151,11 +174,13 @@ export TINY_INITIAL_API_KEY=bench-key-$(od -An -N16 -tx1 /dev/urandom | tr -d ' 
 read -ra EXTRA <<<"$TINY_EXTRA_ARGS"
 declare -A PID_OF=()
 
-# serve NAME PORT DB ARGS...: start `tiny serve`; echoes nothing, sets PID_OF.
+# serve NAME PORT DB ARGS...: start `tiny serve` (tiny-base for a NAME
+# starting with base); echoes nothing, sets PID_OF.
 serve() {
-	local name=$1 port=$2 db=$3
+	local name=$1 port=$2 db=$3 bin=$TMP/tiny
 	shift 3
-	"$TMP/tiny" serve --addr "127.0.0.1:$port" --database "$db" --base-url "http://127.0.0.1:$port" \
+	[[ $name != base* ]] || bin=$TMP/tiny-base
+	"$bin" serve --addr "127.0.0.1:$port" --database "$db" --base-url "http://127.0.0.1:$port" \
 		"${EXTRA[@]}" "$@" >"$TMP/$name.log" 2>&1 &
 	PID_OF[$name]=$!
 	PIDS+=("$!")
@@ -219,6 +244,10 @@ cold_ms=$(ready_ms big "$BIG_PORT")
 log "big: ready in $cold_ms ms"
 serve small "$SMALL_PORT" "$SMALL_DB"
 ready_ms small "$SMALL_PORT" >/dev/null
+if [[ -n $BASE_REF ]]; then
+	serve base "$BASE_PORT" "$BASE_DB"
+	ready_ms base "$BASE_PORT" >/dev/null
+fi
 
 heap0=$(live_heap "$BIG_DEBUG_PORT" "$BIG_PORT")
 log "warm-up: Zipf($ZIPF_S) on big, uniform on small, $WARMUP each"
@@ -227,24 +256,42 @@ log "warm-up big: $W_RPS req/s"
 big_warm_req=$W_REQ big_req=0
 wrk_run small "$SMALL_PORT" zipf.lua "$SMALL_CODES" 0 "$WARMUP"
 log "warm-up small: $W_RPS req/s"
+if [[ -n $BASE_REF ]]; then
+	wrk_run base "$BASE_PORT" zipf.lua "$BIG_CODES" "$ZIPF_S" "$WARMUP"
+	log "warm-up base: $W_RPS req/s"
+	drain "$BASE_PORT"
+fi
 drain "$BIG_PORT"
 size0=$(($(stat -c %s "$WORK_DB") + $(stat -c %s "$WORK_DB-wal" 2>/dev/null || echo 0)))
 written0=$(metric "$BIG_PORT" tiny_clicks_written_total)
 
 ROWS=()
-BIG_RPS=() SMALL_RPS=()
+BIG_RPS=() SMALL_RPS=() BASE_RPS=()
+# zipf_round NAME PORT: one measured Zipf run; sets W_* and HIT (the cache
+# hit ratio during it).
+zipf_round() {
+	local h0 m0 h1 m1
+	h0=$(metric "$2" tiny_cache_hits_total)
+	m0=$(metric "$2" tiny_cache_misses_total)
+	wrk_run "$1" "$2" zipf.lua "$BIG_CODES" "$ZIPF_S" "$DURATION"
+	h1=$(metric "$2" tiny_cache_hits_total)
+	m1=$(metric "$2" tiny_cache_misses_total)
+	HIT=$(awk -v h=$((h1 - h0)) -v m=$((m1 - m0)) 'BEGIN {printf "%.1f%%", h / (h + m > 0 ? h + m : 1) * 100}')
+}
 for ((r = 1; r <= ROUNDS; r++)); do
-	h0=$(metric "$BIG_PORT" tiny_cache_hits_total)
-	m0=$(metric "$BIG_PORT" tiny_cache_misses_total)
-	wrk_run big "$BIG_PORT" zipf.lua "$BIG_CODES" "$ZIPF_S" "$DURATION"
-	h1=$(metric "$BIG_PORT" tiny_cache_hits_total)
-	m1=$(metric "$BIG_PORT" tiny_cache_misses_total)
-	hit=$(awk -v h=$((h1 - h0)) -v m=$((m1 - m0)) 'BEGIN {printf "%.1f%%", h / (h + m > 0 ? h + m : 1) * 100}')
+	zipf_round big "$BIG_PORT"
 	BIG_RPS+=("$W_RPS")
 	big_req=$((big_req + W_REQ))
-	ROWS+=("| $r | $LINKS links, Zipf s=$ZIPF_S | $W_RPS | $W_P99 | $W_P999 | $hit |")
-	log "round $r big: $W_RPS req/s, hit ratio $hit"
+	ROWS+=("| $r | $LINKS links, Zipf s=$ZIPF_S | $W_RPS | $W_P99 | $W_P999 | $HIT |")
+	log "round $r big: $W_RPS req/s, hit ratio $HIT"
 	sleep 2
+	if [[ -n $BASE_REF ]]; then
+		zipf_round base "$BASE_PORT"
+		BASE_RPS+=("$W_RPS")
+		ROWS+=("| $r | $LINKS links, Zipf s=$ZIPF_S, tiny-base ($base_desc) | $W_RPS | $W_P99 | $W_P999 | $HIT |")
+		log "round $r base: $W_RPS req/s, hit ratio $HIT"
+		sleep 2
+	fi
 	wrk_run small "$SMALL_PORT" zipf.lua "$SMALL_CODES" 0 "$DURATION"
 	SMALL_RPS+=("$W_RPS")
 	ROWS+=("| $r | $SMALL_LINKS links, uniform | $W_RPS | $W_P99 | $W_P999 | (all cached) |")
@@ -260,6 +307,7 @@ heap1=$(live_heap "$BIG_DEBUG_PORT" "$BIG_PORT")
 size1=$(($(stat -c %s "$WORK_DB") + $(stat -c %s "$WORK_DB-wal" 2>/dev/null || echo 0)))
 stop big
 stop small
+[[ -z $BASE_REF ]] || stop base
 bound=$("$TMP/zipfbound" -n "$LINKS" -s "$ZIPF_S" -warmup "$big_warm_req" -measured "$big_req" -cache "$entries")
 unseen=$(awk '$1 == "unseen" {print $2}' <<<"$bound")
 top=$(awk '$1 == "top" {print $2}' <<<"$bound")
@@ -268,15 +316,29 @@ log "uncached: --cache-size=1, exponent $UNCACHED_S"
 serve uncached "$BIG_PORT" "$WORK_DB" --cache-size=1 --debug-addr "127.0.0.1:$BIG_DEBUG_PORT"
 ready_ms uncached "$BIG_PORT" >/dev/null
 wrk_run uncached "$BIG_PORT" zipf.lua "$BIG_CODES" "$ZIPF_S" "$WARMUP"
-UNC_RPS=()
+if [[ -n $BASE_REF ]]; then
+	serve base-uncached "$BASE_PORT" "$BASE_DB" --cache-size=1
+	ready_ms base-uncached "$BASE_PORT" >/dev/null
+	wrk_run base-uncached "$BASE_PORT" zipf.lua "$BIG_CODES" "$ZIPF_S" "$WARMUP"
+fi
+UNC_RPS=() BASE_UNC_RPS=()
+unc_label=$([[ $UNCACHED_S == 0 ]] && echo uniform || echo "Zipf s=$UNCACHED_S")
 for ((r = 1; r <= ROUNDS; r++)); do
 	wrk_run uncached "$BIG_PORT" zipf.lua "$BIG_CODES" "$UNCACHED_S" "$DURATION"
 	UNC_RPS+=("$W_RPS")
-	ROWS+=("| $r | $LINKS links, --cache-size=1, $([[ $UNCACHED_S == 0 ]] && echo uniform || echo "Zipf s=$UNCACHED_S") | $W_RPS | $W_P99 | $W_P999 | (uncached) |")
+	ROWS+=("| $r | $LINKS links, --cache-size=1, $unc_label | $W_RPS | $W_P99 | $W_P999 | (uncached) |")
 	log "round $r uncached: $W_RPS req/s"
 	sleep 2
+	if [[ -n $BASE_REF ]]; then
+		wrk_run base-uncached "$BASE_PORT" zipf.lua "$BIG_CODES" "$UNCACHED_S" "$DURATION"
+		BASE_UNC_RPS+=("$W_RPS")
+		ROWS+=("| $r | $LINKS links, --cache-size=1, $unc_label, tiny-base ($base_desc) | $W_RPS | $W_P99 | $W_P999 | (uncached) |")
+		log "round $r base uncached: $W_RPS req/s"
+		sleep 2
+	fi
 done
 stop uncached
+[[ -z $BASE_REF ]] || stop base-uncached
 
 log "cache memory: --analytics=false, Zipf($ZIPF_S) for $WARMUP"
 serve memory "$BIG_PORT" "$WORK_DB" --analytics=false --debug-addr "127.0.0.1:$BIG_DEBUG_PORT"
@@ -307,7 +369,7 @@ report() {
 	echo "- machine: \`nproc\` = $(nproc), $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), Linux $(uname -r); shared and noisy"
 	echo "- tiny at commit $commit, $(go version | awk '{print $3}'), $(wrk -v 2>&1 | head -n 1 | awk '{print "wrk", $2}')${TINY_EXTRA_ARGS:+, args: $TINY_EXTRA_ARGS}"
 	echo "- load average before: $LOAD_BEFORE; after: $(cut -d' ' -f1-3 /proc/loadavg)"
-	echo "- load: \`wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency -s bench/zipf.lua\`, servers and wrk sharing all CPUs; a $WARMUP warm-up of each, then $ROUNDS rounds, big and small interleaved"
+	echo "- load: \`wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency -s bench/zipf.lua\`, servers and wrk sharing all CPUs; a $WARMUP warm-up of each, then $ROUNDS rounds, big$([[ -z $BASE_REF ]] || echo ", tiny-base") and small interleaved"
 	echo "- seeded by bench/seedlinks at $seed_at in $(div "$seed_ms" 1000 %.0f) s (load average then $seed_l1 $seed_l5 $seed_l15), reused since"
 	echo
 	echo "| round | target | requests/s | p99 | p99.9 | cache hit ratio |"
@@ -321,6 +383,11 @@ report() {
 	echo "| ratio big / small | $ratio | >= 0.90 | $verdict |"
 	echo "| cold start to ready (\`tiny serve\` to /readyz 200, file in page cache) | $cold_ms ms | < 5000 ms | $cold_verdict |"
 	echo "| median uncached redirects/s (--cache-size=1, $([[ $UNCACHED_S == 0 ]] && echo "uniform over $LINKS" || echo "Zipf s=$UNCACHED_S")) | $unc_med | | |"
+	if [[ -n $BASE_REF ]]; then
+		echo "| tiny-base ($BASE_REF, $base_desc): median redirects/s, Zipf / uncached | $(median "${BASE_RPS[@]}") / $(median "${BASE_UNC_RPS[@]}") | | |"
+		echo "| tiny-base ($base_desc): ratio big / small | $(div "$(median "${BASE_RPS[@]}")" "$small_med" %.3f) | | |"
+		echo "| tree / tiny-base: Zipf redirects/s, uncached redirects/s | $(div "$big_med" "$(median "${BASE_RPS[@]}")" %.3f), $(div "$unc_med" "$(median "${BASE_UNC_RPS[@]}")" %.3f) | | |"
+	fi
 	echo "| cache entries after the Zipf runs | $entries | | |"
 	echo "| share of the measured Zipf requests that ask for a link not asked for before ($big_warm_req requests of warm-up, $big_req measured; bench/zipfbound): no cache answers them | $(div "$unseen" 0.01 %.1f)% | | |"
 	echo "| hit ratio of a cache holding exactly the $entries most requested links (bench/zipfbound) | $(div "$top" 0.01 %.1f)% | | |"
