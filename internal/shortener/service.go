@@ -596,7 +596,8 @@ func (s *Service) List(ctx context.Context, p *accounts.Principal, f tiny.LinkFi
 }
 
 // Resolve returns the redirect target of a short name, from the cache when
-// it can. Concurrent misses for the same name share one store read.
+// it can; a plain link's target holds no Link (ResolveLive's always does).
+// Concurrent misses for the same name share one store read.
 // NotFound when no link has that name; Unavailable when the store cannot
 // be reached.
 func (s *Service) Resolve(ctx context.Context, name string) (*Target, error) {
