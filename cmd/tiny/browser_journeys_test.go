@@ -14,8 +14,8 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
-	"github.com/makiuchi-d/gozxing"
-	zxqr "github.com/makiuchi-d/gozxing/qrcode"
+
+	"tiny/internal/qr/qrtest"
 )
 
 // A person's journeys through tiny in chromium, with the keyboard where a
@@ -140,15 +140,11 @@ func TestBrowserFirstStart(t *testing.T) {
 // decodeQR reads the QR code in img, as a phone would.
 func decodeQR(t *testing.T, img image.Image) string {
 	t.Helper()
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
+	text, err := qrtest.Decode(img)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := zxqr.NewQRCodeReader().Decode(bmp, nil)
-	if err != nil {
-		t.Fatalf("the QR reader could not read the code: %v", err)
-	}
-	return res.GetText()
+	return text
 }
 
 // TestBrowserSessionExpiry lets a session go idle: the next action, a

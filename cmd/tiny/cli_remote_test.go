@@ -15,8 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/makiuchi-d/gozxing"
-	zxqr "github.com/makiuchi-d/gozxing/qrcode"
+	"tiny/internal/qr/qrtest"
 )
 
 // cliUser is a user of the command line: a home of their own (so the
@@ -277,13 +276,8 @@ func TestCLILinks(t *testing.T) {
 		if img.Bounds().Dx() != 300 {
 			t.Errorf("PNG width = %d, want --size 300", img.Bounds().Dx())
 		}
-		bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := zxqr.NewQRCodeReader().Decode(bmp, nil)
-		if err != nil || res.GetText() != server+"/spring" {
-			t.Errorf("the QR code of tiny qr reads %v, %v; want %s", res, err, server+"/spring")
+		if got, err := qrtest.Decode(img); err != nil || got != server+"/spring" {
+			t.Errorf("the QR code of tiny qr reads %q, %v; want %s", got, err, server+"/spring")
 		}
 		svg := filepath.Join(t.TempDir(), "spring.svg")
 		u.ok("", "qr", "spring", "-o", svg)

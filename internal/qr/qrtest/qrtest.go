@@ -15,7 +15,12 @@ import (
 	zxqr "github.com/makiuchi-d/gozxing/qrcode"
 )
 
-// Decode reads the QR code in img.
+// Decode reads the QR code in img, a picture of the code alone as package
+// qr draws it. The reader's detector, made for photographs, misreads about
+// 1 in 300 of these sharp pictures (21 of 6,000 short links of one shape:
+// it finds a finder pattern in the data, or the wrong module count), so a
+// picture it cannot read is read again as a pure barcode: the module grid
+// sampled from the code's own bounds, the Reed-Solomon check included.
 func Decode(img image.Image) (string, error) {
 	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
 	if err != nil {
@@ -23,7 +28,11 @@ func Decode(img image.Image) (string, error) {
 	}
 	res, err := zxqr.NewQRCodeReader().Decode(bmp, nil)
 	if err != nil {
-		return "", fmt.Errorf("the QR reader could not read the code: %w", err)
+		pure := map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_PURE_BARCODE: true}
+		var perr error
+		if res, perr = zxqr.NewQRCodeReader().Decode(bmp, pure); perr != nil {
+			return "", fmt.Errorf("the QR reader could not read the code: %w (as a pure barcode: %v)", err, perr)
+		}
 	}
 	return res.GetText(), nil
 }
