@@ -184,15 +184,13 @@ func (js *Jobs) StartAPI(p *accounts.Principal, src APISource) (*Job, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The client refuses such an address when it dials; a host named as
-	// one is refused here, with the field to mend.
+	source := cfg.BaseURL
 	if u, err := url.Parse(cfg.BaseURL); err == nil {
+		// The client refuses such an address when it dials; a host named
+		// as one is refused here, with the field to mend.
 		if d := tiny.ClassifyHost(u.Hostname()); !js.cfg.Destinations.Allows(d.Class) {
 			return nil, tiny.FieldErrorf(tiny.Invalid, "url", "%s is %s; this server imports only from public hosts", u.Hostname(), tiny.WithArticle(d.Kind))
 		}
-	}
-	source := cfg.BaseURL
-	if u, err := url.Parse(cfg.BaseURL); err == nil {
 		u.RawQuery, u.Fragment, u.User = "", "", nil
 		source = u.String()
 	}

@@ -92,3 +92,31 @@ func TestNotFoundIsOneAnswer(t *testing.T) {
 		}
 	}
 }
+
+// TestResolveMissReads counts the store's reads by id behind a cache
+// miss: one for a plain link, two for a link that needs more than a
+// redirect (its redirect read, then the whole link), and one for a name
+// shaped like a code that leads to no link.
+func TestResolveMissReads(t *testing.T) {
+	ctx := context.Background()
+	store := &countingStore{Store: openStore(t)}
+	svc := newService(t, store, shortener.Config{})
+	owner := newUser(t, store, "alice", tiny.RoleUser)
+	plain := create(t, svc, owner, shortener.CreateInput{URL: "https://example.com/plain"})
+	once := create(t, svc, owner, shortener.CreateInput{URL: "https://example.com/once", MaxClicks: ptr(int64(1))})
+	unknown := svc.Codec().Encode(once.ID + 1000)
+	for _, tt := range []struct {
+		name  string
+		reads int64
+		found bool
+	}{{plain.Code, 1, true}, {once.Code, 2, true}, {unknown, 1, false}} {
+		before := store.reads.Load()
+		target, err := svc.Resolve(ctx, tt.name)
+		if tt.found != (err == nil) {
+			t.Errorf("Resolve(%s) = %+v, %v; want found %v", tt.name, target, err, tt.found)
+		}
+		if n := store.reads.Load() - before; n != tt.reads {
+			t.Errorf("Resolve(%s) read the store by id %d times, want %d", tt.name, n, tt.reads)
+		}
+	}
+}

@@ -401,10 +401,15 @@ func (s *Service) lookup(ctx context.Context, name string) (*tiny.Link, error) {
 			return nil, s.storeErr(err)
 		}
 	}
-	if !tiny.IsCodeSyntax(name) {
+	return s.lookupAlias(ctx, name)
+}
+
+// lookupAlias finds the link alias names. Deleted links are returned too.
+func (s *Service) lookupAlias(ctx context.Context, alias string) (*tiny.Link, error) {
+	if !tiny.IsCodeSyntax(alias) {
 		return nil, errNoLink()
 	}
-	l, err := s.store.LinkByAlias(ctx, name)
+	l, err := s.store.LinkByAlias(ctx, alias)
 	if tiny.IsCode(err, tiny.NotFound) {
 		return nil, errNoLink()
 	}
@@ -647,18 +652,29 @@ func (s *Service) Cached(name string) (*Target, bool) { return s.cache.GetIfPres
 func (s *Service) load(ctx context.Context, name string) (*Target, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.LookupTimeout)
 	defer cancel()
-	// A plain link's code is redirected from its redirect read alone;
-	// anything else is read whole, as the pages and checks need it.
+	// A code is read for its redirect alone; only a link that needs more
+	// than a redirect (its pages and checks) is then read whole. A name
+	// that decodes to no link of that code may still be an alias.
+	var (
+		l   *tiny.Link
+		err error
+	)
 	if id, ok := s.codec.Decode(name); ok {
-		lt, err := s.store.LinkTargetByID(ctx, id)
-		if err == nil && lt.Plain && lt.Code == name {
+		lt, terr := s.store.LinkTargetByID(ctx, id)
+		switch {
+		case terr == nil && lt.Code == name && lt.Plain:
 			return newPlainTarget(id, lt), nil
-		}
-		if err != nil && !tiny.IsCode(err, tiny.NotFound) {
-			return nil, unavailable(s.storeErr(err))
+		case terr == nil && lt.Code == name:
+			if l, err = s.store.LinkByID(ctx, id); err != nil {
+				err = s.storeErr(err)
+			}
+		case terr != nil && !tiny.IsCode(terr, tiny.NotFound):
+			return nil, unavailable(s.storeErr(terr))
 		}
 	}
-	l, err := s.lookup(ctx, name)
+	if l == nil && err == nil {
+		l, err = s.lookupAlias(ctx, name)
+	}
 	if tiny.IsCode(err, tiny.NotFound) {
 		return nil, otter.ErrNotFound
 	}

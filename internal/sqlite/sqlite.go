@@ -56,7 +56,7 @@ type DB struct {
 	reader *sql.DB // read-only connections
 
 	// Prepared statements of the hot paths: the redirect's read on a cache
-	// miss, and the create.
+	// miss (linkTarget), the whole link, and the create.
 	linkByID    *sql.Stmt // on reader
 	linkTarget  *sql.Stmt // on reader
 	linkByAlias *sql.Stmt // on reader
