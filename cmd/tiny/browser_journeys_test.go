@@ -308,6 +308,11 @@ func TestBrowserImportPageUpdatesInPlace(t *testing.T) {
 		close(release)
 		t.Fatalf("after starting the import %s is on %s, want the running job's page: %s", mia.name, mia.path(), mia.text("main"))
 	}
+	// The running page passes axe too (the pages test checks it ended).
+	for _, p := range mia.axe() {
+		t.Errorf("the running job's page: %s", p)
+	}
+	mia.screenshot("import-job-running")
 	_ = eval[bool](mia, `window.__samePage = true; document.querySelector("label[for=import-progress]").dataset.old = "1"; true`)
 	mia.do(chromedp.Focus(chromedp.CSS(`.import-job form button`)))
 	mia.waitFor("the figures of the running job to be fetched again", `!document.querySelector("label[for=import-progress]").dataset.old`)
