@@ -20,9 +20,15 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"runtime"
 
 	"github.com/spf13/cobra"
 )
+
+// The main goroutine keeps the main thread, so that no background goroutine
+// lowers that thread's priority (internal/nice): ps and top show the main
+// thread's scheduling class as the whole process's.
+func init() { runtime.LockOSThread() }
 
 func main() {
 	err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)

@@ -16,9 +16,19 @@ import (
 // speed. The goroutine should end without unlocking, so that the thread
 // ends with it rather than serving other goroutines at this priority. It
 // reports whether the priority was lowered.
+//
+// It leaves the main thread alone: ps, top and /proc/PID show the main
+// thread's class as the process's, so a lowered one would make the whole
+// server look idle-class. On the main thread it returns false, the work
+// then runs at normal priority; cmd/tiny keeps its main goroutine on the
+// main thread so that this does not happen.
 func Lowest() bool {
 	runtime.LockOSThread()
 	tid := unix.Gettid()
+	if tid == unix.Getpid() {
+		runtime.UnlockOSThread()
+		return false
+	}
 	// SCHED_IDLE is below every nice level, and, unlike nice 19, a thread
 	// that sleeps between batches gets no wake-up advantage from it.
 	attr := &unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_IDLE}
