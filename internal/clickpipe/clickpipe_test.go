@@ -313,7 +313,9 @@ func TestWriterRollUp(t *testing.T) {
 	path, id := newStore(t)
 	w := startChild(t, path)
 	defer w.Close(context.Background())
-	now := time.Now().UTC()
+	// The second batch falls in the next hour: the statistics' range ends
+	// at the start of an hour (To rounds down), so it must reach past it.
+	now := time.Now().UTC().Truncate(time.Hour).Add(-30 * time.Second)
 	if err := w.RecordClicks(t.Context(), sampleEvents(id, 300, now)); err != nil {
 		t.Fatal(err)
 	}
@@ -337,7 +339,7 @@ func TestWriterRollUp(t *testing.T) {
 	}
 	asked := 0
 	reader.DelegateRollUps(func(ctx context.Context) error { asked++; return w.RollUp(ctx) })
-	st, err := reader.ClickStats(t.Context(), tiny.StatsQuery{LinkID: id, From: now.Add(-time.Hour), To: now.Add(time.Hour)})
+	st, err := reader.ClickStats(t.Context(), tiny.StatsQuery{LinkID: id, From: now.Add(-time.Hour), To: now.Add(2 * time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
