@@ -240,21 +240,14 @@ const selectLinkTarget = `SELECT code, url, redirect, cache_seconds, forward_que
 	FROM links WHERE id = ?`
 
 // LinkTargetByID returns what a redirect reads of the link with that id,
-// deleted ones included. NotFound when there is none.
+// deleted ones included. NotFound when there is none. The read is not
+// interrupted when ctx ends: it takes microseconds, and watching ctx would
+// cost more (see targetReader).
 func (db *DB) LinkTargetByID(ctx context.Context, id int64) (tiny.LinkTarget, error) {
-	var (
-		t            tiny.LinkTarget
-		cacheSeconds sql.NullInt64
-	)
-	err := db.linkTarget.QueryRowContext(ctx, id).Scan(&t.Code, &t.URL, &t.Redirect, &cacheSeconds, &t.ForwardQuery, &t.Plain)
-	if err != nil {
-		return tiny.LinkTarget{}, storeErr(err, "link target by id", "")
+	if err := ctx.Err(); err != nil {
+		return tiny.LinkTarget{}, err
 	}
-	if cacheSeconds.Valid {
-		s := int(cacheSeconds.Int64)
-		t.CacheSeconds = &s
-	}
-	return t, nil
+	return db.targets.read(id)
 }
 
 // LinkByAlias returns the link that alias names, deleted ones included.

@@ -2,11 +2,13 @@
 // through the pure-Go driver modernc.org/sqlite (so the binary builds with
 // CGO_ENABLED=0). It is the default store: one file, no server.
 //
-// A DB holds two connection pools on the same file: a single writer
+// A DB holds its connections to the file in pools: a single writer
 // connection, so writes never wait on each other inside SQLite (they queue in
 // database/sql instead of spinning on SQLITE_BUSY) and every transaction
 // starts with BEGIN IMMEDIATE; and a pool of read-only connections, which in
-// WAL mode read concurrently with the writer and with each other.
+// WAL mode read concurrently with the writer and with each other. A third,
+// small set of read-only connections answers the redirect's read on a cache
+// miss alone, below database/sql (target.go).
 //
 // The schema lives in embedded SQL files under migrations/ and is brought up
 // to date by Open with pressly/goose. Times are stored as unix milliseconds
@@ -54,11 +56,12 @@ const lowerFunc = "tiny_lower"
 type DB struct {
 	writer *sql.DB // exactly one connection; every write goes through it
 	reader *sql.DB // read-only connections
+	// targets answers the redirect's read on a cache miss, below
+	// database/sql on read-only connections of its own (target.go).
+	targets *targetReader
 
-	// Prepared statements of the hot paths: the redirect's read on a cache
-	// miss (linkTarget), the whole link, and the create.
+	// Prepared statements of the hot paths: the whole link and the create.
 	linkByID    *sql.Stmt // on reader
-	linkTarget  *sql.Stmt // on reader
 	linkByAlias *sql.Stmt // on reader
 	linkChecks  *sql.Stmt // on writer
 	insertLink  *sql.Stmt // on writer
@@ -147,6 +150,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	db.reader.SetConnMaxLifetime(0)
 	db.reader.SetConnMaxIdleTime(0)
 	if err := db.prepare(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if db.targets, err = openTargetReader(abs, readers); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -253,7 +260,6 @@ func (db *DB) prepare(ctx context.Context) error {
 		query string
 	}{
 		{&db.linkByID, db.reader, selectLink + ` WHERE l.id = ?`},
-		{&db.linkTarget, db.reader, selectLinkTarget},
 		{&db.linkByAlias, db.reader, selectLinkByAlias},
 		{&db.linkChecks, db.writer, linkChecks},
 		{&db.insertLink, db.writer, insertLink},
@@ -283,13 +289,16 @@ func (db *DB) Close() error {
 		errs = append(errs, db.rollUp(ctx))
 		cancel()
 	}
-	for _, s := range []*sql.Stmt{db.linkByID, db.linkTarget, db.linkByAlias, db.linkChecks, db.insertLink, db.insertTag, db.insertAlias} {
+	for _, s := range []*sql.Stmt{db.linkByID, db.linkByAlias, db.linkChecks, db.insertLink, db.insertTag, db.insertAlias} {
 		if s != nil {
 			errs = append(errs, s.Close())
 		}
 	}
 	errs = append(errs, db.clicks.close()...)
 	errs = append(errs, closeRows(db.imports.all())...)
+	if db.targets != nil {
+		db.targets.close()
+	}
 	if db.reader != nil {
 		errs = append(errs, db.reader.Close())
 	}
