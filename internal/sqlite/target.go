@@ -15,9 +15,9 @@ import (
 // library modernc.org/sqlite's driver is built on) instead of database/sql.
 // For one row by primary key the layers above SQLite cost more than SQLite:
 // BenchmarkStore/LinkTargetByID took 12 µs and 33 allocations through
-// database/sql (21 µs under the redirect's deadline, which starts a watcher
-// goroutine in database/sql and in the driver for every call) and 8 µs and
-// 2 allocations here (docs/decisions.md). Its own connections also keep the redirects' reads
+// database/sql (17-21 µs under the redirect's deadline, which starts a
+// watcher goroutine in database/sql and in the driver for every call) and
+// 8 µs and 2 allocations here (docs/decisions.md). Its own connections also keep the redirects' reads
 // from waiting behind the statistics and exports on the shared readers.
 //
 // Each connection is used by one goroutine at a time (the channel is the
