@@ -47,10 +47,9 @@ func newPostgresSchema(t testing.TB) string {
 	return u.String()
 }
 
-// TestRevocationReachesAnotherNode runs two nodes, each a Service on a
-// store of its own, on one PostgreSQL schema: what one node revokes, the
-// other refuses within a second, though it had the credential cached.
-func TestRevocationReachesAnotherNode(t *testing.T) {
+// postgresNodes returns two nodes, each a Service on a store of its own, on
+// one new PostgreSQL schema.
+func postgresNodes(t *testing.T) (a, b *env) {
 	dsn := newPostgresSchema(t)
 	clk := &clock{t: time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC)}
 	var nodes [2]*env
@@ -62,11 +61,50 @@ func TestRevocationReachesAnotherNode(t *testing.T) {
 		t.Cleanup(func() { store.Close() })
 		nodes[i] = newEnvOn(t, store, clk)
 	}
-	a, b := nodes[0], nodes[1]
-	ctx, cancel := context.WithCancel(t.Context())
+	return nodes[0], nodes[1]
+}
+
+// follow runs e's FollowChanges until the test ends.
+func (e *env) follow(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { b.svc.FollowChanges(ctx, slog.New(slog.DiscardHandler)); close(done) }()
-	defer func() { cancel(); <-done }()
+	go func() { e.svc.FollowChanges(ctx, slog.New(slog.DiscardHandler)); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+// A node serves before its feed listens. A key it cached and another node
+// revoked in that gap, a revocation that reached no listener, is refused
+// once the feed listens.
+func TestRevocationBeforeFollowing(t *testing.T) {
+	a, b := postgresNodes(t)
+	ctx := t.Context()
+	u := a.user(t, "early", tiny.RoleMember, "")
+	secret := a.key(t, u)
+	wantAuth(t, "node b: AuthenticateKey before", b.svc.AuthenticateKey, secret, u, "")
+	keys, err := a.svc.Keys(ctx, As(u), u.ID)
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("Keys = %d, %v", len(keys), err)
+	}
+	if err := a.svc.RevokeKey(ctx, As(u), keys[0].ID); err != nil {
+		t.Fatalf("RevokeKey = %v", err)
+	}
+	if _, err := b.svc.AuthenticateKey(ctx, secret); err != nil {
+		t.Fatalf("node b refused the key before its feed listened (%v); the test needs it cached there", err)
+	}
+	b.follow(t)
+	a.waitFollowing(t, b)
+	if p, err := b.svc.AuthenticateKey(ctx, secret); err == nil {
+		t.Fatalf("node b still accepts the key revoked before its feed listened, as %s", p.User.Name)
+	}
+}
+
+// TestRevocationReachesAnotherNode runs two nodes, each a Service on a
+// store of its own, on one PostgreSQL schema: what one node revokes, the
+// other refuses within a second, though it had the credential cached.
+func TestRevocationReachesAnotherNode(t *testing.T) {
+	a, b := postgresNodes(t)
+	ctx := t.Context()
+	b.follow(t)
 	a.waitFollowing(t, b)
 
 	admin := a.user(t, "root", tiny.RoleAdmin, "")

@@ -150,15 +150,20 @@ func (s *Service) Stats() Stats {
 // FollowChanges drops cached credentials as the store reports changes to
 // them (tiny.AccountFeed): a disabled, changed or deleted user, a revoked
 // key, an ended session, on whichever node it happened. When changes may
-// have been missed it drops the whole cache. It runs until ctx ends; with a
-// store that has no feed it returns at once.
+// have been missed it drops the whole cache: once the feed listens (the
+// process served before it did) and after the feed reconnects. It runs
+// until ctx ends; with a store that has no feed it returns at once.
 func (s *Service) FollowChanges(ctx context.Context, logger *slog.Logger) {
 	feed, ok := s.store.(tiny.AccountFeed)
 	if !ok {
 		return
 	}
+	listened := false
 	err := feed.ListenAccountChanges(ctx, s.invalidate, func() {
-		logger.Warn("the account feed reconnected; dropping every cached credential")
+		if listened {
+			logger.Warn("the account feed reconnected; dropping every cached credential")
+		}
+		listened = true
 		s.invalidateAll()
 	})
 	if err != nil && ctx.Err() == nil {

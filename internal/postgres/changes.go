@@ -29,11 +29,13 @@ const (
 // ListenChanges calls changed with the code and alias of each link created,
 // updated or deleted on any node, until ctx ends, and returns ctx's error.
 //
-// It listens on a connection of its own, outside the pool. When that
-// connection fails it reconnects, waiting 100ms at first and up to 2s
-// between attempts, and once it listens again it calls resync, since the
-// changes in between are lost. NOTIFY is delivered at commit, so a node
-// never hears of a change before it can read it.
+// It listens on a connection of its own, outside the pool, and calls
+// resync once it listens: a node serves before its listener is connected,
+// and a change made meanwhile reached nobody. When that connection fails it
+// reconnects, waiting 100ms at first and up to 2s between attempts, and
+// once it listens again it calls resync again, since the changes in
+// between are lost. NOTIFY is delivered at commit, so a node never hears of
+// a change before it can read it.
 func (db *DB) ListenChanges(ctx context.Context, changed func(names []string), resync func()) error {
 	return db.follow(ctx, changeChannel, "change feed",
 		func(payload string) {
@@ -41,11 +43,7 @@ func (db *DB) ListenChanges(ctx context.Context, changed func(names []string), r
 				changed(names)
 			}
 		},
-		func(first bool) {
-			if !first {
-				resync()
-			}
-		})
+		func(bool) { resync() })
 }
 
 // ListenDestinationBlocks calls changed once it listens, after each
@@ -62,7 +60,8 @@ func (db *DB) ListenDestinationBlocks(ctx context.Context, changed func()) error
 // ListenAccountChanges calls changed with each account change (a user
 // changed or deleted, a key revoked, a session ended) made on any node,
 // until ctx ends, and returns ctx's error. It listens, reconnects and
-// resyncs as ListenChanges does, on a connection of its own.
+// resyncs (once it first listens too) as ListenChanges does, on a
+// connection of its own.
 func (db *DB) ListenAccountChanges(ctx context.Context, changed func([]tiny.AccountChange), resync func()) error {
 	return db.follow(ctx, accountChannel, "account feed",
 		func(payload string) {
@@ -70,11 +69,7 @@ func (db *DB) ListenAccountChanges(ctx context.Context, changed func([]tiny.Acco
 				changed([]tiny.AccountChange{c})
 			}
 		},
-		func(first bool) {
-			if !first {
-				resync()
-			}
-		})
+		func(bool) { resync() })
 }
 
 // follow listens on channel until ctx ends, reconnecting with backoff, and

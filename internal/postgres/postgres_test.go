@@ -444,7 +444,8 @@ func TestConsumeClickAcrossNodes(t *testing.T) {
 }
 
 // TestChangeFeed has node B listen while node A creates, updates and
-// deletes a link: B hears each change, within a second. Then A kills B's
+// deletes a link: B calls resync once it listens (what it cached before may
+// be stale), then hears each change, within a second. Then A kills B's
 // listener connection: B calls resync once it listens again, and changes
 // reach it again.
 func TestChangeFeed(t *testing.T) {
@@ -470,6 +471,11 @@ func TestChangeFeed(t *testing.T) {
 	}
 
 	pid := listenerPID()
+	select {
+	case <-resynced:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("resync was not called within 5s of the listener's start")
+	}
 	l := &tiny.Link{ID: 1, Code: "bbbbbbb", Alias: "feed", URL: "https://example.com/a", Redirect: 302, Status: tiny.StatusActive}
 	start := time.Now()
 	if err := a.CreateLink(ctx, l); err != nil {
@@ -496,7 +502,7 @@ func TestChangeFeed(t *testing.T) {
 
 	select {
 	case <-resynced:
-		t.Fatalf("resync called before the connection was lost")
+		t.Fatalf("resync called again before the connection was lost")
 	default:
 	}
 	terminateBackend(t, a, pid)

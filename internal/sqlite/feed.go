@@ -36,8 +36,9 @@ func (f *accountFeed) publish(changes ...tiny.AccountChange) {
 
 // ListenAccountChanges calls changed with every account change made through
 // this store, on the goroutine that made it, until ctx ends, and returns
-// ctx's error. changed must not block. Nothing is ever missed, so resync is
-// never called.
+// ctx's error. changed must not block. It calls resync once, when changed is
+// in place: a change made before then (the process serves before this
+// listener starts) reached nobody. Nothing is missed after that.
 func (db *DB) ListenAccountChanges(ctx context.Context, changed func([]tiny.AccountChange), resync func()) error {
 	f := &db.accounts
 	f.mu.Lock()
@@ -48,6 +49,7 @@ func (db *DB) ListenAccountChanges(ctx context.Context, changed func([]tiny.Acco
 	f.next++
 	f.listeners[id] = changed
 	f.mu.Unlock()
+	resync()
 	<-ctx.Done()
 	f.mu.Lock()
 	delete(f.listeners, id)

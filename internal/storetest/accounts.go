@@ -830,12 +830,13 @@ func testAccountFeed(t *testing.T, e *env) {
 	ctx, cancel := context.WithCancel(t.Context())
 	got := make(chan tiny.AccountChange, 100)
 	done := make(chan error, 1)
+	var resyncs atomic.Int32
 	go func() {
 		done <- feed.ListenAccountChanges(ctx, func(cs []tiny.AccountChange) {
 			for _, c := range cs {
 				got <- c
 			}
-		}, func() {})
+		}, func() { resyncs.Add(1) })
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -861,6 +862,11 @@ func testAccountFeed(t *testing.T, e *env) {
 				t.Fatalf("no account change within %v of UpdateUser", feedWait)
 			}
 		}
+	}
+	// The feed resyncs once it is in place, before any change reaches
+	// it: the caller's process served before, and its caches may be stale.
+	if n := resyncs.Load(); n != 1 {
+		t.Errorf("resync called %d times by the time a change came through, want once", n)
 	}
 	drain := func() {
 		for {

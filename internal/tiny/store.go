@@ -294,9 +294,10 @@ type OneTimeSettingStore interface {
 // them to every node, which drops them from its redirect cache.
 type ChangeFeed interface {
 	// ListenChanges calls changed with the short names of changed links
-	// until ctx ends. When the connection to the feed is lost, changes may
-	// have been missed: it calls resync once the feed is back (the caller
-	// then drops its whole cache) and goes on. It returns ctx's error.
+	// until ctx ends. It calls resync (the caller then drops its whole
+	// cache) once it listens, since what was cached before may have
+	// missed a change, and again once the feed is back after its
+	// connection was lost, and goes on. It returns ctx's error.
 	ListenChanges(ctx context.Context, changed func(names []string), resync func()) error
 }
 
@@ -318,9 +319,10 @@ type DestinationFeed interface {
 // change; the SQLite store, which has one node, within the process.
 type AccountFeed interface {
 	// ListenAccountChanges calls changed with the account changes made
-	// through the store until ctx ends. When changes may have been missed
-	// (a lost connection), it calls resync once the feed is back (the
-	// caller then drops everything it cached) and goes on. It returns
-	// ctx's error.
+	// through the store until ctx ends. It calls resync (the caller then
+	// drops everything it cached) once it listens, since what was cached
+	// before may have missed a change, and again whenever changes may
+	// have been missed (a lost connection) once the feed is back, and goes
+	// on. It returns ctx's error.
 	ListenAccountChanges(ctx context.Context, changed func([]AccountChange), resync func()) error
 }
