@@ -356,11 +356,23 @@ func storeErr(err error, op, field string) error {
 				msg = field + " is already taken"
 			}
 			return &tiny.Error{Code: tiny.Conflict, Message: msg, Field: field}
-		case code&0xff == sqlite3.SQLITE_BUSY || code&0xff == sqlite3.SQLITE_LOCKED:
-			return &tiny.Error{Code: tiny.Unavailable, Message: "database busy, try again"}
+		case isBusy(code):
+			return errBusy()
 		}
 	}
 	return fmt.Errorf("sqlite: %s: %w", op, err)
+}
+
+// isBusy reports whether a SQLite result code means another connection
+// holds the lock: busy or locked, in any extended form.
+func isBusy(code int) bool {
+	return code&0xff == sqlite3.SQLITE_BUSY || code&0xff == sqlite3.SQLITE_LOCKED
+}
+
+// errBusy is what the store reports when a lock stayed held past the busy
+// timeout: the caller may try again.
+func errBusy() error {
+	return &tiny.Error{Code: tiny.Unavailable, Message: "database busy, try again"}
 }
 
 // constraintCode returns the extended SQLite result code of err, or 0 when

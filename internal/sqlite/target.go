@@ -144,8 +144,8 @@ func (c *targetConn) text(col int32) string {
 // err describes a failed call as the store's other reads do: busy or
 // locked is Unavailable, anything else an internal error.
 func (c *targetConn) err(op string, rc int32) error {
-	if rc&0xff == sqlite3.SQLITE_BUSY || rc&0xff == sqlite3.SQLITE_LOCKED {
-		return &tiny.Error{Code: tiny.Unavailable, Message: "database busy, try again"}
+	if isBusy(int(rc)) {
+		return errBusy()
 	}
 	msg := libc.GoString(sqlite3.Xsqlite3_errstr(c.tls, rc))
 	if c.db != 0 {

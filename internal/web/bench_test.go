@@ -36,7 +36,8 @@ func BenchmarkRedirectMiss(b *testing.B) {
 // before (if set) called with its code ahead of each visit.
 func benchmarkRedirect(b *testing.B, e *env, peer net.Addr, before func(code string), xff ...string) {
 	l := e.create(e.adminKey, map[string]any{"url": "https://example.com/some/long/destination?with=query"})
-	uri := "/" + l["code"].(string)
+	code := l["code"].(string)
+	uri := "/" + code
 	var ctx fasthttp.RequestCtx
 	var req fasthttp.Request
 	ctx.Init(&req, peer, nil)
@@ -51,7 +52,6 @@ func benchmarkRedirect(b *testing.B, e *env, peer net.Addr, before func(code str
 		b.Fatalf("warm-up status = %d, want 302", ctx.Response.StatusCode())
 	}
 	b.ReportAllocs()
-	code := l["code"].(string)
 	for b.Loop() {
 		if before != nil {
 			before(code)
