@@ -35,6 +35,16 @@ type targetConn struct {
 	stmt uintptr // sqlite3_stmt*
 }
 
+// targetMmapBytes is how much of the database file the redirect's reads
+// map instead of reading (SQLite caps it at 2 GiB - 64 KiB). SQLite drops a
+// connection's page cache whenever another connection has committed, and
+// the click writer commits many times a second: without the map, each miss
+// on a big file read the B-tree's pages again with a pread and a copy
+// apiece; with it, a page is a pointer into the OS page cache. The cost is
+// SQLite's documented one: an I/O error on a mapped page is a SIGBUS, not
+// an error code (docs/decisions.md).
+const targetMmapBytes = 2147418112
+
 // errClosed is what a read on a closed store returns.
 var errClosed = errors.New("sqlite: the store is closed")
 
@@ -70,6 +80,11 @@ func openTargetConn(path string) (c *targetConn, err error) {
 		return nil, err
 	}
 	defer libc.Xfree(c.tls, query)
+	pragma, err := libc.CString(fmt.Sprintf("PRAGMA mmap_size=%d", targetMmapBytes))
+	if err != nil {
+		return nil, err
+	}
+	defer libc.Xfree(c.tls, pragma)
 	out := libc.Xmalloc(c.tls, 8) // a sqlite3* or sqlite3_stmt* written back
 	if out == 0 {
 		return nil, errors.New("sqlite: out of memory")
@@ -84,6 +99,9 @@ func openTargetConn(path string) (c *targetConn, err error) {
 	}
 	if rc := sqlite3.Xsqlite3_busy_timeout(c.tls, c.db, busyTimeoutMillis); rc != sqlite3.SQLITE_OK {
 		return nil, c.err("busy timeout", rc)
+	}
+	if rc := sqlite3.Xsqlite3_exec(c.tls, c.db, pragma, 0, 0, 0); rc != sqlite3.SQLITE_OK {
+		return nil, c.err("mmap_size", rc)
 	}
 	if rc := sqlite3.Xsqlite3_prepare_v3(c.tls, c.db, query, -1, sqlite3.SQLITE_PREPARE_PERSISTENT, out, 0); rc != sqlite3.SQLITE_OK {
 		return nil, c.err("prepare", rc)

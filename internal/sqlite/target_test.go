@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"modernc.org/libc"
+	sqlite3 "modernc.org/sqlite/lib"
+
 	"tiny/internal/tiny"
 )
 
@@ -102,4 +105,39 @@ func TestLinkTargetAfterClose(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("a read after Close is still waiting after 5s")
 	}
+}
+
+// Every connection of the redirect's reads maps the file, so a miss after
+// the click writer's commits costs no pread per page.
+func TestLinkTargetConnectionsMapTheFile(t *testing.T) {
+	db := openTemp(t)
+	defer db.Close()
+	for range db.targets.opened {
+		c := <-db.targets.conns
+		defer func() { db.targets.conns <- c }()
+		if got := c.pragmaInt(t, "mmap_size"); got != targetMmapBytes {
+			t.Fatalf("PRAGMA mmap_size = %d on a target connection, want %d", got, targetMmapBytes)
+		}
+	}
+}
+
+// pragmaInt returns the integer PRAGMA name reports on the connection.
+func (c *targetConn) pragmaInt(t *testing.T, name string) int64 {
+	t.Helper()
+	query, err := libc.CString("PRAGMA " + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer libc.Xfree(c.tls, query)
+	out := libc.Xmalloc(c.tls, 8)
+	defer libc.Xfree(c.tls, out)
+	if rc := sqlite3.Xsqlite3_prepare_v2(c.tls, c.db, query, -1, out, 0); rc != sqlite3.SQLITE_OK {
+		t.Fatal(c.err("prepare", rc))
+	}
+	stmt := libc.AtomicLoadPUintptr(out)
+	defer sqlite3.Xsqlite3_finalize(c.tls, stmt)
+	if rc := sqlite3.Xsqlite3_step(c.tls, stmt); rc != sqlite3.SQLITE_ROW {
+		t.Fatal(c.err("PRAGMA "+name, rc))
+	}
+	return sqlite3.Xsqlite3_column_int64(c.tls, stmt, 0)
 }
