@@ -36,13 +36,12 @@ type targetConn struct {
 }
 
 // targetMmapBytes is how much of the database file the redirect's reads
-// map instead of reading (SQLite caps it at 2 GiB - 64 KiB). SQLite drops a
-// connection's page cache whenever another connection has committed, and
-// the click writer commits many times a second: without the map, each miss
-// on a big file read the B-tree's pages again with a pread and a copy
-// apiece; with it, a page is a pointer into the OS page cache. The cost is
-// SQLite's documented one: an I/O error on a mapped page is a SIGBUS, not
-// an error code (docs/decisions.md).
+// map instead of reading (SQLite caps it at 2 GiB - 64 KiB). A connection's
+// page cache is 2 MB and emptied by every other connection's commit, so on
+// a big file nearly every miss read its leaf page, and often more, with a
+// pread and a copy; mapped, a page is a pointer into the OS page cache. The
+// cost is SQLite's documented one: an I/O error on a mapped page is a
+// SIGBUS, not an error code (docs/decisions.md).
 const targetMmapBytes = 2147418112
 
 // errClosed is what a read on a closed store returns.
