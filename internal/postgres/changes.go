@@ -43,7 +43,7 @@ func (db *DB) ListenChanges(ctx context.Context, changed func(names []string), r
 				changed(names)
 			}
 		},
-		func(bool) { resync() })
+		resync)
 }
 
 // ListenDestinationBlocks calls changed once it listens, after each
@@ -54,7 +54,7 @@ func (db *DB) ListenChanges(ctx context.Context, changed func(names []string), r
 func (db *DB) ListenDestinationBlocks(ctx context.Context, changed func()) error {
 	return db.follow(ctx, destinationChannel, "destination feed",
 		func(string) { changed() },
-		func(bool) { changed() })
+		changed)
 }
 
 // ListenAccountChanges calls changed with each account change (a user
@@ -69,22 +69,22 @@ func (db *DB) ListenAccountChanges(ctx context.Context, changed func([]tiny.Acco
 				changed([]tiny.AccountChange{c})
 			}
 		},
-		func(bool) { resync() })
+		resync)
 }
 
 // follow listens on channel until ctx ends, reconnecting with backoff, and
 // returns ctx's error. It calls notified with the payload of each
-// notification, and listening each time it listens, with first true the
-// first time. what names the listener in pg_stat_activity.
-func (db *DB) follow(ctx context.Context, channel, what string, notified func(payload string), listening func(first bool)) error {
+// notification, and listening each time it listens, the first time
+// included. what names the listener in pg_stat_activity.
+func (db *DB) follow(ctx context.Context, channel, what string, notified func(payload string), listening func()) error {
 	backoff := minListenBackoff
-	for first := true; ; first = false {
+	for {
 		ok := false
 		// The error has nowhere to go: the caller learns of the outage
 		// from listening once it is over.
 		_ = db.listen(ctx, channel, what, notified, func() {
 			ok = true
-			listening(first)
+			listening()
 		})
 		if ctx.Err() != nil {
 			return ctx.Err()
