@@ -297,7 +297,7 @@ func (m *Main) startAnalytics() error {
 		return fmt.Errorf("--geoip-db: %w", err)
 	}
 	var writer analytics.ClickWriter = m.store
-	lowPriority := cfg.BackgroundLowPriority
+	lowPriority, writeTimeout := cfg.BackgroundLowPriority, time.Duration(0)
 	if cfg.Analytics && cfg.ClickProcess && m.executable != "" && !isPostgresURL(cfg.Database) {
 		w, err := startClickWriter(context.Background(), m.executable, cfg, m.stderr)
 		if err != nil {
@@ -319,11 +319,14 @@ func (m *Main) startAnalytics() error {
 			// and hands batches over, and must not hold a P on a thread
 			// the kernel puts behind the child's.
 			lowPriority = false
+			// A child starved on a saturated node takes as long as it
+			// takes over a batch; the writer kills only a hung one.
+			writeTimeout = -1
 		}
 	}
 	m.clicks = analytics.NewRecorder(writer, analytics.Config{
 		QueueSize: cfg.ClickQueue, BatchSize: clickBatch(cfg.ClickBatch, m.clickWriter != nil), FlushInterval: cfg.ClickFlush, Logger: m.logger,
-		Enricher: m.enricher, Off: !cfg.Analytics, LowPriority: lowPriority,
+		Enricher: m.enricher, Off: !cfg.Analytics, LowPriority: lowPriority, WriteTimeout: writeTimeout,
 	})
 	m.clicks.Start()
 	return nil

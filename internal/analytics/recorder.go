@@ -53,6 +53,11 @@ type Config struct {
 	// LowPriority runs the worker on an OS thread of the lowest priority,
 	// so it uses only CPU time the redirects leave (Linux).
 	LowPriority bool
+	// WriteTimeout is how long the store may take over a batch before the
+	// batch counts as failed (10s; negative: no limit, for a writer that
+	// tells a slow write from a hung one itself, as the click writer
+	// process does: a write it abandons loses its batch).
+	WriteTimeout time.Duration
 }
 
 // Recorder queues clicks and writes them in batches. Record never blocks:
@@ -94,6 +99,9 @@ func NewRecorder(store ClickWriter, cfg Config) *Recorder {
 	}
 	if cfg.OverloadRest == 0 {
 		cfg.OverloadRest = 9
+	}
+	if cfg.WriteTimeout == 0 {
+		cfg.WriteTimeout = 10 * time.Second
 	}
 	r := &Recorder{
 		queue: make(chan Click, cfg.QueueSize),
@@ -285,7 +293,10 @@ func (r *Recorder) flush(batch []Click) []Click {
 	}
 	// The writer's own work on the batch (the click writer process's
 	// encoding) gives way to redirects as the enrichment above does.
-	ctx, cancel := context.WithTimeout(nice.WithYielder(context.Background(), r.yielder), 10*time.Second)
+	ctx, cancel := nice.WithYielder(context.Background(), r.yielder), context.CancelFunc(func() {})
+	if r.cfg.WriteTimeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, r.cfg.WriteTimeout)
+	}
 	err := r.store.RecordClicks(ctx, events)
 	cancel()
 	took := time.Since(start)

@@ -20,6 +20,8 @@ type fakeWriter struct {
 
 	block   chan struct{}
 	entered chan struct{}
+
+	limits []time.Duration // per call, the time left to its deadline; -1 for none
 }
 
 // RecordClicks keeps, per call, the clicks that count toward each link's
@@ -38,9 +40,14 @@ func (w *fakeWriter) RecordClicks(ctx context.Context, events []tiny.ClickEvent)
 		}
 		<-w.block
 	}
+	limit := time.Duration(-1)
+	if d, ok := ctx.Deadline(); ok {
+		limit = time.Until(d)
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.writes = append(w.writes, maps.Clone(counts))
+	w.limits = append(w.limits, limit)
 	return w.err
 }
 
@@ -337,6 +344,33 @@ func TestRecorderCountsFailedWrites(t *testing.T) {
 	}
 }
 
+// A write gets WriteTimeout (10 s by default) before it counts as failed;
+// with a negative one it gets no deadline at all, for a writer that tells a
+// slow write from a hung one itself.
+func TestRecorderWriteTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		timeout  time.Duration
+		min, max time.Duration
+	}{
+		{0, 9 * time.Second, 10 * time.Second},
+		{time.Minute, 59 * time.Second, time.Minute},
+		{-1, -1, -1},
+	} {
+		w := &fakeWriter{}
+		r := NewRecorder(w, testConfig(t, Config{BatchSize: 1, FlushInterval: time.Hour, WriteTimeout: tc.timeout}))
+		r.Start()
+		r.Record(Click{LinkID: 1, UserAgent: chrome})
+		w.waitWrites(t, 1)
+		closeRecorder(t, r)
+		w.mu.Lock()
+		limit := w.limits[0]
+		w.mu.Unlock()
+		if limit < tc.min || limit > tc.max {
+			t.Errorf("WriteTimeout %v: the write had %v left to its deadline (-1: none), want %v to %v", tc.timeout, limit, tc.min, tc.max)
+		}
+	}
+}
+
 func TestRecorderStatsBeforeStart(t *testing.T) {
 	r := NewRecorder(&fakeWriter{}, testConfig(t, Config{QueueSize: 8}))
 	for i := 0; i < 3; i++ {
@@ -379,3 +413,4 @@ func TestRecorderDropIfFull(t *testing.T) {
 		t.Errorf("with capture off: DropIfFull() must be true and count nothing, stats %+v", off.Stats())
 	}
 }
+

@@ -20,10 +20,12 @@ import (
 const startTimeout = 30 * time.Second
 
 // Writer writes click batches through a child process. Its RecordClicks
-// sends a batch and waits for the child to write it; a child that fails
-// (exits, breaks the protocol, or outlives the caller's deadline) is killed
-// and the batch reported as not written, and the next batch starts a new
-// one. Safe for concurrent use; batches go one at a time.
+// sends a batch and waits for the child to write it, however long a
+// starved child takes; a child that fails (exits, breaks the protocol,
+// outlives the caller's deadline, or shows no sign of work for
+// stallTimeout) is killed and the batch reported as not written, and the
+// next batch starts a new one. Safe for concurrent use; batches go one at a
+// time.
 type Writer struct {
 	path   string
 	args   []string
@@ -86,24 +88,119 @@ func (w *Writer) start(ctx context.Context) (*child, error) {
 		close(c.exited)
 	}()
 	// The child answers an empty frame once the store is open.
-	ctx, cancel := context.WithTimeout(ctx, startTimeout)
-	defer cancel()
-	if result, err := c.answer(ctx); err != nil || result != nil {
+	if result, err := c.answer(ctx, c.watch(startTimeout)); err != nil || result != nil {
 		c.kill()
 		return nil, fmt.Errorf("the click writer did not start: %w", errors.Join(err, result))
 	}
 	return c, nil
 }
 
-// answer reads the child's answer to the last frame, by ctx's deadline:
-// result is the store's outcome, err a failure of the stream.
-func (c *child) answer(ctx context.Context) (result, err error) {
-	d, _ := ctx.Deadline() // zero: none, and none left from a call before
-	c.out.SetReadDeadline(d)
+// answer reads the child's answer to the last frame: result is the store's
+// outcome, err a failure of the stream. It waits until ctx ends or w finds
+// the child hung.
+func (c *child) answer(ctx context.Context, w *watch) (result, err error) {
+	// Peek consumes nothing, so a wait cut short to look at the child
+	// leaves the stream in step.
+	for {
+		c.out.SetReadDeadline(w.next(ctx))
+		if _, err = c.read.Peek(1); err == nil {
+			break
+		}
+		if err = w.check(ctx, err); err != nil {
+			return nil, err
+		}
+	}
+	// The answer has begun, and the child writes it in one piece.
+	rest := time.Now().Add(w.stall)
+	if dl, ok := ctx.Deadline(); ok && dl.Before(rest) {
+		rest = dl
+	}
+	c.out.SetReadDeadline(rest)
 	if c.buf, err = readFrame(c.read, c.buf); err != nil {
 		return nil, err
 	}
 	return decodeAnswer(c.buf)
+}
+
+// send writes b to the child's stdin, a pipe the child drains as it reads
+// the frame. It waits until ctx ends or w finds the child hung.
+func (c *child) send(ctx context.Context, w *watch, b []byte) error {
+	for len(b) > 0 {
+		c.in.SetWriteDeadline(w.next(ctx))
+		n, err := c.in.Write(b)
+		b = b[n:]
+		if err != nil {
+			if err = w.check(ctx, err); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// stallTimeout is how long a child with a request in hand may show no sign
+// of work before it is taken for hung. A child at the lowest priority on a
+// saturated node may take far longer over a batch, and is not hung: its
+// threads are runnable, waiting their turn, or gain CPU time. A variable
+// for the tests.
+var stallTimeout = 10 * time.Second
+
+// maxRequestCPU is the most CPU time a child may spend on one request: a
+// batch of 50,000 clicks on a file of ten million links takes a few
+// seconds, so a child far past this is looping, not writing.
+const maxRequestCPU = 5 * time.Minute
+
+// checkEvery is how often a wait looks at the child.
+const checkEvery = time.Second
+
+// watch tells a child at work from a hung one while the parent waits for
+// it. A hung child is neither runnable nor gaining CPU time; where that
+// cannot be read (no /proc), silence alone counts.
+type watch struct {
+	pid       int
+	stall     time.Duration
+	cpu0, cpu int64     // the child's CPU time at the start, and at the last sign of work
+	signAt    time.Time // when that sign was seen
+}
+
+func (c *child) watch(stall time.Duration) *watch {
+	w := &watch{pid: c.cmd.Process.Pid, stall: stall, signAt: time.Now()}
+	w.cpu0, _, _ = activity(w.pid)
+	w.cpu = w.cpu0
+	return w
+}
+
+// next is the deadline of the next wait: the next look at the child, or
+// ctx's deadline if sooner.
+func (w *watch) next(ctx context.Context) time.Time {
+	d := time.Now().Add(min(checkEvery, w.stall/4))
+	if dl, ok := ctx.Deadline(); ok && dl.Before(d) {
+		d = dl
+	}
+	return d
+}
+
+// check takes the error of a wait cut short: nil when it was only the look
+// at the child and the child is at work, else the error that ends the wait.
+func (w *watch) check(ctx context.Context, err error) error {
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	now := time.Now()
+	cpu, runnable, aerr := activity(w.pid)
+	switch {
+	case aerr == nil && time.Duration(cpu-w.cpu0) > maxRequestCPU:
+		return fmt.Errorf("the click writer spent %v of CPU on one request", time.Duration(cpu-w.cpu0).Round(time.Second))
+	case aerr == nil && (runnable || cpu != w.cpu):
+		w.cpu, w.signAt = cpu, now
+		return nil
+	case now.Sub(w.signAt) < w.stall:
+		return nil
+	}
+	return fmt.Errorf("the click writer has shown no sign of work for %v", now.Sub(w.signAt).Round(10*time.Millisecond))
 }
 
 // kill ends the child at once and waits for it.
@@ -115,7 +212,7 @@ func (c *child) kill() {
 }
 
 // RecordClicks sends events to the child and waits until it has written
-// them, or failed to, or ctx ends.
+// them, or failed to, or ctx ends, or the child is found hung.
 func (w *Writer) RecordClicks(ctx context.Context, events []tiny.ClickEvent) error {
 	if len(events) == 0 {
 		return nil
@@ -147,12 +244,11 @@ func (w *Writer) call(ctx context.Context) error {
 		w.child = c
 	}
 	c := w.child
-	d, _ := ctx.Deadline() // zero: none, and none left from a call before
-	c.in.SetWriteDeadline(d)
-	_, err := c.in.Write(w.buf)
+	watch := c.watch(stallTimeout)
+	err := c.send(ctx, watch, w.buf)
 	var result error
 	if err == nil {
-		result, err = c.answer(ctx)
+		result, err = c.answer(ctx, watch)
 	}
 	if err != nil {
 		// The stream is broken or out of step: whether the child wrote
