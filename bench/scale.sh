@@ -23,6 +23,9 @@
 #     load, minus the same at ready, over the cache's entries
 #   - store bytes per click: growth of the file (and its WAL) over the clicks
 #     written during the Zipf runs
+#   - what became of the clicks of the Zipf runs (accepted, written, failed,
+#     dropped at the full queue, still queued) once the queue has emptied or
+#     60 s have passed after the last round, and how long that took
 #   - uncached redirects/s: tiny with --cache-size=1 on the big file, the code
 #     drawn with exponent UNCACHED_S (0: uniform over all LINKS, every lookup
 #     a B-tree descent that may leave the page cache)
@@ -215,14 +218,28 @@ live_heap() {
 	metric "$2" go_memstats_heap_alloc_bytes
 }
 
-# drain PORT: wait (up to 60 s) for the click queue to empty.
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+div() { awk -v a="$1" -v b="$2" -v f="$3" 'BEGIN {if (b == 0) print "n/a"; else printf f, a / b}'; }
+
+# drain PORT: wait (up to 60 s) for the click queue to empty; sets DRAIN_S
+# (the seconds it took, or "> 60").
 drain() {
 	local i
 	for ((i = 0; i < 600; i++)); do
-		[[ $(metric "$1" tiny_click_queue_depth) == 0 ]] && return
+		if [[ $(metric "$1" tiny_click_queue_depth) == 0 ]]; then
+			DRAIN_S=$(div "$i" 10 %.1f)
+			return
+		fi
 		sleep 0.1
 	done
+	DRAIN_S="> 60"
 	log "warning: click queue on :$1 not empty after 60 s"
+}
+
+# clicks PORT: what became of the clicks of the node's redirects so far:
+# "accepted / written / failed / dropped / still queued".
+clicks() {
+	echo "$(metric "$1" tiny_clicks_enqueued_total) / $(metric "$1" tiny_clicks_written_total) / $(metric "$1" tiny_clicks_failed_total) / $(metric "$1" tiny_clicks_dropped_total) / $(metric "$1" tiny_click_queue_depth)"
 }
 
 # wrk_run NAME PORT SCRIPT CODES [ARG] DURATION: one wrk run; sets W_RPS, W_REQ (requests completed), W_P99, W_P999.
@@ -299,6 +316,11 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	sleep 2
 done
 drain "$BIG_PORT"
+big_drain=$DRAIN_S big_clicks=$(clicks "$BIG_PORT")
+if [[ -n $BASE_REF ]]; then
+	drain "$BASE_PORT"
+	base_drain=$DRAIN_S base_clicks=$(clicks "$BASE_PORT")
+fi
 written1=$(metric "$BIG_PORT" tiny_clicks_written_total)
 dropped=$(metric "$BIG_PORT" tiny_clicks_dropped_total)
 entries=$(metric "$BIG_PORT" tiny_cache_entries)
@@ -351,8 +373,6 @@ stop memory
 
 # --- report ------------------------------------------------------------------
 
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
-div() { awk -v a="$1" -v b="$2" -v f="$3" 'BEGIN {if (b == 0) print "n/a"; else printf f, a / b}'; }
 big_med=$(median "${BIG_RPS[@]}")
 small_med=$(median "${SMALL_RPS[@]}")
 unc_med=$(median "${UNC_RPS[@]}")
@@ -395,6 +415,8 @@ report() {
 	echo "| live heap of the default tiny: at ready / after the Zipf runs ($entries cached links, $queued clicks still queued) | $((heap0 / 1048576)) / $((heap1 / 1048576)) MiB | | |"
 	echo "| store bytes per link (seeded file / links; $SMALL_LINKS-link file: $(div "$small_bytes" "$SMALL_LINKS" %.0f) B) | $(div "$big_bytes" "$LINKS" %.0f) B | | |"
 	echo "| store bytes per click (file + WAL growth over $clicks clicks written; $dropped dropped at the full queue) | $(div "$((size1 - size0))" "$clicks" %.1f) B | | |"
+	echo "| clicks of the Zipf runs (warm-up and rounds): accepted / written / failed / dropped at the full queue / still queued; seconds the queue took to empty after the last round | $big_clicks; $big_drain s | | |"
+	[[ -z $BASE_REF ]] || echo "| tiny-base ($base_desc): the same | $base_clicks; $base_drain s | | |"
 	echo
 }
 result_file=${RESULT_FILE:-$ROOT/bench/out/scale-$(date -u +%F).md}
