@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/netip"
-	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -75,8 +74,7 @@ type Recorder struct {
 	enqueued, dropped, written, failed atomic.Uint64
 	droppedSeen                        uint64 // dropped at the last batch; the worker's own
 	onBatch                            atomic.Pointer[func(n int, d time.Duration)]
-	lastBatch                          atomic.Int64  // nanoseconds the last write took
-	lastWork                           time.Duration // the worker's own CPU time on the last batch; the worker's
+	lastBatch                          atomic.Int64 // nanoseconds the last write took
 	// yielder lets redirects in between the enrichments of a batch, which
 	// are Go code that would otherwise hold a P for the whole batch.
 	yielder *nice.Yielder
@@ -256,13 +254,10 @@ func (r *Recorder) drain(batch []Click) []Click {
 }
 
 // yieldUnderOverload rests the worker after a batch while clicks are being
-// dropped. Then redirects come first: resting nine times as long as the
-// worker worked on the batch caps it at a tenth of a core, leaving the rest
-// to the requests. Its work is its own thread's CPU time, not the batch's
-// duration: a click writer process that the kernel starves on a busy node
-// takes seconds over a batch while this side waits idle, and resting nine
-// times that would leave the writer idle long after the node is. Without
-// drops it never rests, so a node that keeps up records every click.
+// dropped. Dropping means the node is saturated, and then redirects come
+// first: resting nine times as long as the batch took caps the worker at a
+// tenth of a core, leaving the rest to the requests. Without drops it never
+// rests, so a node that keeps up records every click.
 // It reports true when it was interrupted by Close.
 func (r *Recorder) yieldUnderOverload() (stopping bool) {
 	dropped := r.dropped.Load()
@@ -272,7 +267,7 @@ func (r *Recorder) yieldUnderOverload() (stopping bool) {
 		return false
 	}
 	select {
-	case <-time.After(r.lastWork * time.Duration(r.cfg.OverloadRest)):
+	case <-time.After(time.Duration(r.lastBatch.Load()) * time.Duration(r.cfg.OverloadRest)):
 		return false
 	case <-r.stop:
 		return true
@@ -285,14 +280,9 @@ func (r *Recorder) flush(batch []Click) []Click {
 	if len(batch) == 0 {
 		return batch
 	}
-	// The rest under overload is proportional to the CPU time of this
-	// goroutine's thread over the batch (the enrichment, and the write's
-	// own work when it runs here), so the goroutine keeps its thread
-	// meanwhile. Where that clock cannot be read, the batch's duration.
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
+	// The rest under overload is proportional to took, so it counts the
+	// enrichment too: the whole of the worker's time on the batch.
 	start := time.Now()
-	cpu0, cpuKnown := nice.ThreadCPU()
 	events := make([]tiny.ClickEvent, len(batch))
 	for i, c := range batch {
 		if i%64 == 63 {
@@ -311,10 +301,6 @@ func (r *Recorder) flush(batch []Click) []Click {
 	cancel()
 	took := time.Since(start)
 	r.lastBatch.Store(int64(took))
-	r.lastWork = took
-	if cpu1, ok := nice.ThreadCPU(); ok && cpuKnown {
-		r.lastWork = cpu1 - cpu0
-	}
 	if f := r.onBatch.Load(); f != nil {
 		(*f)(len(batch), took)
 	}

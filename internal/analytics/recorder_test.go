@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"tiny/internal/nice"
 	"tiny/internal/tiny"
 )
 
@@ -415,76 +414,3 @@ func TestRecorderDropIfFull(t *testing.T) {
 	}
 }
 
-// pacedWriter takes each batch with work, and records when each write
-// began and ended.
-type pacedWriter struct {
-	work         func()
-	mu           sync.Mutex
-	starts, ends []time.Time
-}
-
-func (w *pacedWriter) RecordClicks(context.Context, []tiny.ClickEvent) error {
-	w.mu.Lock()
-	w.starts = append(w.starts, time.Now())
-	w.mu.Unlock()
-	w.work()
-	w.mu.Lock()
-	w.ends = append(w.ends, time.Now())
-	w.mu.Unlock()
-	return nil
-}
-
-// gap returns how long the worker waited between the ends of write 1 and
-// the start of write 2, once there are that many, while clicks keep coming
-// and being dropped.
-func (w *pacedWriter) gap(t *testing.T, r *Recorder) time.Duration {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		for range 16 {
-			r.Record(Click{LinkID: 1, UserAgent: chrome})
-		}
-		w.mu.Lock()
-		if len(w.starts) >= 3 {
-			g := w.starts[2].Sub(w.ends[1])
-			w.mu.Unlock()
-			return g
-		}
-		w.mu.Unlock()
-		time.Sleep(time.Millisecond)
-	}
-	t.Fatal("the worker did not write 3 batches in 20s")
-	return 0
-}
-
-// Under overload the worker rests nine times its own work on a batch: the
-// CPU time of a write in its own process counts, a write that only waits
-// (a click writer process starved by the busy node) does not.
-func TestRecorderRestsForItsOwnWorkUnderOverload(t *testing.T) {
-	if _, ok := nice.ThreadCPU(); !ok {
-		t.Skip("the thread's CPU clock cannot be read here; the rest then follows the batch's duration")
-	}
-	cfg := Config{QueueSize: 4, BatchSize: 4, FlushInterval: time.Hour}
-
-	waiting := &pacedWriter{work: func() { time.Sleep(300 * time.Millisecond) }}
-	r := NewRecorder(waiting, testConfig(t, cfg))
-	r.Start()
-	if g := waiting.gap(t, r); g > 250*time.Millisecond {
-		t.Errorf("after a write that waited 300ms the worker rested %v, want next to nothing (9 x 300ms would be 2.7s)", g)
-	}
-	closeRecorder(t, r)
-
-	working := &pacedWriter{work: func() {
-		for start := time.Now(); time.Since(start) < 50*time.Millisecond; {
-		}
-	}}
-	r = NewRecorder(working, testConfig(t, cfg))
-	r.Start()
-	if g := working.gap(t, r); g < 200*time.Millisecond {
-		t.Errorf("after a write that worked 50ms the worker rested %v, want about 450ms", g)
-	}
-	if st := r.Stats(); st.Dropped == 0 {
-		t.Error("no click was dropped: the test needs an overloaded worker")
-	}
-	closeRecorder(t, r)
-}

@@ -4,7 +4,6 @@ import (
 	"os"
 	"runtime"
 	"strconv"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -66,15 +65,4 @@ func LowestProcess() bool {
 		}
 	}
 	return ok
-}
-
-// ThreadCPU returns the CPU time the calling OS thread has had. Between two
-// readings the goroutine must be locked to its thread (runtime.LockOSThread),
-// or the clock is another goroutine's.
-func ThreadCPU() (time.Duration, bool) {
-	var ts unix.Timespec
-	if unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts) != nil {
-		return 0, false
-	}
-	return time.Duration(ts.Nano()), true
 }
