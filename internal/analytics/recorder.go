@@ -78,6 +78,9 @@ type Recorder struct {
 	// yielder lets redirects in between the enrichments of a batch, which
 	// are Go code that would otherwise hold a P for the whole batch.
 	yielder *nice.Yielder
+	// idleShare is the idle share of the machine's CPU time since its last
+	// call (nice.IdleMeter); the worker's.
+	idleShare func() (share float64, ok bool)
 }
 
 // NewRecorder returns a Recorder writing to store. Call Start to run it.
@@ -111,6 +114,7 @@ func NewRecorder(store ClickWriter, cfg Config) *Recorder {
 		done:  make(chan struct{}),
 	}
 	r.yielder = nice.NewYielder(func() uint64 { return r.enqueued.Load() + r.dropped.Load() })
+	r.idleShare = new(nice.IdleMeter).Sample
 	return r
 }
 
@@ -253,12 +257,24 @@ func (r *Recorder) drain(batch []Click) []Click {
 	return batch
 }
 
+// restStep is how often a rest under overload looks whether the machine
+// has CPU to spare, and spareShare the idle share of its CPU time over a
+// step that ends the rest.
+const (
+	restStep   = 100 * time.Millisecond
+	spareShare = 0.10
+)
+
 // yieldUnderOverload rests the worker after a batch while clicks are being
-// dropped. Dropping means the node is saturated, and then redirects come
-// first: resting nine times as long as the batch took caps the worker at a
-// tenth of a core, leaving the rest to the requests. Without drops it never
-// rests, so a node that keeps up records every click.
-// It reports true when it was interrupted by Close.
+// dropped and the machine has no CPU to spare. Then redirects come first:
+// resting nine times as long as the batch took caps the worker at a tenth
+// of a core, leaving the rest to the requests. Drops alone do not mean the
+// node is saturated: a writer that falls behind on a node with CPU to spare
+// (the click writer process, over a file of ten million links) drops too,
+// and resting makes it drop more, even after the load is gone. So the rest
+// ends once a tenth of the machine's CPU time goes unused over a step.
+// Without drops it never rests, so a node that keeps up records every
+// click. It reports true when it was interrupted by Close.
 func (r *Recorder) yieldUnderOverload() (stopping bool) {
 	dropped := r.dropped.Load()
 	overloaded := dropped > r.droppedSeen
@@ -266,12 +282,27 @@ func (r *Recorder) yieldUnderOverload() (stopping bool) {
 	if !overloaded || r.cfg.OverloadRest <= 0 {
 		return false
 	}
-	select {
-	case <-time.After(time.Duration(r.lastBatch.Load()) * time.Duration(r.cfg.OverloadRest)):
-		return false
-	case <-r.stop:
-		return true
+	end := time.Now().Add(time.Duration(r.lastBatch.Load()) * time.Duration(r.cfg.OverloadRest))
+	for !r.spareCPU() {
+		left := time.Until(end)
+		if left <= 0 {
+			return false
+		}
+		select {
+		case <-time.After(min(left, restStep)):
+		case <-r.stop:
+			return true
+		}
 	}
+	return false
+}
+
+// spareCPU reports whether the machine left at least spareShare of its CPU
+// time idle since the last look. Where that cannot be read, it reports
+// false, and a rest runs its course.
+func (r *Recorder) spareCPU() bool {
+	share, ok := r.idleShare()
+	return ok && share >= spareShare
 }
 
 // flush enriches a batch, writes it in one store call and returns the
@@ -281,8 +312,10 @@ func (r *Recorder) flush(batch []Click) []Click {
 		return batch
 	}
 	// The rest under overload is proportional to took, so it counts the
-	// enrichment too: the whole of the worker's time on the batch.
+	// enrichment too: the whole of the worker's time on the batch. Its
+	// first look at the machine's idle CPU covers the batch.
 	start := time.Now()
+	r.idleShare()
 	events := make([]tiny.ClickEvent, len(batch))
 	for i, c := range batch {
 		if i%64 == 63 {

@@ -414,3 +414,73 @@ func TestRecorderDropIfFull(t *testing.T) {
 	}
 }
 
+// pacedWriter takes each batch with work, and records when each write
+// began and ended.
+type pacedWriter struct {
+	work         func()
+	mu           sync.Mutex
+	starts, ends []time.Time
+}
+
+func (w *pacedWriter) RecordClicks(context.Context, []tiny.ClickEvent) error {
+	w.mu.Lock()
+	w.starts = append(w.starts, time.Now())
+	w.mu.Unlock()
+	w.work()
+	w.mu.Lock()
+	w.ends = append(w.ends, time.Now())
+	w.mu.Unlock()
+	return nil
+}
+
+// rest returns how long the worker waited between the end of write 2 and
+// the start of write 3, while clicks keep coming and being dropped.
+func (w *pacedWriter) rest(t *testing.T, r *Recorder) time.Duration {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		for range 16 {
+			r.Record(Click{LinkID: 1, UserAgent: chrome})
+		}
+		w.mu.Lock()
+		if len(w.starts) >= 3 {
+			d := w.starts[2].Sub(w.ends[1])
+			w.mu.Unlock()
+			return d
+		}
+		w.mu.Unlock()
+		time.Sleep(time.Millisecond)
+	}
+	t.Fatal("the worker did not write 3 batches in 20s")
+	return 0
+}
+
+// Under overload the worker rests nine times as long as a batch took, while
+// the machine has no CPU to spare; once a tenth of it goes unused, it
+// writes again, and where that is unknown the rest runs its course.
+func TestRecorderRestsOnlyWhileTheMachineIsBusy(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		idle     float64
+		known    bool
+		min, max time.Duration
+	}{
+		{"busy", 0.02, true, 2 * time.Second, 4 * time.Second},
+		{"unknown", 0, false, 2 * time.Second, 4 * time.Second},
+		{"spare CPU", 0.30, true, 0, 250 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := &pacedWriter{work: func() { time.Sleep(300 * time.Millisecond) }}
+			r := NewRecorder(w, testConfig(t, Config{QueueSize: 4, BatchSize: 4, FlushInterval: time.Hour}))
+			r.idleShare = func() (float64, bool) { return tc.idle, tc.known }
+			r.Start()
+			defer closeRecorder(t, r)
+			if d := w.rest(t, r); d < tc.min || d > tc.max {
+				t.Errorf("after a 300ms batch with clicks dropped, the worker rested %v, want %v to %v", d, tc.min, tc.max)
+			}
+			if r.Stats().Dropped == 0 {
+				t.Error("no click was dropped: the test needs an overloaded worker")
+			}
+		})
+	}
+}

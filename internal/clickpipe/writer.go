@@ -15,8 +15,9 @@ import (
 	"tiny/internal/tiny"
 )
 
-// startTimeout bounds how long a child may take to open the store and say
-// it is ready.
+// startTimeout is how long a starting child may show no sign of work
+// before it is taken for hung; opening the store may take a while, and a
+// starved child as long as it takes (see stallTimeout).
 const startTimeout = 30 * time.Second
 
 // Writer writes click batches through a child process. Its RecordClicks
