@@ -26,6 +26,11 @@
 #   - what became of the clicks of the Zipf runs (accepted, written, failed,
 #     dropped at the full queue, still queued) once the queue has emptied or
 #     60 s have passed after the last round, and how long that took
+#   - clicks below saturation: the big node (and tiny-base) paced at each of
+#     PACED% of the big node's median Zipf rate (bench/zipf.lua with a delay
+#     per connection) for DURATION, then given up to 60 s to empty its
+#     queue: the share of the paced run's redirects that became written
+#     clicks, and the clicks dropped or failed
 #   - uncached redirects/s: tiny with --cache-size=1 on the big file, the code
 #     drawn with exponent UNCACHED_S (0: uniform over all LINKS, every lookup
 #     a B-tree descent that may leave the page cache)
@@ -49,6 +54,7 @@
 #   UNCACHED_S=0       exponent of the uncached runs (0: uniform)
 #   DURATION=10s ROUNDS=3 THREADS=2 CONNECTIONS=64   wrk settings, as bench/redirect.sh
 #   WARMUP=30s         Zipf load before the measured rounds, to fill the cache (not counted)
+#   PACED="50 70"      paced runs, in % of the big node's median Zipf rate ("": none)
 #   BASE_REF=""        git ref to build tiny-base from (none: no base)
 #   BIG_PORT=18091 SMALL_PORT=18092 BIG_DEBUG_PORT=18093 BASE_PORT=18094
 #   TINY_EXTRA_ARGS="" extra words for every `tiny serve`
@@ -70,6 +76,7 @@ ROUNDS=${ROUNDS:-3}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-64}
 WARMUP=${WARMUP:-30s}
+PACED=${PACED-50 70}
 BIG_PORT=${BIG_PORT:-18091}
 SMALL_PORT=${SMALL_PORT:-18092}
 BIG_DEBUG_PORT=${BIG_DEBUG_PORT:-18093}
@@ -321,6 +328,27 @@ if [[ -n $BASE_REF ]]; then
 	drain "$BASE_PORT"
 	base_drain=$DRAIN_S base_clicks=$(clicks "$BASE_PORT")
 fi
+# paced_round NAME PORT PCT: the node at PCT% of the big node's median Zipf
+# rate; appends a row to PACED_ROWS.
+PACED_ROWS=()
+paced_round() {
+	local name=$1 port=$2 pct=$3 rate conns e0 w0 f0 d0 e1 w1 f1 d1
+	rate=$(($(median "${BIG_RPS[@]}" | cut -d. -f1) * pct / 100))
+	# Each connection asks about 1000 / (10 ms + latency) times a second.
+	conns=$(((rate + 99) / 100))
+	e0=$(metric "$port" tiny_clicks_enqueued_total) w0=$(metric "$port" tiny_clicks_written_total)
+	f0=$(metric "$port" tiny_clicks_failed_total) d0=$(metric "$port" tiny_clicks_dropped_total)
+	THREADS=1 CONNECTIONS=$conns wrk_run "$name" "$port" zipf.lua "$BIG_CODES" "$ZIPF_S 10" "$DURATION"
+	drain "$port"
+	e1=$(metric "$port" tiny_clicks_enqueued_total) w1=$(metric "$port" tiny_clicks_written_total)
+	f1=$(metric "$port" tiny_clicks_failed_total) d1=$(metric "$port" tiny_clicks_dropped_total)
+	PACED_ROWS+=("| $pct% ($rate/s offered, $conns connections) | $name | $W_RPS | $W_REQ | $((w1 - w0)) ($(div "$((w1 - w0)) * 100" "$W_REQ" %.1f)%) | $((f1 - f0)) | $((d1 - d0)) | $DRAIN_S s |")
+	log "paced $pct% $name: $W_RPS req/s, $((w1 - w0)) written, $((f1 - f0)) failed, $((d1 - d0)) dropped"
+}
+for pct in $PACED; do
+	paced_round big "$BIG_PORT" "$pct"
+	[[ -z $BASE_REF ]] || paced_round base "$BASE_PORT" "$pct"
+done
 written1=$(metric "$BIG_PORT" tiny_clicks_written_total)
 dropped=$(metric "$BIG_PORT" tiny_clicks_dropped_total)
 entries=$(metric "$BIG_PORT" tiny_cache_entries)
@@ -396,6 +424,14 @@ report() {
 	echo "|---:|---|---:|---:|---:|---:|"
 	printf '%s\n' "${ROWS[@]}"
 	echo
+	if ((${#PACED_ROWS[@]} > 0)); then
+		echo "Below saturation: each node paced for $DURATION (\`wrk -t1 -s bench/zipf.lua -- codes $ZIPF_S 10\`: 10 ms between a connection's requests), then up to 60 s for its queue to empty. Written counts the clicks of the run's redirects; wrk does not count the few in flight when it stops."
+		echo
+		echo "| paced at | node | requests/s | requests | clicks written (of requests) | failed | dropped | queue empty after |"
+		echo "|---|---|---:|---:|---:|---:|---:|---:|"
+		printf '%s\n' "${PACED_ROWS[@]}"
+		echo
+	fi
 	echo "| figure | value | target | verdict |"
 	echo "|---|---:|---:|---|"
 	echo "| median redirects/s, $LINKS links, Zipf s=$ZIPF_S, default cache | $big_med | | |"

@@ -5,7 +5,7 @@
 -- are rarely clicked), so it exercises the redirect cache the way a big
 -- instance does, which a uniform choice over a few codes (codes.lua) cannot.
 --
---   wrk -t2 -c64 -d10s -s bench/zipf.lua http://127.0.0.1:18083 -- codes.txt [s]
+--   wrk -t2 -c64 -d10s -s bench/zipf.lua http://127.0.0.1:18083 -- codes.txt [s] [delay]
 --
 -- codes.txt holds one code per line, every line exactly 8 bytes (a 7-character
 -- code and "\n", as bench/seedlinks -codes-all writes them); line r is the
@@ -19,10 +19,14 @@
 -- s = 1, P(rank <= k) = ln(k+1)/ln(N+1), within a rounding of the discrete
 -- Zipf law's H(k)/H(N).
 --
+-- With a delay (milliseconds), each connection waits that long after every
+-- response before its next request, as bench/paced.lua does: the offered
+-- rate is then about connections * 1000 / (delay + latency) per second.
+--
 -- done() prints "p99.9 <microseconds>", which wrk's --latency table lacks;
 -- bench/redirect.sh and bench/scale.sh read it.
 
-local codes, n, s, prefix, suffix
+local codes, n, s, prefix, suffix, pause
 local width = 8
 
 local counter = 0
@@ -39,6 +43,15 @@ function init(args)
   s = tonumber(args[2] or "1.0")
   if s == nil or s < 0 then
     error("zipf.lua: the exponent must be a number >= 0, got " .. tostring(args[2]))
+  end
+  if args[3] ~= nil then
+    pause = tonumber(args[3])
+    if pause == nil or pause < 1 then
+      error("zipf.lua: the delay must be a whole number of milliseconds >= 1, got " .. tostring(args[3]))
+    end
+    -- wrk looks for delay() after init() and times every request through
+    -- it when there is one, so an unpaced run must not define it.
+    delay = function() return pause end
   end
   local f = assert(io.open(path, "rb"))
   codes = f:read("*a")
