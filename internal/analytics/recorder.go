@@ -326,12 +326,13 @@ func (r *Recorder) flush(batch []Click) []Click {
 	}
 	// The writer's own work on the batch (the click writer process's
 	// encoding) gives way to redirects as the enrichment above does.
-	ctx, cancel := nice.WithYielder(context.Background(), r.yielder), context.CancelFunc(func() {})
+	ctx := nice.WithYielder(context.Background(), r.yielder)
 	if r.cfg.WriteTimeout > 0 {
+		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, r.cfg.WriteTimeout)
+		defer cancel()
 	}
 	err := r.store.RecordClicks(ctx, events)
-	cancel()
 	took := time.Since(start)
 	r.lastBatch.Store(int64(took))
 	if f := r.onBatch.Load(); f != nil {
