@@ -17,10 +17,15 @@
 #     draws leave any cache (bench/zipfbound: the share of the measured
 #     requests that ask for a link never asked for before, and the hit ratio
 #     of a cache holding exactly the most requested links)
-#   - cache memory per link: tiny with --analytics=false (so no click queue
-#     or writer state is counted) on the big file: live heap (after a forced
-#     GC, via the profiler's /debug/pprof/heap?gc=1) after WARMUP of the Zipf
-#     load, minus the same at ready, over the cache's entries
+#   - the same Zipf rounds, interleaved, on a node with click capture off
+#     (--analytics=false) serving a copy of the big file of its own: its
+#     redirects/s over the 1000-link figure is what the store and the cache
+#     leave when no click is written, and the big node over it is what
+#     capturing the clicks costs at this scale
+#   - cache memory per link: that node (so no click queue or writer state is
+#     counted): live heap (after a forced GC, via the profiler's
+#     /debug/pprof/heap?gc=1) after WARMUP of the Zipf load, minus the same
+#     at ready, over the cache's entries
 #   - store bytes per click: growth of the file (and its WAL) over the clicks
 #     written during the Zipf runs
 #   - what became of the clicks of the Zipf runs (accepted, written, failed,
@@ -58,6 +63,7 @@
 #   PACED="50 70"      paced runs, in % of the big node's median Zipf rate ("": none)
 #   BASE_REF=""        git ref to build tiny-base from (none: no base)
 #   BIG_PORT=18091 SMALL_PORT=18092 BIG_DEBUG_PORT=18093 BASE_PORT=18094
+#   NOCLICK_PORT=18095 NOCLICK_DEBUG_PORT=18096
 #   TINY_EXTRA_ARGS="" extra words for every `tiny serve`
 #   RESULT_FILE=""     append here instead of bench/out/scale-<date>.md
 #   KEEP_TMP=0         1: keep the temp dir (logs, wrk output)
@@ -82,6 +88,8 @@ BIG_PORT=${BIG_PORT:-18091}
 SMALL_PORT=${SMALL_PORT:-18092}
 BIG_DEBUG_PORT=${BIG_DEBUG_PORT:-18093}
 BASE_PORT=${BASE_PORT:-18094}
+NOCLICK_PORT=${NOCLICK_PORT:-18095}
+NOCLICK_DEBUG_PORT=${NOCLICK_DEBUG_PORT:-18096}
 BASE_REF=${BASE_REF:-}
 TINY_EXTRA_ARGS=${TINY_EXTRA_ARGS:-}
 RESULT_FILE=${RESULT_FILE:-}
@@ -90,7 +98,7 @@ KEEP_TMP=${KEEP_TMP:-0}
 log() { printf '[%s] %s\n' "$(date -u +%T)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-for v in LINKS SMALL_LINKS ROUNDS THREADS CONNECTIONS BIG_PORT SMALL_PORT BIG_DEBUG_PORT BASE_PORT; do
+for v in LINKS SMALL_LINKS ROUNDS THREADS CONNECTIONS BIG_PORT SMALL_PORT BIG_DEBUG_PORT BASE_PORT NOCLICK_PORT NOCLICK_DEBUG_PORT; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer, got '${!v}'"
 done
 for v in ZIPF_S UNCACHED_S; do
@@ -120,7 +128,7 @@ cleanup() {
 	if ((rc != 0)); then
 		for f in "$TMP"/*.log; do [[ -s $f ]] && { log "last lines of $f:"; tail -n 20 "$f" >&2; }; done
 	fi
-	rm -f "$SCALE_DIR"/work.db "$SCALE_DIR"/work.db-wal "$SCALE_DIR"/work.db-shm "$SCALE_DIR"/base.db "$SCALE_DIR"/base.db-wal "$SCALE_DIR"/base.db-shm
+	rm -f "$SCALE_DIR"/{work,base,noclick}.db{,-wal,-shm}
 	if [[ $KEEP_TMP == 1 ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
 	exit "$rc"
 }
@@ -129,7 +137,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for p in "$BIG_PORT" "$SMALL_PORT" "$BIG_DEBUG_PORT" "$BASE_PORT"; do
+for p in "$BIG_PORT" "$SMALL_PORT" "$BIG_DEBUG_PORT" "$BASE_PORT" "$NOCLICK_PORT" "$NOCLICK_DEBUG_PORT"; do
 	port_in_use "$p" && die "port $p is already in use; something else would be measured"
 done
 
@@ -178,6 +186,8 @@ WORK_DB=$SCALE_DIR/work.db
 cp "$BIG_DB" "$WORK_DB"
 BASE_DB=$SCALE_DIR/base.db
 [[ -z $BASE_REF ]] || cp "$BIG_DB" "$BASE_DB"
+NOCLICK_DB=$SCALE_DIR/noclick.db
+cp "$BIG_DB" "$NOCLICK_DB"
 
 # --- servers -----------------------------------------------------------------
 
@@ -274,6 +284,8 @@ if [[ -n $BASE_REF ]]; then
 	serve base "$BASE_PORT" "$BASE_DB"
 	ready_ms base "$BASE_PORT" >/dev/null
 fi
+serve noclick "$NOCLICK_PORT" "$NOCLICK_DB" --analytics=false --debug-addr "127.0.0.1:$NOCLICK_DEBUG_PORT"
+ready_ms noclick "$NOCLICK_PORT" >/dev/null
 
 heap0=$(live_heap "$BIG_DEBUG_PORT" "$BIG_PORT")
 log "warm-up: Zipf($ZIPF_S) on big, uniform on small, $WARMUP each"
@@ -287,12 +299,17 @@ if [[ -n $BASE_REF ]]; then
 	log "warm-up base: $W_RPS req/s"
 	drain "$BASE_PORT"
 fi
+mem0=$(live_heap "$NOCLICK_DEBUG_PORT" "$NOCLICK_PORT")
+wrk_run noclick "$NOCLICK_PORT" zipf.lua "$BIG_CODES" "$ZIPF_S" "$WARMUP"
+log "warm-up noclick: $W_RPS req/s"
+mem_entries=$(metric "$NOCLICK_PORT" tiny_cache_entries)
+mem1=$(live_heap "$NOCLICK_DEBUG_PORT" "$NOCLICK_PORT")
 drain "$BIG_PORT"
 size0=$(($(stat -c %s "$WORK_DB") + $(stat -c %s "$WORK_DB-wal" 2>/dev/null || echo 0)))
 written0=$(metric "$BIG_PORT" tiny_clicks_written_total)
 
 ROWS=()
-BIG_RPS=() SMALL_RPS=() BASE_RPS=()
+BIG_RPS=() SMALL_RPS=() BASE_RPS=() NOCLICK_RPS=()
 # zipf_round NAME PORT: one measured Zipf run; sets W_* and HIT (the cache
 # hit ratio during it).
 zipf_round() {
@@ -318,6 +335,11 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		log "round $r base: $W_RPS req/s, hit ratio $HIT"
 		sleep 2
 	fi
+	zipf_round noclick "$NOCLICK_PORT"
+	NOCLICK_RPS+=("$W_RPS")
+	ROWS+=("| $r | $LINKS links, Zipf s=$ZIPF_S, click capture off | $W_RPS | $W_P99 | $W_P999 | $HIT |")
+	log "round $r noclick: $W_RPS req/s, hit ratio $HIT"
+	sleep 2
 	wrk_run small "$SMALL_PORT" zipf.lua "$SMALL_CODES" 0 "$DURATION"
 	SMALL_RPS+=("$W_RPS")
 	ROWS+=("| $r | $SMALL_LINKS links, uniform | $W_RPS | $W_P99 | $W_P999 | (all cached) |")
@@ -359,6 +381,7 @@ heap1=$(live_heap "$BIG_DEBUG_PORT" "$BIG_PORT")
 size1=$(($(stat -c %s "$WORK_DB") + $(stat -c %s "$WORK_DB-wal" 2>/dev/null || echo 0)))
 stop big
 stop small
+stop noclick
 [[ -z $BASE_REF ]] || stop base
 bound=$("$TMP/zipfbound" -n "$LINKS" -s "$ZIPF_S" -warmup "$big_warm_req" -measured "$big_req" -cache "$entries")
 unseen=$(awk '$1 == "unseen" {print $2}' <<<"$bound")
@@ -392,19 +415,11 @@ done
 stop uncached
 [[ -z $BASE_REF ]] || stop base-uncached
 
-log "cache memory: --analytics=false, Zipf($ZIPF_S) for $WARMUP"
-serve memory "$BIG_PORT" "$WORK_DB" --analytics=false --debug-addr "127.0.0.1:$BIG_DEBUG_PORT"
-ready_ms memory "$BIG_PORT" >/dev/null
-mem0=$(live_heap "$BIG_DEBUG_PORT" "$BIG_PORT")
-wrk_run memory "$BIG_PORT" zipf.lua "$BIG_CODES" "$ZIPF_S" "$WARMUP"
-mem_entries=$(metric "$BIG_PORT" tiny_cache_entries)
-mem1=$(live_heap "$BIG_DEBUG_PORT" "$BIG_PORT")
-stop memory
-
 # --- report ------------------------------------------------------------------
 
 big_med=$(median "${BIG_RPS[@]}")
 small_med=$(median "${SMALL_RPS[@]}")
+noclick_med=$(median "${NOCLICK_RPS[@]}")
 unc_med=$(median "${UNC_RPS[@]}")
 ratio=$(div "$big_med" "$small_med" %.3f)
 verdict=MISS
@@ -419,7 +434,7 @@ report() {
 	echo "- machine: \`nproc\` = $(nproc), $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), Linux $(uname -r); shared and noisy"
 	echo "- tiny at commit $commit, $(go version | awk '{print $3}'), $(wrk -v 2>&1 | head -n 1 | awk '{print "wrk", $2}')${TINY_EXTRA_ARGS:+, args: $TINY_EXTRA_ARGS}"
 	echo "- load average before: $LOAD_BEFORE; after: $(cut -d' ' -f1-3 /proc/loadavg)"
-	echo "- load: \`wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency -s bench/zipf.lua\`, servers and wrk sharing all CPUs; a $WARMUP warm-up of each, then $ROUNDS rounds, big$([[ -z $BASE_REF ]] || echo ", tiny-base") and small interleaved"
+	echo "- load: \`wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency -s bench/zipf.lua\`, servers and wrk sharing all CPUs; a $WARMUP warm-up of each, then $ROUNDS rounds, big$([[ -z $BASE_REF ]] || echo ", tiny-base"), click capture off and small interleaved"
 	echo "- seeded by bench/seedlinks at $seed_at in $(div "$seed_ms" 1000 %.0f) s (load average then $seed_l1 $seed_l5 $seed_l15), reused since"
 	echo
 	echo "| round | target | requests/s | p99 | p99.9 | cache hit ratio |"
@@ -440,6 +455,8 @@ report() {
 	echo "| median redirects/s, $SMALL_LINKS links | $small_med | | |"
 	echo "| ratio big / small | $ratio | >= 0.90 | $verdict |"
 	echo "| cold start to ready (\`tiny serve\` to /readyz 200, file in page cache) | $cold_ms ms | < 5000 ms | $cold_verdict |"
+	echo "| click capture off (--analytics=false, its own copy, rounds interleaved): median redirects/s, Zipf; over the $SMALL_LINKS-link figure | $noclick_med; $(div "$noclick_med" "$small_med" %.3f) | | |"
+	echo "| big / click capture off: what writing the clicks costs the Zipf redirects/s at this scale | $(div "$big_med" "$noclick_med" %.3f) | | |"
 	echo "| median uncached redirects/s (--cache-size=1, $([[ $UNCACHED_S == 0 ]] && echo "uniform over $LINKS" || echo "Zipf s=$UNCACHED_S")) | $unc_med | | |"
 	if [[ -n $BASE_REF ]]; then
 		echo "| tiny-base ($BASE_REF, $base_desc): median redirects/s, Zipf / uncached | $(median "${BASE_RPS[@]}") / $(median "${BASE_UNC_RPS[@]}") | | |"
