@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"math"
 	"math/bits"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -86,7 +85,7 @@ func newClickStmts() *clickStmts {
 		addCounts: rowsStmt{
 			head: `UPDATE links SET clicks = links.clicks + c.n FROM (SELECT column1 AS id, column2 AS n FROM (VALUES `,
 			row:  `(?,?)`, cols: 2,
-			tail: `)) AS c WHERE links.id = c.id RETURNING links.id`,
+			tail: `)) AS c WHERE links.id = c.id`,
 		},
 	}
 }
@@ -132,44 +131,16 @@ func closeRows(all []*rowsStmt) []error {
 // exec writes the rows whose values args holds, s.cols per row, in as few
 // statements of the prepared sizes as there can be.
 func (s *rowsStmt) exec(ctx context.Context, tx *sql.Tx, args []any) error {
-	return s.each(ctx, tx, args, func(stmt *sql.Stmt, args []any) error {
-		_, err := stmt.ExecContext(ctx, args...)
-		return err
-	})
-}
-
-// execReturning writes the rows as exec does, with a statement that
-// returns an id per row written, and calls f with each.
-func (s *rowsStmt) execReturning(ctx context.Context, tx *sql.Tx, args []any, f func(id int64)) error {
-	return s.each(ctx, tx, args, func(stmt *sql.Stmt, args []any) error {
-		rows, err := stmt.QueryContext(ctx, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				return err
-			}
-			f(id)
-		}
-		return rows.Err()
-	})
-}
-
-// each splits args into statements of the prepared sizes, as few as there
-// can be, and calls run with each statement, bound to tx, and its rows.
-func (s *rowsStmt) each(ctx context.Context, tx *sql.Tx, args []any, run func(*sql.Stmt, []any) error) error {
 	n := len(args) / s.cols
 	bound := make([]*sql.Stmt, len(s.stmts)) // s.stmts bound to tx, as needed
 	for n > 0 {
-		i := bits.Len(uint(min(n, maxRowsPerStmt))) - 1 // the largest power of two <= n, at most maxRowsPerStmt
-		size := 1 << i
+		size := min(n, maxRowsPerStmt)
+		i := bits.Len(uint(size)) - 1 // the largest power of two <= size
+		size = 1 << i
 		if bound[i] == nil {
 			bound[i] = tx.StmtContext(ctx, s.stmts[i])
 		}
-		if err := run(bound[i], args[:size*s.cols]); err != nil {
+		if _, err := bound[i].ExecContext(ctx, args[:size*s.cols]...); err != nil {
 			return err
 		}
 		args, n = args[size*s.cols:], n-size
@@ -188,103 +159,49 @@ func (db *DB) RecordClicks(ctx context.Context, events []tiny.ClickEvent) error 
 	if len(events) == 0 {
 		return nil
 	}
-	// Whether each link exists is found in the transaction: the counters'
-	// UPDATE reaches the row of every link with a click to count and
-	// returns its id, so only the links with none (bots and previews
-	// alone) are looked up. With many links a batch's links are random
-	// pages of the file, and a separate lookup read each of them twice.
-	valid, counts := rollup.Keep(events, func(int64) bool { return true })
-	if len(valid) == 0 {
+	// Links are never removed, only marked deleted, so a link found before
+	// the transaction is still there in it: the lookup runs on a read
+	// connection before the writer is taken.
+	known, err := db.knownLinks(ctx, events)
+	if err != nil {
+		return storeErr(err, "record clicks", "")
+	}
+	kept, counts := rollup.Keep(events, func(id int64) bool { _, ok := known[id]; return ok })
+	if len(kept) == 0 {
 		return nil
 	}
 	// The arguments too are made before the writer is taken.
 	c := db.clicks
-	packs := packEvents(valid)
+	packs := packEvents(kept)
+	raw := make([]any, 0, len(packs)*c.insertPacks.cols)
+	for _, p := range packs {
+		raw = append(raw, p.linkID, p.firstAt, p.lastAt, p.n, string(append(p.events, ']')))
+	}
 	counters := make([]any, 0, len(counts)*c.addCounts.cols)
-	counted := make(map[int64]struct{}, len(counts))
 	for _, r := range counts {
 		counters = append(counters, r.LinkID, r.Clicks)
-		counted[r.LinkID] = struct{}{}
 	}
-	var (
-		known map[int64]struct{}
-		last  int64
-		n     int // packs written
-	)
-	err := db.writeTx(ctx, func(tx *sql.Tx) error {
-		known = make(map[int64]struct{}, len(packs))
-		if err := c.addCounts.execReturning(ctx, tx, counters, func(id int64) { known[id] = struct{}{} }); err != nil {
-			return err
-		}
-		if err := linksAmong(ctx, tx, packs, counted, known); err != nil {
-			return err
-		}
-		raw := make([]any, 0, len(packs)*c.insertPacks.cols)
-		n = 0
-		for _, p := range packs {
-			if _, ok := known[p.linkID]; ok {
-				raw = append(raw, p.linkID, p.firstAt, p.lastAt, p.n, string(append(p.events, ']')))
-				n++
-			}
-		}
-		if n == 0 {
-			return nil
-		}
+	var last int64
+	err = db.writeTx(ctx, func(tx *sql.Tx) error {
 		if err := c.insertPacks.exec(ctx, tx, raw); err != nil {
 			return err
 		}
+		if err := c.addCounts.exec(ctx, tx, counters); err != nil {
+			return err
+		}
 		// Ids only grow, and the writer is this transaction's alone: the
-		// packs just written are the last n.
+		// packs just written are the last len(packs).
 		return tx.QueryRowContext(ctx, `SELECT max(id) FROM click_packs`).Scan(&last)
 	})
 	if err != nil {
 		return storeErr(err, "record clicks", "")
 	}
-	if n == 0 {
-		return nil
-	}
-	kept := valid
-	if n < len(packs) {
-		kept = slices.DeleteFunc(slices.Clone(valid), func(e tiny.ClickEvent) bool { _, ok := known[e.LinkID]; return !ok })
-	}
-	if db.unrolled.add(packRange{last - int64(n) + 1, last}, kept, db.now()) {
+	if db.unrolled.add(packRange{last - int64(len(packs)) + 1, last}, kept, db.now()) {
 		// The batch is stored; a failed roll is retried with the next
 		// batch, and ClickStats, which rolls first, reports it.
 		_ = db.rollUp(ctx)
 	}
 	return nil
-}
-
-// linksAmong adds to known the links of packs that are links, of those
-// not in counted (the counters' UPDATE has found those that are).
-func linksAmong(ctx context.Context, tx *sql.Tx, packs []*pack, counted, known map[int64]struct{}) error {
-	ids := []byte{'['}
-	for _, p := range packs {
-		if _, ok := counted[p.linkID]; ok {
-			continue
-		}
-		if len(ids) > 1 {
-			ids = append(ids, ',')
-		}
-		ids = strconv.AppendInt(ids, p.linkID, 10)
-	}
-	if len(ids) == 1 {
-		return nil
-	}
-	ids = append(ids, ']')
-	rows, err := tx.QueryContext(ctx, `SELECT id FROM links WHERE id IN (SELECT value FROM json_each(?))`, string(ids))
-	if err != nil {
-		return err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return err
-		}
-		known[id] = struct{}{}
-	}
-	return rows.Err()
 }
 
 // rollDays returns the first day (unix milliseconds) whose breakdowns are
@@ -326,6 +243,37 @@ const rollDims = `INSERT INTO click_dims_daily (link_id, day, dim, value, humans
 	FROM click_hourly h JOIN click_dims d ON d.link_id = h.link_id AND d.hour = h.hour
 	WHERE h.hour >= ?1 AND h.hour < ?2
 	GROUP BY 1, 2, 3, 4`
+
+// knownLinks returns the set of the ids of events that are links.
+func (db *DB) knownLinks(ctx context.Context, events []tiny.ClickEvent) (map[int64]struct{}, error) {
+	seen := make(map[int64]struct{})
+	ids := []byte{'['}
+	for _, e := range events {
+		if _, ok := seen[e.LinkID]; ok {
+			continue
+		}
+		seen[e.LinkID] = struct{}{}
+		if len(ids) > 1 {
+			ids = append(ids, ',')
+		}
+		ids = strconv.AppendInt(ids, e.LinkID, 10)
+	}
+	ids = append(ids, ']')
+	rows, err := db.reader.QueryContext(ctx, `SELECT id FROM links WHERE id IN (SELECT value FROM json_each(?))`, string(ids))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	known := make(map[int64]struct{}, len(seen))
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		known[id] = struct{}{}
+	}
+	return known, rows.Err()
+}
 
 // statsHourly reads the hourly totals of link ?1 in the hours [?2, ?3).
 const statsHourly = `SELECT hour, humans, bots, previews FROM click_hourly
