@@ -50,6 +50,11 @@
 #        STORE=sqlite PGURL=postgres://postgres@127.0.0.1:5432/test?sslmode=disable
 # Needs wrk, jq, curl and taskset (installed with apt-get when missing, as root).
 set -euo pipefail
+case "${1:-}" in
+  -h | --help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
+  "") ;;
+  *) echo "bench/analytics.sh takes no arguments; its settings are environment variables (-h)" >&2; exit 2 ;;
+esac
 # The body is one block, read whole before it runs: editing this file during a
 # run then cannot change the run.
 {
