@@ -356,20 +356,21 @@ fi
 # rate; appends a row to PACED_ROWS.
 PACED_ROWS=()
 paced_round() {
-	local name=$1 port=$2 pct=$3 rate conns e0 w0 f0 d0 e1 w1 f1 d1
-	rate=$(($(median "${BIG_RPS[@]}" | cut -d. -f1) * pct / 100))
+	local name=$1 port=$2 pct=$3 zipf rate conns w0 f0 d0 w1 f1 d1
+	zipf=$(median "${BIG_RPS[@]}" | cut -d. -f1)
+	rate=$((zipf * pct / 100))
 	# A connection asks at most 1000 / (10 ms + latency) times a second;
 	# with wrk's timer slack, 65-83 (wrk -t2 against a 1000-link node:
 	# 20.9k/s over 252 connections, 34.9k over 520, 41.8k over 640). The
 	# report gives the rate the node was actually served.
 	conns=$(((rate + 69) / 70))
-	e0=$(metric "$port" tiny_clicks_enqueued_total) w0=$(metric "$port" tiny_clicks_written_total)
+	w0=$(metric "$port" tiny_clicks_written_total)
 	f0=$(metric "$port" tiny_clicks_failed_total) d0=$(metric "$port" tiny_clicks_dropped_total)
 	THREADS=2 CONNECTIONS=$conns wrk_run "$name" "$port" zipf.lua "$BIG_CODES" "$ZIPF_S 10" "$DURATION"
 	drain "$port"
-	e1=$(metric "$port" tiny_clicks_enqueued_total) w1=$(metric "$port" tiny_clicks_written_total)
+	w1=$(metric "$port" tiny_clicks_written_total)
 	f1=$(metric "$port" tiny_clicks_failed_total) d1=$(metric "$port" tiny_clicks_dropped_total)
-	PACED_ROWS+=("| $pct% ($rate/s aimed at, $conns connections) | $name | $W_RPS ($(div "$((${W_RPS%.*} * 100))" "$(median "${BIG_RPS[@]}" | cut -d. -f1)" %.0f)%) | $W_REQ | $((w1 - w0)) ($(div "$(((w1 - w0) * 100))" "$W_REQ" %.1f)%) | $((f1 - f0)) | $((d1 - d0)) | $DRAIN_S s |")
+	PACED_ROWS+=("| $pct% ($rate/s aimed at, $conns connections) | $name | $W_RPS ($(div "$((${W_RPS%.*} * 100))" "$zipf" %.0f)%) | $W_REQ | $((w1 - w0)) ($(div "$(((w1 - w0) * 100))" "$W_REQ" %.1f)%) | $((f1 - f0)) | $((d1 - d0)) | $DRAIN_S s |")
 	log "paced $pct% $name: $W_RPS req/s, $((w1 - w0)) written, $((f1 - f0)) failed, $((d1 - d0)) dropped"
 }
 for pct in $PACED; do
