@@ -154,6 +154,28 @@ func (env *browserEnv) link(t *testing.T, body map[string]any) map[string]any {
 	return l
 }
 
+// waitForClicks waits until the link code has a stored click of any kind.
+func (env *browserEnv) waitForClicks(t *testing.T, code string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		status, body := env.api(t, "GET", "/api/v1/links/"+code+"/stats", nil)
+		totals, _ := body["totals"].(map[string]any)
+		if status == http.StatusOK {
+			if n, _ := totals["clicks"].(float64); n > 0 {
+				return
+			}
+			if n, _ := totals["bot_clicks"].(float64); n > 0 {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET /api/v1/links/%s/stats = %d %v 20 s after the click, want a click", code, status, body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // block blocks the link code with the admin key.
 func (env *browserEnv) block(t *testing.T, code string) {
 	t.Helper()
@@ -231,7 +253,14 @@ var pages = []pageCase{
   HTMLFormElement.prototype.submit.call(f);
 })()`))
 	}, shows: `form input[name=action][value=delete]`},
-	{name: "link-page", as: "member", path: "/app/links/{mia}", status: 200},
+	{name: "link-page", as: "member", path: "/app/links/{mia}", status: 200, then: func(tb *tab) {
+		tb.waitFor("the chart", `document.querySelector("#lp-chart canvas") !== null`)
+	}, shows: `#lp-table:not([open])`},
+	// The table of clicks scrolls within the page: a keyboard must reach it.
+	{name: "link-page-table", as: "member", path: "/app/links/{mia}", status: 200, then: func(tb *tab) {
+		tb.waitFor("the chart", `document.querySelector("#lp-chart canvas") !== null`)
+		tb.click(`#lp-table summary`)
+	}, shows: `#lp-table[open]`},
 	{name: "link-page-no-clicks", as: "member", path: "/app/links/{mia2}", status: 200},
 	{name: "link-page-edit-refused", as: "member", path: "/app/links/{mia2}", status: 200, then: func(tb *tab) {
 		tb.click(`details#edit summary`)
@@ -356,8 +385,11 @@ func TestBrowserPages(t *testing.T) {
 		"tags":  []string{"newsletter", "spring", "email", "campaign-2026", "team-marketing", "long-tag-name-here"},
 	})["code"].(string)
 	codes["mia2"] = env.linkOf(t, mia, map[string]any{"url": dest + "?no-clicks"})["code"].(string)
-	// A person's click on mia's link, for the link page's chart.
+	// A person's click on mia's link, for the link page's chart and its
+	// table. Clicks are written in batches, so wait until it is stored:
+	// the link page is checked with its chart, never by luck without.
 	tabs["visitor"].open(env.base + "/" + codes["mia"])
+	env.waitForClicks(t, codes["mia"])
 
 	// Each person's pages run in a subtest of their own, in parallel with
 	// the others': they wait on the browser more than on the processor.
