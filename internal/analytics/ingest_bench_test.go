@@ -9,9 +9,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"tiny/internal/cputime"
 
 	"github.com/jackc/pgx/v5"
 
@@ -83,7 +84,7 @@ func benchmarkIngest(b *testing.B, store tiny.Store, links, batch int) {
 	r := analytics.NewRecorder(store, analytics.Config{QueueSize: 1 << 20, BatchSize: batch, FlushInterval: 50 * time.Millisecond, Enricher: enricher, Logger: logger,
 		OverloadRest: -1}) // measure the writer's capacity: never rest
 	b.ResetTimer()
-	cpu0 := cpuTime(b)
+	cpu0 := cputime.Process()
 	r.Start()
 	for i := 0; i < b.N; i++ {
 		for !r.Record(benchClick(i, ids)) {
@@ -99,22 +100,13 @@ func benchmarkIngest(b *testing.B, store tiny.Store, links, batch int) {
 		b.Fatal(err)
 	}
 	b.StopTimer()
-	cpu := cpuTime(b) - cpu0
+	cpu := cputime.Process() - cpu0
 	st := r.Stats()
 	if st.Written != uint64(b.N) || st.Failed != 0 {
 		b.Fatalf("written %d, failed %d of %d", st.Written, st.Failed, b.N)
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/event")
-}
-
-// cpuTime returns the CPU time the process has used, user and system.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // The ingest benchmarks come in two shapes: many clicks per link in a

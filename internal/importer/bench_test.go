@@ -7,6 +7,8 @@ import (
 	"io"
 	"testing"
 	"time"
+
+	"tiny/internal/cputime"
 )
 
 // csvRows generates a CSV file of n rows on the fly, each a link with an
@@ -43,12 +45,12 @@ func BenchmarkImportCSV(b *testing.B) {
 		b.StopTimer()
 		e := newEnv(b)
 		b.StartTimer()
-		start := cpuTime()
+		start := cputime.Process()
 		sum, err := Run(context.Background(), e.links, e.p, NewCSV(&csvRows{n: rows}), Options{Job: "bench"})
 		if err != nil {
 			b.Fatal(err)
 		}
-		cpu += cpuTime() - start
+		cpu += cputime.Process() - start
 		if sum.Imported != rows {
 			b.Fatalf("Imported = %d, want %d (skipped %v)", sum.Imported, rows, sum.Skipped)
 		}

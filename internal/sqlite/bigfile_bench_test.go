@@ -8,9 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
+
+	"tiny/internal/cputime"
 
 	"tiny/internal/tiny"
 )
@@ -79,9 +80,9 @@ func BenchmarkRecordClicksTenMillion(b *testing.B) {
 	// A sub-benchmark, so that the copy and the prefill are done once: the
 	// framework runs a benchmark function with b.N = 1 before the real b.N.
 	b.Run("zipf", func(b *testing.B) {
-		cpu0 := processCPU(b)
+		cpu0 := cputime.Process()
 		write(b.N)
-		cpu := processCPU(b) - cpu0
+		cpu := cputime.Process() - cpu0
 		b.StopTimer()
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "clicks/s")
 		b.ReportMetric(float64(cpu.Nanoseconds())/1e3/float64(b.N), "cpu-µs/click")
@@ -114,13 +115,4 @@ func copyFile(b *testing.B, src, dst string) {
 	if err := out.Close(); err != nil {
 		b.Fatal(err)
 	}
-}
-
-// processCPU returns the CPU time the process has used, user and system.
-func processCPU(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -6,9 +6,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"tiny/internal/cputime"
 
 	"tiny/internal/tiny"
 )
@@ -58,7 +59,7 @@ func BenchmarkLinksPage(b *testing.B) {
 			h := e.server.Handler()
 			// CPU time, beside the wall time: on a shared machine it is the
 			// steadier figure of what a page costs the server.
-			cpu0 := processCPU()
+			cpu0 := cputime.Process()
 			for b.Loop() {
 				rec := httptest.NewRecorder()
 				h.ServeHTTP(rec, req)
@@ -66,16 +67,7 @@ func BenchmarkLinksPage(b *testing.B) {
 					b.Fatalf("GET %s = %d, links or none unlike expected", bc.path, rec.Code)
 				}
 			}
-			b.ReportMetric(float64(processCPU()-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+			b.ReportMetric(float64(cputime.Process()-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 		})
 	}
-}
-
-// processCPU is the CPU time the process has used, user and system.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
