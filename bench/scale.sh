@@ -41,6 +41,16 @@
 #     drawn with exponent UNCACHED_S (0: uniform over all LINKS, every lookup
 #     a B-tree descent that may leave the page cache)
 #
+# With PG_URL set (a PostgreSQL server URL, e.g.
+# postgres://postgres@127.0.0.1:5432/test?sslmode=disable), the same links on
+# PostgreSQL too: the seeded file is moved once into a database of their own
+# on that server, tiny_scale_<LINKS> (`tiny move-to-postgres`, timed; kept
+# between runs, like the seed), and after the SQLite parts a node on it is
+# measured alone: cold start, Zipf rounds with the default cache and
+# uncached rounds (--cache-size=1), against the SQLite figures of the same
+# run; and its store bytes per link (the database's size after the move
+# over LINKS). Its clicks are written to that database and stay there.
+#
 # With BASE_REF set, tiny built from that git ref serves a copy of its own of
 # the big file beside the tree's build: its Zipf and uncached rounds are
 # interleaved with the tree's in the same run, and the report adds its
@@ -62,6 +72,8 @@
 #   WARMUP=30s         Zipf load before the measured rounds, to fill the cache (not counted)
 #   PACED="40 50 70"   paced runs, in % of the big node's median Zipf rate ("": none)
 #   BASE_REF=""        git ref to build tiny-base from (none: no base)
+#   PG_URL=""          PostgreSQL server to measure the same links on (none: SQLite only)
+#   PG_PORT=18097
 #   BIG_PORT=18091 SMALL_PORT=18092 BIG_DEBUG_PORT=18093 BASE_PORT=18094
 #   NOCLICK_PORT=18095 NOCLICK_DEBUG_PORT=18096
 #   TINY_EXTRA_ARGS="" extra words for every `tiny serve`
@@ -91,6 +103,8 @@ BASE_PORT=${BASE_PORT:-18094}
 NOCLICK_PORT=${NOCLICK_PORT:-18095}
 NOCLICK_DEBUG_PORT=${NOCLICK_DEBUG_PORT:-18096}
 BASE_REF=${BASE_REF:-}
+PG_URL=${PG_URL:-}
+PG_PORT=${PG_PORT:-18097}
 TINY_EXTRA_ARGS=${TINY_EXTRA_ARGS:-}
 RESULT_FILE=${RESULT_FILE:-}
 KEEP_TMP=${KEEP_TMP:-0}
@@ -98,7 +112,7 @@ KEEP_TMP=${KEEP_TMP:-0}
 log() { printf '[%s] %s\n' "$(date -u +%T)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-for v in LINKS SMALL_LINKS ROUNDS THREADS CONNECTIONS BIG_PORT SMALL_PORT BIG_DEBUG_PORT BASE_PORT NOCLICK_PORT NOCLICK_DEBUG_PORT; do
+for v in LINKS SMALL_LINKS ROUNDS THREADS CONNECTIONS BIG_PORT SMALL_PORT BIG_DEBUG_PORT BASE_PORT NOCLICK_PORT NOCLICK_DEBUG_PORT PG_PORT; do
 	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v must be a positive integer, got '${!v}'"
 done
 for v in ZIPF_S UNCACHED_S; do
@@ -108,6 +122,13 @@ for v in DURATION WARMUP; do
 	[[ ${!v} =~ ^[1-9][0-9]*[smh]?$ ]] || die "$v must look like 10s, 1m or 30, got '${!v}'"
 done
 for t in wrk curl go; do command -v "$t" >/dev/null || die "$t is not on PATH (bench/redirect.sh installs wrk)"; done
+if [[ -n $PG_URL ]]; then
+	command -v psql >/dev/null || die "PG_URL needs psql"
+	[[ $PG_URL == postgres://*/* ]] || die "PG_URL must look like postgres://user@host:port/db, got '$PG_URL'"
+	psql "$PG_URL" -qAtc 'SELECT 1' >/dev/null || die "cannot connect to PG_URL"
+	PG_DB=tiny_scale_$LINKS
+	PG_SCALE_URL=$(sed -E "s|^(postgres://[^/]*)/[^?]*|\1/$PG_DB|" <<<"$PG_URL")
+fi
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -128,7 +149,7 @@ cleanup() {
 	if ((rc != 0)); then
 		for f in "$TMP"/*.log; do [[ -s $f ]] && { log "last lines of $f:"; tail -n 20 "$f" >&2; }; done
 	fi
-	rm -f "$SCALE_DIR"/{work,base,noclick}.db{,-wal,-shm}
+	rm -f "$SCALE_DIR"/{work,base,noclick,pgmove}.db{,-wal,-shm}
 	if [[ $KEEP_TMP == 1 ]]; then log "kept $TMP"; else rm -rf "$TMP"; fi
 	exit "$rc"
 }
@@ -137,7 +158,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for p in "$BIG_PORT" "$SMALL_PORT" "$BIG_DEBUG_PORT" "$BASE_PORT" "$NOCLICK_PORT" "$NOCLICK_DEBUG_PORT"; do
+for p in "$BIG_PORT" "$SMALL_PORT" "$BIG_DEBUG_PORT" "$BASE_PORT" "$NOCLICK_PORT" "$NOCLICK_DEBUG_PORT" "$PG_PORT"; do
 	port_in_use "$p" && die "port $p is already in use; something else would be measured"
 done
 
@@ -172,6 +193,23 @@ if [[ ! -f $MARK || $(awk '{print $1}' "$MARK") != "$LINKS" || ! -f $BIG_DB || !
 	echo "$LINKS $(((t1 - t0) / 1000000)) $(date -u +%FT%TZ) $(cut -d' ' -f1-3 /proc/loadavg)" >"$MARK"
 fi
 read -r _ seed_ms seed_at seed_l1 seed_l5 seed_l15 <"$MARK"
+if [[ -n $PG_URL ]]; then
+	PG_MARK=$SCALE_DIR/pg-moved
+	pg_exists=$(psql "$PG_URL" -qAtc "SELECT 1 FROM pg_database WHERE datname = '$PG_DB'")
+	# The database holds the links of the seeded file of the mark's seeding.
+	if [[ ! -f $PG_MARK || $pg_exists != 1 || $(awk '{print $1, $2}' "$PG_MARK") != "$LINKS $seed_at" ]]; then
+		log "moving the $LINKS links into PostgreSQL database $PG_DB (once; later runs reuse it)"
+		psql "$PG_URL" -qc "DROP DATABASE IF EXISTS $PG_DB" -c "CREATE DATABASE $PG_DB" >/dev/null || die "creating $PG_DB failed"
+		cp "$BIG_DB" "$SCALE_DIR/pgmove.db"
+		t0=$(date +%s%N)
+		"$TMP/tiny" move-to-postgres --from "$SCALE_DIR/pgmove.db" --to "$PG_SCALE_URL" >"$SCALE_DIR/pgmove.log" 2>&1 ||
+			die "tiny move-to-postgres failed: $(tail -n 5 "$SCALE_DIR/pgmove.log")"
+		t1=$(date +%s%N)
+		rm -f "$SCALE_DIR/pgmove.db"
+		echo "$LINKS $seed_at $(((t1 - t0) / 1000000)) $(date -u +%FT%TZ) $(psql "$PG_URL" -qAtc "SELECT pg_database_size('$PG_DB')")" >"$PG_MARK"
+	fi
+	read -r _ _ pg_move_ms pg_move_at pg_bytes <"$PG_MARK"
+fi
 [[ $(($(stat -c %s "$BIG_CODES") / 8)) -eq $LINKS ]] || die "$BIG_CODES does not hold $LINKS codes"
 big_bytes=$(stat -c %s "$BIG_DB")
 
@@ -419,6 +457,39 @@ done
 stop uncached
 [[ -z $BASE_REF ]] || stop base-uncached
 
+# --- the same links on PostgreSQL ---------------------------------------------
+
+PG_RPS=() PG_UNC_RPS=()
+if [[ -n $PG_URL ]]; then
+	log "PostgreSQL: Zipf($ZIPF_S) with the default cache, then uncached"
+	serve pg "$PG_PORT" "$PG_SCALE_URL"
+	pg_cold_ms=$(ready_ms pg "$PG_PORT")
+	log "pg: ready in $pg_cold_ms ms"
+	wrk_run pg "$PG_PORT" zipf.lua "$BIG_CODES" "$ZIPF_S" "$WARMUP"
+	log "warm-up pg: $W_RPS req/s"
+	for ((r = 1; r <= ROUNDS; r++)); do
+		sleep 2
+		zipf_round pg "$PG_PORT"
+		PG_RPS+=("$W_RPS")
+		ROWS+=("| $r | $LINKS links on PostgreSQL, Zipf s=$ZIPF_S | $W_RPS | $W_P99 | $W_P999 | $HIT |")
+		log "round $r pg: $W_RPS req/s, hit ratio $HIT"
+	done
+	drain "$PG_PORT"
+	pg_clicks=$(clicks "$PG_PORT") pg_drain=$DRAIN_S
+	stop pg
+	serve pg-uncached "$PG_PORT" "$PG_SCALE_URL" --cache-size=1
+	ready_ms pg-uncached "$PG_PORT" >/dev/null
+	wrk_run pg-uncached "$PG_PORT" zipf.lua "$BIG_CODES" "$ZIPF_S" "$WARMUP"
+	for ((r = 1; r <= ROUNDS; r++)); do
+		sleep 2
+		wrk_run pg-uncached "$PG_PORT" zipf.lua "$BIG_CODES" "$UNCACHED_S" "$DURATION"
+		PG_UNC_RPS+=("$W_RPS")
+		ROWS+=("| $r | $LINKS links on PostgreSQL, --cache-size=1, $unc_label | $W_RPS | $W_P99 | $W_P999 | (uncached) |")
+		log "round $r pg uncached: $W_RPS req/s"
+	done
+	stop pg-uncached
+fi
+
 # --- report ------------------------------------------------------------------
 
 big_med=$(median "${BIG_RPS[@]}")
@@ -466,6 +537,16 @@ report() {
 		echo "| tiny-base ($BASE_REF, $base_desc): median redirects/s, Zipf / uncached | $(median "${BASE_RPS[@]}") / $(median "${BASE_UNC_RPS[@]}") | | |"
 		echo "| tiny-base ($base_desc): ratio big / small | $(div "$(median "${BASE_RPS[@]}")" "$small_med" %.3f) | | |"
 		echo "| tree / tiny-base: Zipf redirects/s, uncached redirects/s | $(div "$big_med" "$(median "${BASE_RPS[@]}")" %.3f), $(div "$unc_med" "$(median "${BASE_UNC_RPS[@]}")" %.3f) | | |"
+	fi
+	if [[ -n $PG_URL ]]; then
+		local pg_med pg_unc_med
+		pg_med=$(median "${PG_RPS[@]}") pg_unc_med=$(median "${PG_UNC_RPS[@]}")
+		echo "| PostgreSQL ($PG_DB, after the SQLite parts, alone): median redirects/s, Zipf s=$ZIPF_S, default cache; over the $SMALL_LINKS-link figure; over SQLite's | $pg_med; $(div "$pg_med" "$small_med" %.3f); $(div "$pg_med" "$big_med" %.3f) | | |"
+		echo "| PostgreSQL: median uncached redirects/s; over SQLite's | $pg_unc_med; $(div "$pg_unc_med" "$unc_med" %.3f) | | |"
+		echo "| PostgreSQL: cold start to ready | $pg_cold_ms ms | < 5000 ms | $( ((pg_cold_ms < 5000)) && echo PASS || echo MISS) |"
+		echo "| PostgreSQL: store bytes per link (the database's size after the move / links) | $(div "$pg_bytes" "$LINKS" %.0f) B | | |"
+		echo "| PostgreSQL: the move (\`tiny move-to-postgres\`, verified) at $pg_move_at | $(div "$pg_move_ms" 1000 %.0f) s, $(div "$LINKS" "$(div "$pg_move_ms" 1000 %.3f)" %.0f) links/s | | |"
+		echo "| PostgreSQL: clicks of its Zipf runs, as above | $pg_clicks; $pg_drain s | | |"
 	fi
 	echo "| cache entries after the Zipf runs | $entries | | |"
 	echo "| share of the measured Zipf requests that ask for a link not asked for before ($big_warm_req requests of warm-up, $big_req measured; bench/zipfbound): no cache answers them | $(div "$unseen" 0.01 %.1f)% | | |"
