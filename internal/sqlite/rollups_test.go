@@ -121,3 +121,61 @@ func TestRollupsTwoProcesses(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestAFailedClickBatchLeavesNothing makes the counters' statement of a
+// batch fail after it has updated some of the batch's links: the click
+// statements are OR FAIL, so the statement keeps the rows it wrote before
+// failing, and the batch's transaction must undo them, its packs with
+// them.
+func TestAFailedClickBatchLeavesNothing(t *testing.T) {
+	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "tiny.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	const links = 3
+	for id := int64(1); id <= links; id++ {
+		l := &tiny.Link{ID: id, Code: "code" + string(rune('a'+id)), URL: "https://example.com/", Redirect: 302, Status: tiny.StatusActive}
+		if err := db.CreateLink(t.Context(), l); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The counters are updated in link order: the last link's update fails.
+	if _, err := db.writer.Exec(`CREATE TRIGGER fail_last BEFORE UPDATE OF clicks ON links
+		WHEN NEW.id = 3 BEGIN SELECT RAISE(FAIL, 'the last counter fails'); END`); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	var events []tiny.ClickEvent
+	for id := int64(1); id <= links; id++ {
+		events = append(events, tiny.ClickEvent{LinkID: id, At: at, Kind: tiny.VisitorHuman, Visitor: uint64(id),
+			Referrer: "direct", Country: "DE", Browser: "Firefox", OS: "Linux", Device: "desktop"})
+	}
+	if err := db.RecordClicks(t.Context(), events); err == nil {
+		t.Fatal("RecordClicks() = nil with a failing counter; want the error")
+	}
+	var packs, clicks int64
+	if err := db.reader.QueryRow(`SELECT (SELECT count(*) FROM click_packs), (SELECT sum(clicks) FROM links)`).Scan(&packs, &clicks); err != nil {
+		t.Fatal(err)
+	}
+	if packs != 0 || clicks != 0 {
+		t.Errorf("after the failed batch: %d packs, %d clicks on the counters; want none of either", packs, clicks)
+	}
+	if !db.unrolled.empty() {
+		t.Error("the failed batch is held for a roll-up")
+	}
+
+	// Without the trigger the same batch is written whole.
+	if _, err := db.writer.Exec(`DROP TRIGGER fail_last`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RecordClicks(t.Context(), events); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.reader.QueryRow(`SELECT (SELECT count(*) FROM click_packs), (SELECT sum(clicks) FROM links)`).Scan(&packs, &clicks); err != nil {
+		t.Fatal(err)
+	}
+	if packs != links || clicks != links {
+		t.Errorf("after the batch: %d packs, %d clicks; want %d of each", packs, clicks, links)
+	}
+}
