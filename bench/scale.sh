@@ -504,7 +504,7 @@ cold_verdict=MISS
 clicks=$((written1 - written0))
 
 report() {
-	echo "## Scale: $LINKS links on SQLite, $STARTED"
+	echo "## Scale: $LINKS links on SQLite$([[ -z $PG_URL ]] || echo " and PostgreSQL"), $STARTED"
 	echo
 	echo "- machine: \`nproc\` = $(nproc), $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), Linux $(uname -r); shared and noisy"
 	echo "- tiny at commit $commit, $(go version | awk '{print $3}'), $(wrk -v 2>&1 | head -n 1 | awk '{print "wrk", $2}')${TINY_EXTRA_ARGS:+, args: $TINY_EXTRA_ARGS}"

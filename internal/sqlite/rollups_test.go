@@ -123,10 +123,10 @@ func TestRollupsTwoProcesses(t *testing.T) {
 }
 
 // TestAFailedClickBatchLeavesNothing makes the counters' statement of a
-// batch fail after it has updated some of the batch's links: the click
-// statements are OR FAIL, so the statement keeps the rows it wrote before
-// failing, and the batch's transaction must undo them, its packs with
-// them.
+// batch fail after it has updated some of the batch's links. A statement
+// that stops with FAIL, as the OR FAIL click statements do on a
+// constraint, keeps the rows it wrote before it stopped: the batch's
+// transaction must undo them, and the batch's packs with them.
 func TestAFailedClickBatchLeavesNothing(t *testing.T) {
 	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "tiny.db"))
 	if err != nil {
