@@ -12,11 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"tiny/internal/cputime"
-
 	"github.com/jackc/pgx/v5"
 
 	"tiny/internal/analytics"
+	"tiny/internal/cputime"
 	"tiny/internal/postgres"
 	"tiny/internal/sqlite"
 	"tiny/internal/testservice"

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"tiny/internal/cputime"
-
 	"tiny/internal/tiny"
 )
 

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"tiny/internal/cputime"
-
 	"tiny/internal/tiny"
 )
 
