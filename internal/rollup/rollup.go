@@ -295,18 +295,29 @@ func sortedCounters(counters map[int64]int64) []Counter {
 
 // Keep returns the events Aggregate keeps and the Counters they add, and
 // nothing else: for a store that writes the events and counters with each
-// batch and aggregates the rest later, over many batches.
+// batch and aggregates the rest later, over many batches. When it keeps
+// every event, the events it returns are events itself, not a copy: a
+// batch is megabytes, and the click writer's fresh pages for a copy of
+// each were a third of its page faults.
 func Keep(events []tiny.ClickEvent, known func(linkID int64) bool) ([]tiny.ClickEvent, []Counter) {
-	kept := make([]tiny.ClickEvent, 0, len(events))
+	var kept []tiny.ClickEvent // nil while every event so far is kept
 	counters := make(map[int64]int64)
-	for _, e := range events {
+	for i, e := range events {
 		if _, ok := countsOf(e.Kind); !ok || e.LinkID == Instance || !known(e.LinkID) {
+			if kept == nil {
+				kept = append(make([]tiny.ClickEvent, 0, len(events)-1), events[:i]...)
+			}
 			continue
 		}
-		kept = append(kept, e)
+		if kept != nil {
+			kept = append(kept, e)
+		}
 		if e.Kind == tiny.VisitorHuman && !e.Counted {
 			counters[e.LinkID]++
 		}
+	}
+	if kept == nil {
+		kept = events
 	}
 	return kept, sortedCounters(counters)
 }

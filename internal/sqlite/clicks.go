@@ -184,7 +184,7 @@ func (db *DB) RecordClicks(ctx context.Context, events []tiny.ClickEvent) error 
 	packs := packEvents(kept)
 	raw := make([]any, 0, len(packs)*c.insertPacks.cols)
 	for _, p := range packs {
-		raw = append(raw, p.linkID, p.firstAt, p.lastAt, p.n, string(append(p.events, ']')))
+		raw = append(raw, p.linkID, p.firstAt, p.lastAt, p.n, p.events)
 	}
 	counters := make([]any, 0, len(counts)*c.addCounts.cols)
 	for _, r := range counts {

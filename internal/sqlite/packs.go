@@ -4,39 +4,78 @@ import (
 	"encoding/json"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 
 	"tiny/internal/tiny"
 )
 
 // pack is the raw events of one link in a batch, as click_packs stores
-// them (migration 00013): events is the JSON array being written, without
-// its closing bracket.
+// them (migration 00013): events is the JSON array.
 type pack struct {
 	linkID          int64
 	firstAt, lastAt int64 // unix milliseconds
 	n               int64
-	events          []byte
+	events          string
 }
 
+// eventBytes is about what appendEvent writes for an event whose strings
+// are short: a first guess at a batch's buffer, which grows if need be.
+const eventBytes = 96
+
 // packEvents groups events into a pack per link, each in the order of
-// events, the packs in the order their links first appear.
+// events, the packs in the order their links first appear. Every pack is
+// written into one buffer, a stretch each: a batch is tens of thousands
+// of events, and a buffer grown for each pack cost the click writer
+// copies and fresh pages for several times the bytes it stores.
 func packEvents(events []tiny.ClickEvent) []*pack {
 	var packs []*pack
-	byLink := make(map[int64]*pack)
-	for _, e := range events {
-		p := byLink[e.LinkID]
+	byLink := make(map[int64]int32)
+	of := make([]int32, len(events)) // the index in packs of each event's pack
+	for i, e := range events {
+		k, ok := byLink[e.LinkID]
 		at := millis(e.At)
-		if p == nil {
-			p = &pack{linkID: e.LinkID, firstAt: at, lastAt: at, events: make([]byte, 0, 128)}
-			p.events = append(p.events, '[')
-			byLink[e.LinkID] = p
-			packs = append(packs, p)
-		} else {
-			p.events = append(p.events, ',')
+		if !ok {
+			k = int32(len(packs))
+			byLink[e.LinkID] = k
+			packs = append(packs, &pack{linkID: e.LinkID, firstAt: at, lastAt: at})
 		}
+		p := packs[k]
 		p.firstAt, p.lastAt = min(p.firstAt, at), max(p.lastAt, at)
 		p.n++
-		p.events = appendEvent(p.events, e, at)
+		of[i] = k
+	}
+	// The events in pack order (a counting sort, which keeps their order
+	// within a pack).
+	next := make([]int, len(packs))
+	for k, start := 0, 0; k < len(packs); k++ {
+		next[k] = start
+		start += int(packs[k].n)
+	}
+	order := make([]int32, len(events))
+	for i, k := range of {
+		order[next[k]] = int32(i)
+		next[k]++
+	}
+	buf := make([]byte, 0, len(events)*eventBytes+len(packs)*2)
+	ends := make([]int, len(packs))
+	for k, i := 0, 0; k < len(packs); k++ {
+		buf = append(buf, '[')
+		for j := range packs[k].n {
+			if j > 0 {
+				buf = append(buf, ',')
+			}
+			e := &events[order[i]]
+			buf = appendEvent(buf, e, millis(e.At))
+			i++
+		}
+		buf = append(buf, ']')
+		ends[k] = len(buf)
+	}
+	// buf is never written again, so the packs' strings can share it.
+	all := unsafe.String(unsafe.SliceData(buf), len(buf))
+	for k, start := 0, 0; k < len(packs); k++ {
+		packs[k].events = all[start:ends[k]]
+		start = ends[k]
 	}
 	return packs
 }
@@ -44,7 +83,7 @@ func packEvents(events []tiny.ClickEvent) []*pack {
 // appendEvent appends e as the JSON array [at, kind, visitor, referrer,
 // country, city, browser, os, device], the order of the clicks view's
 // columns.
-func appendEvent(b []byte, e tiny.ClickEvent, at int64) []byte {
+func appendEvent(b []byte, e *tiny.ClickEvent, at int64) []byte {
 	b = append(b, '[')
 	b = strconv.AppendInt(b, at, 10)
 	b = append(b, ',')
