@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -81,6 +82,9 @@ type Recorder struct {
 	// idleShare is the idle share of the machine's CPU time since its last
 	// call (nice.IdleMeter); the worker's.
 	idleShare func() (share float64, ok bool)
+	// events is the worker's enriched batch, reused from batch to batch:
+	// the store keeps nothing of it.
+	events []tiny.ClickEvent
 }
 
 // NewRecorder returns a Recorder writing to store. Call Start to run it.
@@ -316,7 +320,8 @@ func (r *Recorder) flush(batch []Click) []Click {
 	// first look at the machine's idle CPU covers the batch.
 	start := time.Now()
 	r.idleShare()
-	events := make([]tiny.ClickEvent, len(batch))
+	events := slices.Grow(r.events[:0], len(batch))[:len(batch)]
+	r.events = events
 	for i, c := range batch {
 		if i%64 == 63 {
 			r.yielder.Yield()

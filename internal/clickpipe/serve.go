@@ -24,6 +24,7 @@ type Store interface {
 func Serve(ctx context.Context, in io.Reader, out io.Writer, store Store) error {
 	r := bufio.NewReaderSize(in, 1<<16)
 	var frame, answer []byte
+	var events []tiny.ClickEvent
 	if _, err := out.Write(appendAnswer(answer[:0], nil)); err != nil {
 		return err
 	}
@@ -42,7 +43,7 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer, store Store) error 
 		var result error
 		switch frame[0] {
 		case kindBatch:
-			events, err := decodeBatch(frame[1:])
+			events, err = decodeBatch(events, frame[1:])
 			if err != nil {
 				return err
 			}

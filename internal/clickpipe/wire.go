@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"tiny/internal/tiny"
@@ -153,8 +154,10 @@ func (d *decoder) byte() byte {
 	return c
 }
 
-// decodeBatch decodes a batch frame's payload, after its kind.
-func decodeBatch(payload []byte) ([]tiny.ClickEvent, error) {
+// decodeBatch decodes a batch frame's payload, after its kind, into dst
+// (grown as needed: the child decodes every batch into the same events,
+// which the store keeps nothing of).
+func decodeBatch(dst []tiny.ClickEvent, payload []byte) ([]tiny.ClickEvent, error) {
 	d := &decoder{b: payload, strings: make(map[string]string)}
 	n := d.uvarint()
 	// Every event takes at least 11 bytes, so a count the payload cannot
@@ -162,7 +165,7 @@ func decodeBatch(payload []byte) ([]tiny.ClickEvent, error) {
 	if d.err != nil || n > maxEvents || n > uint64(len(d.b))/11 {
 		return nil, errCorrupt
 	}
-	events := make([]tiny.ClickEvent, n)
+	events := slices.Grow(dst[:0], int(n))[:n]
 	for i := range events {
 		e := &events[i]
 		e.LinkID = d.varint()
@@ -173,6 +176,7 @@ func decodeBatch(payload []byte) ([]tiny.ClickEvent, error) {
 		e.Browser, e.OS, e.Device = d.string(), d.string(), d.string()
 		switch d.byte() {
 		case 0:
+			e.Counted = false
 		case 1:
 			e.Counted = true
 		default:

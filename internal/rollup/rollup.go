@@ -120,7 +120,7 @@ func Aggregate(events []tiny.ClickEvent, known func(linkID int64) bool) *Batch {
 			continue
 		}
 		a.b.Events = append(a.b.Events, e)
-		a.add(e, one)
+		a.add(&e, one)
 	}
 	return a.finish()
 }
@@ -129,16 +129,45 @@ func Aggregate(events []tiny.ClickEvent, known func(linkID int64) bool) *Batch {
 // rows they add, like Aggregate but without Events and Counters: for a
 // store that wrote the events and their counters already.
 func Rollups(events ...[]tiny.ClickEvent) *Batch {
-	a := newAggregator()
+	acc := NewAccumulator()
 	for _, batch := range events {
-		for _, e := range batch {
-			if one, ok := countsOf(e.Kind); ok && e.LinkID != Instance {
-				a.add(e, one)
-			}
+		acc.Add(batch)
+	}
+	return acc.Batch()
+}
+
+// Accumulator is Rollups batch by batch: a store that writes each batch's
+// events and counters at once, and their rollups later for many batches
+// together, adds each batch as it is written, and keeps only the rows
+// they add up to rather than the events.
+type Accumulator struct {
+	a      *aggregator
+	events int
+}
+
+// NewAccumulator returns an empty Accumulator.
+func NewAccumulator() *Accumulator { return &Accumulator{a: newAggregator()} }
+
+// Add adds the rows of events that Keep kept. It keeps nothing of events
+// but their strings.
+func (acc *Accumulator) Add(events []tiny.ClickEvent) {
+	for i := range events {
+		if one, ok := countsOf(events[i].Kind); ok && events[i].LinkID != Instance {
+			acc.a.add(&events[i], one)
 		}
 	}
-	b := a.finish()
+	acc.events += len(events)
+}
+
+// Events is how many events were added.
+func (acc *Accumulator) Events() int { return acc.events }
+
+// Batch returns the rows of every event added, as Rollups of them all
+// would. The Accumulator is used up.
+func (acc *Accumulator) Batch() *Batch {
+	b := acc.a.finish()
 	b.Counters = nil
+	acc.a = nil
 	return b
 }
 
@@ -178,7 +207,7 @@ func (a *aggregator) addVisitor(k dayKey) {
 }
 
 // add adds the rows of a link's event, which counts one.
-func (a *aggregator) add(e tiny.ClickEvent, one Counts) {
+func (a *aggregator) add(e *tiny.ClickEvent, one Counts) {
 	g := &a.groups[a.group(hourKey{e.LinkID, HourOf(e.At).UnixMilli()})]
 	g.counts.plus(one)
 	g.dims.add(dimBrowser, e.Browser, one)

@@ -160,9 +160,9 @@ func (s *rowsStmt) exec(ctx context.Context, tx *sql.Tx, args []any) error {
 // RecordClicks stores a batch: in one transaction, the raw events, in a
 // pack per link (see packEvents), and the click counters of the links.
 // Their rollups (hourly totals, breakdowns, visitors) are written later,
-// for many batches at once (see rollUp): the events stay in memory until
+// for many batches at once (see rollUp): they are added up in memory until
 // then, and the packs say which are not rolled up yet if the process dies
-// first. Events of unknown links, and of a Kind that is none of tiny's,
+// first. Nothing of events is kept after it returns. Events of unknown links, and of a Kind that is none of tiny's,
 // are dropped.
 func (db *DB) RecordClicks(ctx context.Context, events []tiny.ClickEvent) error {
 	if len(events) == 0 {

@@ -13,9 +13,9 @@ import (
 // Writing a batch's rollups with the batch cost most of a click: a
 // breakdown row per link, hour, dimension and value, a visitor row and an
 // hourly row, for the few clicks of each link a batch has. The store
-// instead keeps the events of the batches it has written in memory, and
-// writes their rollups together once rollEvery has passed or rollMax
-// events are waiting, so a row adds up many more clicks. ClickStats rolls
+// instead adds up the rollups of the batches it has written in memory, and
+// writes them together once rollEvery has passed or rollMax events are
+// waiting, so a row adds up many more clicks. ClickStats rolls
 // first, so statistics are always exact; the packs are the record of what
 // is not rolled up yet (click_packs_rolled, migration 00013), so a crash
 // loses nothing: the next Open rolls those packs up from the file.
@@ -27,64 +27,63 @@ const (
 // packRange is the ids of the packs one batch wrote, first to last.
 type packRange struct{ first, last int64 }
 
-// unrolledBatch is a batch written to click_packs whose events are not in
-// the rollups yet.
-type unrolledBatch struct {
-	packs  packRange
-	events []tiny.ClickEvent
-}
-
-// unrolled is what this process wrote and has not rolled up.
+// unrolled is what this process wrote and has not rolled up: the ids of
+// the packs, and the rollups of their events, added up batch by batch as
+// they are written (a batch's events are in the processor's caches then,
+// and the rows they add up to are far smaller than the events).
 type unrolled struct {
-	mu      sync.Mutex
-	batches []unrolledBatch
-	events  int
-	since   time.Time // when the first of them was written
-	every   time.Duration
-	max     int
-	forget  bool // tests: keep no batch, so every roll reads the packs
+	mu    sync.Mutex
+	packs []packRange
+	rows  *rollup.Accumulator // nil when packs is empty
+	// retry makes the next batch's roll due: a roll failed, and the
+	// rollups it took are gone from memory (the packs hold them).
+	retry  bool
+	since  time.Time // when the first of packs was written
+	every  time.Duration
+	max    int
+	forget bool // tests: keep no rollups, so every roll reads the packs
 }
 
-// add keeps a written batch and reports whether its rollups are due.
+// add adds a written batch and reports whether its rollups are due.
 func (u *unrolled) add(packs packRange, events []tiny.ClickEvent, now time.Time) (due bool) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if len(u.batches) == 0 {
+	if len(u.packs) == 0 {
 		u.since = now
 	}
 	if u.forget {
 		return true
 	}
-	u.batches = append(u.batches, unrolledBatch{packs, events})
-	u.events += len(events)
-	return u.events >= u.max || now.Sub(u.since) >= u.every
+	if u.rows == nil {
+		u.rows = rollup.NewAccumulator()
+	}
+	u.rows.Add(events)
+	u.packs = append(u.packs, packs)
+	return u.retry || u.rows.Events() >= u.max || now.Sub(u.since) >= u.every
 }
 
 // take empties u and returns what it held.
-func (u *unrolled) take() []unrolledBatch {
+func (u *unrolled) take() ([]packRange, *rollup.Accumulator) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	b := u.batches
-	u.batches, u.events = nil, 0
-	return b
+	packs, rows := u.packs, u.rows
+	u.packs, u.rows, u.retry = nil, nil, false
+	return packs, rows
 }
 
-// giveBack puts batches taken by take in front of those added since.
-func (u *unrolled) giveBack(batches []unrolledBatch) {
+// lost records that a roll of what take returned failed: the next roll,
+// due with the next batch, finds those packs not rolled up and reads them.
+func (u *unrolled) lost() {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	u.batches = append(batches, u.batches...)
-	u.events = 0
-	for _, b := range u.batches {
-		u.events += len(b.events)
-	}
+	u.retry = true
 }
 
-// empty reports whether u holds nothing.
+// empty reports whether u holds nothing and no failed roll waits.
 func (u *unrolled) empty() bool {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	return len(u.batches) == 0
+	return len(u.packs) == 0 && !u.retry
 }
 
 // rollUp writes the rollups of every pack not rolled up yet, in one
@@ -92,10 +91,10 @@ func (u *unrolled) empty() bool {
 func (db *DB) rollUp(ctx context.Context) error {
 	db.rollMu.Lock()
 	defer db.rollMu.Unlock()
-	batches := db.unrolled.take()
-	err := db.writeTx(ctx, func(tx *sql.Tx) error { return rollPacks(ctx, tx, db.clicks, batches) })
+	packs, rows := db.unrolled.take()
+	err := db.writeTx(ctx, func(tx *sql.Tx) error { return rollPacks(ctx, tx, db.clicks, packs, rows) })
 	if err != nil {
-		db.unrolled.giveBack(batches)
+		db.unrolled.lost()
 		return storeErr(err, "roll up clicks", "")
 	}
 	return nil
@@ -143,11 +142,11 @@ func (db *DB) RollUp(ctx context.Context) error { return db.rollUp(ctx) }
 func (db *DB) DelegateRollUps(rollUp func(context.Context) error) { db.delegate.Store(&rollUp) }
 
 // rollPacks writes, in tx, the rollups of the packs after the last one
-// rolled up, and marks the last. It takes their events from batches when
-// those are exactly the packs to roll (the usual case: this process wrote
-// them), and otherwise reads them from the packs (after a crash, or when
-// another process rolled some or wrote others meanwhile).
-func rollPacks(ctx context.Context, tx *sql.Tx, c *clickStmts, batches []unrolledBatch) error {
+// rolled up, and marks the last. It takes them from rows when packs are
+// exactly the packs to roll (the usual case: this process wrote them), and
+// otherwise reads the events from the packs (after a crash or a failed
+// roll, or when another process rolled some or wrote others meanwhile).
+func rollPacks(ctx context.Context, tx *sql.Tx, c *clickStmts, packs []packRange, rows *rollup.Accumulator) error {
 	var rolled, last int64
 	if err := tx.QueryRowContext(ctx, `SELECT id FROM click_packs_rolled`).Scan(&rolled); err != nil {
 		return err
@@ -158,20 +157,14 @@ func rollPacks(ctx context.Context, tx *sql.Tx, c *clickStmts, batches []unrolle
 	if last <= rolled {
 		return nil
 	}
-	var (
-		events  [][]tiny.ClickEvent
-		covered int64
-		exact   = true
-	)
-	for _, b := range batches {
-		switch {
-		case b.packs.last <= rolled: // rolled up by another process
-		case b.packs.first <= rolled || b.packs.last > last:
+	exact := rows != nil
+	var covered int64
+	for _, p := range packs {
+		if p.first <= rolled || p.last > last {
 			exact = false
-		default:
-			covered += b.packs.last - b.packs.first + 1
-			events = append(events, b.events)
+			break
 		}
+		covered += p.last - p.first + 1
 	}
 	if exact {
 		var n int64
@@ -180,14 +173,17 @@ func rollPacks(ctx context.Context, tx *sql.Tx, c *clickStmts, batches []unrolle
 		}
 		exact = n == covered
 	}
-	if !exact {
+	var b *rollup.Batch
+	if exact {
+		b = rows.Batch()
+	} else {
 		read, err := readPacks(ctx, tx, rolled)
 		if err != nil {
 			return err
 		}
-		events = [][]tiny.ClickEvent{read}
+		b = rollup.Rollups(read)
 	}
-	if err := writeRollups(ctx, tx, c, rollup.Rollups(events...)); err != nil {
+	if err := writeRollups(ctx, tx, c, b); err != nil {
 		return err
 	}
 	_, err := tx.ExecContext(ctx, `UPDATE click_packs_rolled SET id = ?`, last)

@@ -91,6 +91,45 @@ func TestRollupsSurviveACrash(t *testing.T) {
 	checkClicksVisitors(t, db, int64(len(events))+1, int64(len(events)))
 }
 
+// TestAFailedRollUpIsReadBackFromThePacks makes a roll-up fail after the
+// rollups it took from memory are gone with it: the next batch's roll
+// must find those packs not rolled up and read them, so the statistics
+// count every click once.
+func TestAFailedRollUpIsReadBackFromThePacks(t *testing.T) {
+	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "tiny.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.unrolled.every = time.Hour // rolls only when asked, or retried
+	createRollupLink(t, db)
+	events := rollupEvents(6)
+	if err := db.RecordClicks(t.Context(), events[:4]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.writer.Exec(`CREATE TRIGGER fail_roll BEFORE INSERT ON click_hourly
+		BEGIN SELECT RAISE(FAIL, 'the roll-up fails'); END`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.rollUp(t.Context()); err == nil {
+		t.Fatal("rollUp() = nil with a failing hourly insert; want the error")
+	}
+	if db.unrolled.empty() {
+		t.Error("after a failed roll-up, no roll waits")
+	}
+	if _, err := db.writer.Exec(`DROP TRIGGER fail_roll`); err != nil {
+		t.Fatal(err)
+	}
+	// The next batch's roll is due at once, and covers both batches.
+	if err := db.RecordClicks(t.Context(), events[4:]); err != nil {
+		t.Fatal(err)
+	}
+	if !db.unrolled.empty() {
+		t.Error("the batch after a failed roll-up did not roll up")
+	}
+	checkClickStats(t, db, int64(len(events)))
+}
+
 // TestRollupsTwoProcesses opens the file twice, as tiny serve and a
 // command beside it do: the second reads statistics that count the
 // first's clicks not rolled up yet, by rolling them up from the packs, and

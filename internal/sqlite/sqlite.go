@@ -71,7 +71,7 @@ type DB struct {
 	// The multi-row statements of RecordClicks and ImportLinks, on writer.
 	clicks  *clickStmts
 	imports *importStmts
-	// unrolled holds the events written and not rolled up yet; rollMu
+	// unrolled holds the rollups written and not rolled up yet; rollMu
 	// lets one roll run at a time (see rollups.go).
 	unrolled unrolled
 	rollMu   sync.Mutex

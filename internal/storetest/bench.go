@@ -3,7 +3,6 @@ package storetest
 import (
 	"fmt"
 	"math/rand/v2"
-	"slices"
 	"time"
 
 	"tiny/internal/tiny"
@@ -77,10 +76,10 @@ func ClickBatches(seed uint64, linkIDs []int64, batches, size int, start time.Ti
 	return out
 }
 
-// ShiftBatch returns a copy of batch with every time moved by d: a
-// benchmark replays a few batches as new traffic.
-func ShiftBatch(batch []tiny.ClickEvent, d time.Duration) []tiny.ClickEvent {
-	dst := slices.Clone(batch)
+// ShiftBatch copies batch into dst (grown as needed) with every time moved
+// by d, and returns it: a benchmark replays a few batches as new traffic.
+func ShiftBatch(dst, batch []tiny.ClickEvent, d time.Duration) []tiny.ClickEvent {
+	dst = append(dst[:0], batch...)
 	for i := range dst {
 		dst[i].At = dst[i].At.Add(d)
 	}

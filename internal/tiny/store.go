@@ -93,8 +93,8 @@ type ClickStore interface {
 	// the day's visitor hashes of human clicks) in the same transaction or,
 	// in a store that rolls many batches up together, later, but always
 	// before ClickStats reads them and never losing one to a crash. Events
-	// of unknown links are dropped. A store that rolls up later may keep
-	// events until then: the caller must not change them after the call.
+	// of unknown links are dropped. It keeps nothing of events after it
+	// returns: the caller may reuse them.
 	RecordClicks(ctx context.Context, events []ClickEvent) error
 
 	// ClickStats aggregates the clicks that q selects, from the rollups.
