@@ -10,8 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"modernc.org/sqlite"
-
 	"tiny/internal/tiny"
 )
 
@@ -131,7 +129,11 @@ func openRaw(path string, readOnly bool) (*sql.DB, error) {
 	if readOnly {
 		params = append(params, "mode=ro")
 	}
-	db := sql.OpenDB(connector{&sqlite.Driver{}, "file:" + escapePath(abs) + "?" + strings.Join(params, "&")})
+	drv, err := newDriver()
+	if err != nil {
+		return nil, err
+	}
+	db := sql.OpenDB(connector{drv, "file:" + escapePath(abs) + "?" + strings.Join(params, "&")})
 	db.SetMaxOpenConns(1)
 	return db, nil
 }
@@ -157,7 +159,11 @@ func OpenWritable(path string) (*sql.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db := sql.OpenDB(connector{&sqlite.Driver{}, writerDSN(abs)})
+	drv, err := newDriver()
+	if err != nil {
+		return nil, err
+	}
+	db := sql.OpenDB(connector{drv, writerDSN(abs)})
 	db.SetMaxOpenConns(1)
 	return db, nil
 }

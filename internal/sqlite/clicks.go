@@ -459,7 +459,7 @@ func scanEvent(rows *sql.Rows, e *tiny.ClickEvent, dest ...any) error {
 // events, which a pack holds in the order they were queued, not strictly
 // by time.
 const selectClicks = `SELECT ` + eventColumns + `
-	FROM click_packs p, json_each(p.events) e
+	FROM click_packs p, json_each(` + packJSONFunc + `(p.events)) e
 	WHERE p.link_id = ?1 AND p.first_at < ?3 AND p.last_at >= ?2
 		AND e.value ->> 0 >= ?2 AND e.value ->> 0 < ?3
 	ORDER BY e.value ->> 0, p.id, e.key`
@@ -482,9 +482,9 @@ const deletePacks = `DELETE FROM click_packs WHERE id IN
 // trimPacks drops the events older than ?1 from the packs that also hold
 // later ones, returning each one's number of events left.
 const trimPacks = `UPDATE click_packs SET
-		events = (SELECT json_group_array(json(e.value) ORDER BY e.key) FROM json_each(click_packs.events) e WHERE e.value ->> 0 >= ?1),
-		n = (SELECT count(*) FROM json_each(click_packs.events) e WHERE e.value ->> 0 >= ?1),
-		first_at = (SELECT min(e.value ->> 0) FROM json_each(click_packs.events) e WHERE e.value ->> 0 >= ?1)
+		events = (SELECT json_group_array(json(e.value) ORDER BY e.key) FROM json_each(` + packJSONFunc + `(click_packs.events)) e WHERE e.value ->> 0 >= ?1),
+		n = (SELECT count(*) FROM json_each(` + packJSONFunc + `(click_packs.events)) e WHERE e.value ->> 0 >= ?1),
+		first_at = (SELECT min(e.value ->> 0) FROM json_each(` + packJSONFunc + `(click_packs.events)) e WHERE e.value ->> 0 >= ?1)
 	WHERE first_at < ?1 AND last_at >= ?1 RETURNING n`
 
 // straddling counts the events of the packs that trimPacks trims.

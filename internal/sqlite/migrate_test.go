@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"database/sql"
+	"fmt"
 	"io/fs"
 	"math"
 	"path/filepath"
@@ -57,6 +58,15 @@ func reopenMigrated(t *testing.T, old *sql.DB, path string) *DB {
 func openAtVersion(t *testing.T, path string, version int64) *sql.DB {
 	t.Helper()
 	db := sql.OpenDB(connector{&sqlite.Driver{}, writerDSN(path)})
+	if _, err := migrations(t, db).UpTo(t.Context(), version); err != nil {
+		t.Fatalf("migrating up to version %d: %v", version, err)
+	}
+	return db
+}
+
+// migrations is the store's migrations on db.
+func migrations(t *testing.T, db *sql.DB) *goose.Provider {
+	t.Helper()
 	fsys, err := fs.Sub(migrationFiles, "migrations")
 	if err != nil {
 		t.Fatal(err)
@@ -65,10 +75,7 @@ func openAtVersion(t *testing.T, path string, version int64) *sql.DB {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.UpTo(t.Context(), version); err != nil {
-		t.Fatalf("migrating up to version %d: %v", version, err)
-	}
-	return db
+	return p
 }
 
 // TestMigrationAddsDailyBreakdowns fills a store at schema version 9 with
@@ -228,4 +235,79 @@ func TestPacksKeepEvents(t *testing.T) {
 func sameClick(a, b tiny.ClickEvent) bool {
 	a.At, b.At = a.At.UTC(), b.At.UTC()
 	return a == b
+}
+
+// TestMigrationBinaryPacks fills a store at schema version 13 with JSON
+// packs and deletes the newest, as retention may; opening it applies
+// 00014: the packs keep their ids, a new pack takes an id after the
+// deleted one (click_packs_rolled counts on it), new packs are binary,
+// and Clicks and the clicks view read both forms. Migrating down gives
+// every pack back as JSON text with the same events.
+func TestMigrationBinaryPacks(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "tiny.db")
+	old := openAtVersion(t, path, 13)
+	if _, err := old.ExecContext(ctx, `INSERT INTO links (id, code, url, redirect, status, created_at, updated_at) VALUES (1, 'aaaaaaa', 'https://example.com/', 302, 'active', 0, 0)`); err != nil {
+		t.Fatal(err)
+	}
+	events := oddClicks(1)
+	for _, e := range append(slices.Clone(events), events[0]) {
+		if _, err := old.ExecContext(ctx, `INSERT INTO clicks (link_id, at, kind, visitor, referrer, country, city, browser, os, device) VALUES (?,?,?,?,?,?,?,?,?,?)`,
+			e.LinkID, e.At.UnixMilli(), string(e.Kind), int64(e.Visitor), e.Referrer, e.Country, e.City, e.Browser, e.OS, e.Device); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := old.ExecContext(ctx, `DELETE FROM click_packs WHERE id = (SELECT max(id) FROM click_packs)`); err != nil {
+		t.Fatal(err)
+	}
+	db := reopenMigrated(t, old, path)
+	if err := db.RecordClicks(ctx, events); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.reader.QueryContext(ctx, `SELECT id, typeof(events) FROM click_packs ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var id int64
+		var typ string
+		if err := rows.Scan(&id, &typ); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%d:%s", id, typ))
+	}
+	rows.Close()
+	if want := []string{"1:text", "2:text", "3:text", "4:text", "6:blob"}; !slices.Equal(got, want) {
+		t.Errorf("packs (id:type) after the migration and a batch = %v, want %v", got, want)
+	}
+	want := wantClicks(append(slices.Clone(events), events...))
+	got2 := clicksOf(t, db, 1)
+	for i := range got2 { // the old packs keep invalid UTF-8 as SQLite kept it
+		got2[i].Referrer = strings.ToValidUTF8(got2[i].Referrer, "\uFFFD")
+	}
+	if got := got2; !slices.EqualFunc(got, want, sameClick) {
+		t.Errorf("events of both forms =\n%+v\nwant\n%+v", got, want)
+	}
+	var n int64
+	if err := db.reader.QueryRowContext(ctx, `SELECT count(*) FROM clicks WHERE link_id = 1`).Scan(&n); err != nil || n != int64(len(want)) {
+		t.Errorf("count of the clicks view = %d, %v; want %d", n, err, len(want))
+	}
+	db.Close()
+
+	down, err := OpenWritable(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer down.Close()
+	if _, err := migrations(t, down).DownTo(ctx, 13); err != nil {
+		t.Fatalf("migrating down to 13: %v", err)
+	}
+	var blobs, total int64
+	if err := down.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE typeof(events) <> 'text'), sum(json_array_length(events)) FROM click_packs`).Scan(&blobs, &total); err != nil {
+		t.Fatal(err)
+	}
+	if blobs != 0 || total != int64(len(want)) {
+		t.Errorf("after migrating down: %d packs not text, %d events; want 0 and %d", blobs, total, len(want))
+	}
 }

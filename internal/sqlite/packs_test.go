@@ -1,7 +1,10 @@
 package sqlite
 
 import (
+	"database/sql/driver"
 	"encoding/json"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,7 +14,8 @@ import (
 // TestPackEventsGroupsByLinkInOrder checks that interleaved events of
 // several links become a pack per link, in the order the links first
 // appear, each holding its link's events in batch order, with its count
-// and time span, and that a string JSON must escape survives.
+// and time span, and that tiny_pack_json reads them back, a string JSON
+// must escape included.
 func TestPackEventsGroupsByLinkInOrder(t *testing.T) {
 	at := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
 	links := []int64{7, 3, 7, 9, 3, 7, 9, 7}
@@ -29,9 +33,13 @@ func TestPackEventsGroupsByLinkInOrder(t *testing.T) {
 		if p.linkID != wantLinks[k] {
 			t.Errorf("pack %d is link %d, want %d", k, p.linkID, wantLinks[k])
 		}
+		text, err := sqlPackJSON(nil, []driver.Value{p.events})
+		if err != nil {
+			t.Fatalf("pack %d: %v", k, err)
+		}
 		var got [][]any
-		if err := json.Unmarshal([]byte(p.events), &got); err != nil {
-			t.Fatalf("pack %d: %v in %s", k, err, p.events)
+		if err := json.Unmarshal([]byte(text.(string)), &got); err != nil {
+			t.Fatalf("pack %d: %v in %s", k, err, text)
 		}
 		var want []int
 		for i, id := range links {
@@ -53,4 +61,44 @@ func TestPackEventsGroupsByLinkInOrder(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzDecodePack: no input makes decodePack panic or claim more than it
+// holds, and what it decodes, packed again, decodes to the same events.
+func FuzzDecodePack(f *testing.F) {
+	at := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	events := []tiny.ClickEvent{
+		{LinkID: 1, At: at, Kind: tiny.VisitorHuman, Visitor: 1 << 63, Referrer: "direct", Country: "DE", Browser: "Firefox", OS: "Linux", Device: "desktop"},
+		{LinkID: 1, At: at.Add(-time.Hour), Kind: tiny.VisitorBot, Visitor: 7, Referrer: "t.co", Country: "unknown", City: "Köln", Browser: "x\x00y", OS: "", Device: "bot"},
+	}
+	f.Add(packEvents(events)[0].events)
+	f.Add([]byte{packBinary})
+	f.Add([]byte{packBinary, 1, 0, 1, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var got []tiny.ClickEvent
+		err := decodePack(b, func(e *tiny.ClickEvent, at int64) {
+			c := *e
+			c.LinkID, c.At = 1, fromMillis(at)
+			c.Referrer, c.Country, c.City = strings.Clone(c.Referrer), strings.Clone(c.Country), strings.Clone(c.City)
+			c.Browser, c.OS, c.Device, c.Kind = strings.Clone(c.Browser), strings.Clone(c.OS), strings.Clone(c.Device), tiny.VisitorKind(strings.Clone(string(c.Kind)))
+			got = append(got, c)
+		})
+		if err != nil {
+			return
+		}
+		if len(got) == 0 {
+			return
+		}
+		var again []tiny.ClickEvent
+		if err := decodePack(packEvents(got)[0].events, func(e *tiny.ClickEvent, at int64) {
+			c := *e
+			c.LinkID, c.At = 1, fromMillis(at)
+			again = append(again, c)
+		}); err != nil {
+			t.Fatalf("a decoded pack, packed again, does not decode: %v", err)
+		}
+		if !slices.Equal(got, again) {
+			t.Fatalf("packed again, %v decodes to %v", got, again)
+		}
+	})
 }

@@ -193,7 +193,7 @@ func rollPacks(ctx context.Context, tx *sql.Tx, c *clickStmts, packs []packRange
 // readPacks reads the events of the packs after the pack id after.
 func readPacks(ctx context.Context, tx *sql.Tx, after int64) ([]tiny.ClickEvent, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT p.link_id, `+eventColumns+`
-		FROM click_packs p, json_each(p.events) e WHERE p.id > ? ORDER BY p.id, e.key`, after)
+		FROM click_packs p, json_each(`+packJSONFunc+`(p.events)) e WHERE p.id > ? ORDER BY p.id, e.key`, after)
 	if err != nil {
 		return nil, err
 	}

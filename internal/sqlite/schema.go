@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 
 	"github.com/pressly/goose/v3"
-	"modernc.org/sqlite"
 )
 
 // SchemaStatus reports which of the embedded migrations the database file
@@ -27,7 +26,11 @@ func SchemaStatus(ctx context.Context, path string) ([]*goose.MigrationStatus, e
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("sqlite: %w", err)
 	}
-	db := sql.OpenDB(connector{&sqlite.Driver{}, dsn})
+	drv, err := newDriver()
+	if err != nil {
+		return nil, err
+	}
+	db := sql.OpenDB(connector{drv, dsn})
 	defer db.Close()
 	var tables int
 	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'goose_db_version'`).Scan(&tables); err != nil {

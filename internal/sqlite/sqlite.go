@@ -118,9 +118,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open %q: %w", path, err)
 	}
 
-	drv := &sqlite.Driver{}
-	if err := drv.RegisterDeterministicScalarFunction(lowerFunc, 1, sqlLower); err != nil {
-		return nil, fmt.Errorf("sqlite: register %s: %w", lowerFunc, err)
+	drv, err := newDriver()
+	if err != nil {
+		return nil, err
 	}
 
 	db := &DB{now: time.Now, clicks: newClickStmts(), imports: newImportStmts(), deleteChunk: deleteChunk,
@@ -211,6 +211,21 @@ func escapePath(path string) string {
 type connector struct {
 	drv *sqlite.Driver
 	dsn string
+}
+
+// newDriver returns a driver with the store's SQL functions: every
+// connection to a store's file is made with one, since its clicks view
+// needs tiny_pack_json.
+func newDriver() (*sqlite.Driver, error) {
+	drv := &sqlite.Driver{}
+	for name, f := range map[string]func(*sqlite.FunctionContext, []driver.Value) (driver.Value, error){
+		lowerFunc: sqlLower, packJSONFunc: sqlPackJSON,
+	} {
+		if err := drv.RegisterDeterministicScalarFunction(name, 1, f); err != nil {
+			return nil, fmt.Errorf("sqlite: register %s: %w", name, err)
+		}
+	}
+	return drv, nil
 }
 
 func (c connector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
