@@ -27,7 +27,10 @@
 #    rounds: CPU per request with every click recorded, and the check that
 #    every request of the on node became a written click (its
 #    tiny_clicks_written_total rose by wrk's request count, and
-#    tiny_clicks_dropped_total not at all). Each run of a recording target
+#    tiny_clicks_dropped_total not at all). The click writer process's
+#    own CPU (the server's child, on SQLite) is reported apart too: the
+#    serving process's CPU moves from run to run on a shared machine far
+#    more than a click costs. Each run of a recording target
 #    starts and ends when its queue is empty, every queued click written and
 #    (after a statistics read, see settle) rolled up, so it counts its own
 #    clicks and the CPU of writing them.
@@ -145,6 +148,15 @@ cpu_ticks() {
   # shellcheck disable=SC2086 # one file per pid
   (cd /proc && cat $(printf '%s/stat ' $pids) 2>/dev/null) | awk '{t += $14 + $15} END {print t}'
 }
+# writer_ticks V: utime + stime of V's child processes alone (tiny's click
+# writer process); empty when V has none.
+writer_ticks() {
+  local pids
+  pids=$( (pgrep -P "${PID[$1]}" || true) | tr '\n' ' ')
+  [ -n "$pids" ] || return 0
+  # shellcheck disable=SC2086 # one file per pid
+  (cd /proc && cat $(printf '%s/stat ' $pids) 2>/dev/null) | awk '{t += $14 + $15} END {print t}'
+}
 TICK=$(getconf CLK_TCK)
 # metric V NAME: a counter of tiny's /metrics.
 metric() { curl -s "http://127.0.0.1:${PORT[$1]}/metrics" | awk -v n="$2" '$1 == n {printf "%d", $2}'; }
@@ -176,7 +188,7 @@ load() {
     settle "$v"
     w0=$(metric "$v" tiny_clicks_written_total); d0=$(metric "$v" tiny_clicks_dropped_total)
   fi
-  t0=$(cpu_ticks "$v")
+  t0=$(cpu_ticks "$v"); w0t=$(writer_ticks "$v")
   out=$("${WRK[@]}" "$@" "http://127.0.0.1:${PORT[$v]}" -- "$TMP/codes-$v.txt" "${PACED_DELAY:-}")
   t1=$(cpu_ticks "$v")
   if grep -q "Non-2xx or 3xx" <<<"$out"; then echo "$v: error responses"; echo "$out"; exit 1; fi
@@ -187,11 +199,19 @@ load() {
     # The CPU of writing the run's clicks counts too.
     settle "$v"
     t1=$(cpu_ticks "$v")
+    w1t=$(writer_ticks "$v")
     WRITTEN=$(($(metric "$v" tiny_clicks_written_total) - w0)); DROPPED=$(($(metric "$v" tiny_clicks_dropped_total) - d0))
   else
     sleep 2.5
   fi
   US=$(echo "($t1 - $t0) * 1000000 / $TICK / $REQS" | bc -l | xargs printf '%.1f')
+  # Of US, the click writer process's share (a writer started during the
+  # run, after a crash, would be missed: then none is reported).
+  WRITER_US=-
+  if [ -n "${w0t:-}" ] && [ -n "${w1t:-}" ]; then
+    WRITER_US=$(echo "($w1t - $w0t) * 1000000 / $TICK / $REQS" | bc -l | xargs printf '%.1f')
+  fi
+  w0t= w1t=
 }
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
@@ -206,7 +226,7 @@ if [ "$STORE" = postgres ] && [ "$PIN" = 1 ]; then
   for v in $TARGETS; do for p in $(backends "$v"); do taskset -pc 0 "$p" >/dev/null; done; done
 fi
 
-declare -A SAT_RPS SAT_US SAT_LOST PACED_US PACED_RPS PACED_LOST
+declare -A SAT_RPS SAT_US SAT_LOST PACED_US PACED_RPS PACED_LOST PACED_WRITER
 for round in $(seq "$ROUNDS"); do
   order=$TARGETS; [ $((round % 2)) -eq 0 ] && order=$(tr ' ' '\n' <<<"$TARGETS" | tac | tr '\n' ' ')
   for v in $order; do
@@ -234,6 +254,7 @@ for round in $(seq "$ROUNDS"); do
     pace "$rate"
     load "$v" -t1 -c"$PACED_CONNS" -d"$DURATION" -s bench/paced.lua
     PACED_RPS[$v]="${PACED_RPS[$v]:-} $RPS"; PACED_US[$v]="${PACED_US[$v]:-} $US"
+    [ "$WRITER_US" = - ] || PACED_WRITER[$v]="${PACED_WRITER[$v]:-} $WRITER_US"
     [ "$WRITTEN" = - ] || PACED_LOST[$v]="${PACED_LOST[$v]:-} $DROPPED/$WRITTEN/$REQS"
     echo "paced round $round at $rate/s: $v: $RPS req/s, $US µs CPU/request, clicks written $WRITTEN of $REQS, dropped $DROPPED"
     unset PACED_DELAY
@@ -267,13 +288,14 @@ done
 echo
 echo "Paced at $PACE% of the on node's median saturated rate ($rate req/s offered, bench/paced.lua, $(pace "$rate"; echo "$PACED_CONNS connections, ${PACED_DELAY} ms delay")):"
 echo
-echo "| target | req/s (runs) | µs CPU/request (runs) | median µs | / fastmap | clicks dropped/written/requests |"
-echo "|---|---|---|---:|---:|---|"
+echo "| target | req/s (runs) | µs CPU/request (runs) | median µs | / fastmap | of it the click writer process, µs (runs; median) | clicks dropped/written/requests |"
+echo "|---|---|---|---:|---:|---|---|"
 fm=$(median <<<"${PACED_US[fastmap]:-0}")
 for v in $TARGETS; do
   m=$(median <<<"${PACED_US[$v]}")
   ratio=–; [ "$fm" != 0 ] && ratio=$(echo "$m / $fm" | bc -l | xargs printf '%.2f')
-  echo "| $v | ${PACED_RPS[$v]} | ${PACED_US[$v]} | $m | $ratio | ${PACED_LOST[$v]:-–} |"
+  writer=–; [ -n "${PACED_WRITER[$v]:-}" ] && writer="${PACED_WRITER[$v]}; $(median <<<"${PACED_WRITER[$v]}")"
+  echo "| $v | ${PACED_RPS[$v]} | ${PACED_US[$v]} | $m | $ratio | $writer | ${PACED_LOST[$v]:-–} |"
 done
 echo
 for v in $RECORDING; do
