@@ -23,9 +23,13 @@ type pack struct {
 	events          []byte
 }
 
-// packBytes is about what appendPack writes for a pack of a few events: a
-// first guess at a batch's buffer, which grows if need be.
-const packBytes = 24
+// eventBytes and packStrings are about what appendPack writes for an event
+// and for a pack's strings: a first guess at a batch's buffer, which grows
+// if need be.
+const (
+	eventBytes  = 24
+	packStrings = 64
+)
 
 // packEvents groups events into a pack per link, each in the order of
 // events, the packs in the order their links first appear. Every pack is
@@ -61,7 +65,7 @@ func packEvents(events []tiny.ClickEvent) []*pack {
 		order[next[k]] = &events[i]
 		next[k]++
 	}
-	buf := make([]byte, 0, len(events)*packBytes+len(packs)*64)
+	buf := make([]byte, 0, len(events)*eventBytes+len(packs)*packStrings)
 	ends := make([]int, len(packs))
 	var w packWriter
 	for k, i := 0, 0; k < len(packs); k++ {
