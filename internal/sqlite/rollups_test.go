@@ -91,6 +91,38 @@ func TestRollupsSurviveACrash(t *testing.T) {
 	checkClicksVisitors(t, db, int64(len(events))+1, int64(len(events)))
 }
 
+// TestRecordClicksKeepsNothingOfTheBatch overwrites a batch after
+// RecordClicks returns, as the click writer does when it decodes the next
+// batch into the same events: the roll-up that comes later must count
+// the events as they were recorded.
+func TestRecordClicksKeepsNothingOfTheBatch(t *testing.T) {
+	db, err := Open(t.Context(), filepath.Join(t.TempDir(), "tiny.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.unrolled.every = time.Hour // the roll comes with the statistics, after the overwrite
+	createRollupLink(t, db)
+	events := rollupEvents(4)
+	if err := db.RecordClicks(t.Context(), events); err != nil {
+		t.Fatal(err)
+	}
+	if db.unrolled.empty() {
+		t.Fatal("the batch was rolled up at once; want it held, to test")
+	}
+	for i := range events {
+		events[i] = tiny.ClickEvent{LinkID: 1, At: events[i].At.Add(48 * time.Hour), Kind: tiny.VisitorBot, Country: "XX"}
+	}
+	checkClickStats(t, db, 4)
+	st, err := db.ClickStats(t.Context(), tiny.StatsQuery{LinkID: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Countries) != 1 || st.Countries[0].Value != "DE" {
+		t.Errorf("countries = %+v; want only DE, as recorded", st.Countries)
+	}
+}
+
 // TestAFailedRollUpIsReadBackFromThePacks makes a roll-up fail after the
 // rollups it took from memory are gone with it: the next batch's roll
 // must find those packs not rolled up and read them, so the statistics
